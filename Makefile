@@ -1,0 +1,38 @@
+# Bootstraps uv and the virtualenv from a fresh machine, then runs mlplat or its tests.
+SHELL := /bin/bash
+UV_VERSION := 0.13.9
+export UV_PYTHON_DOWNLOADS := never
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+UV := python3 -m uv
+
+.PHONY: up test lint typecheck contracts unit bootstrap clean
+
+bootstrap: .venv/.synced
+
+.venv/.synced: pyproject.toml uv.lock
+	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet "uv==$(UV_VERSION)"
+	$(UV) sync --frozen --python python3.11
+	@touch $@
+
+## up: the main job: provision the reference platform on the sandbox
+up: bootstrap
+	$(UV) run --frozen mlplat up
+
+## test: every quality gate and the whole test suite (what CI runs)
+test: lint typecheck contracts unit
+
+lint: bootstrap
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+
+typecheck: bootstrap
+	$(UV) run --frozen mypy mlplat mlplat_cli tasks flows
+
+contracts: bootstrap
+	$(UV) run --frozen lint-imports
+
+unit: bootstrap
+	$(UV) run --frozen pytest
+
+clean:
+	rm -rf .venv .mypy_cache .ruff_cache .pytest_cache .import_linter_cache

@@ -1,0 +1,1 @@
+"""The `mlplat` command line: the one layer above the flows; nothing imports it."""
