@@ -1,0 +1,44 @@
+"""`mlplat`: the command line of the ML platform on GKE."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from mlplat_cli import spec_commands
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_INVALID = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The `mlplat` parser with every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="mlplat",
+        description=(
+            "Stamp out and keep converged a multi-environment ML platform on GKE: projects, "
+            "private clusters with GPU pools, fleet + Config Sync + Policy Controller, a GitOps "
+            "repository, team spaces and Ray per team."
+        ),
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    spec_commands.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one `mlplat` command; returns its exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.run(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
