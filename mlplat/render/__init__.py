@@ -1,0 +1,1 @@
+"""Pure rendering: spec → desired API bodies and hydrated manifests. No I/O."""

@@ -1,0 +1,91 @@
+"""Rendered API bodies are valid for the official message types and carry the fixed defects."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from google.cloud import compute_v1, container_v1, gkehub_v1, resourcemanager_v3
+from google.cloud.gkehub_v1 import configmanagement_v1
+
+from mlplat.render import cluster, fleet, network, project
+from mlplat.specs import PlatformSpec, load_spec
+from tests.unit.spec_files import REFERENCE
+
+PROJECT = "mlp-dev-a1b2"
+
+
+@pytest.fixture(scope="module")
+def spec() -> PlatformSpec:
+    return load_spec(REFERENCE)
+
+
+def _parses(message: Any, body: dict[str, Any]) -> Any:
+    """Parse camelCase JSON strictly: an unknown field name fails."""
+    return message.from_json(json.dumps(body), ignore_unknown_fields=False)
+
+
+def test_project_body(spec: PlatformSpec) -> None:
+    desired = project.project(spec.platform, spec.environments["dev"])
+    parsed = _parses(resourcemanager_v3.Project, dict(desired.body))
+    assert parsed.parent == "folders/123456789012"
+    assert parsed.labels["managed-by"] == "mlplat"
+    assert "connectgateway.googleapis.com" in project.services()
+    assert "gkeconnect.googleapis.com" in project.services()
+
+
+def test_cluster_body_is_private_dataplane_v2_and_parses(spec: PlatformSpec) -> None:
+    desired = cluster.cluster(spec.platform, spec.environments["dev"], PROJECT)
+    parsed = _parses(container_v1.Cluster, desired.create_body())
+    assert parsed.private_cluster_config.enable_private_nodes
+    assert parsed.private_cluster_config.master_ipv4_cidr_block == "172.16.0.32/28"
+    assert (
+        parsed.network_config.datapath_provider == container_v1.DatapathProvider.ADVANCED_DATAPATH
+    )
+    assert parsed.shielded_nodes.enabled
+    assert parsed.workload_identity_config.workload_pool == f"{PROJECT}.svc.id.goog"
+    assert [p.name for p in parsed.node_pools] == ["system"]
+    assert (
+        parsed.node_pools[0].config.service_account
+        == f"mlp-dev-nodes@{PROJECT}.iam.gserviceaccount.com"
+    )
+    assert "nodePools" not in desired.body, "node pools are planned on their own"
+
+
+def test_spot_pool_is_really_spot_and_reservation_pool_is_bound(spec: PlatformSpec) -> None:
+    pools = {
+        d.name: d for d in cluster.node_pools(spec.platform, spec.environments["dev"], PROJECT)
+    }
+    spot = _parses(container_v1.NodePool, pools["gpu-l4-spot"].create_body())
+    assert spot.config.spot is True
+    assert spot.config.accelerators[0].accelerator_count == 2
+    reserved = _parses(container_v1.NodePool, pools["gpu-l4-reserved"].create_body())
+    affinity = reserved.config.reservation_affinity
+    assert affinity.values == ["mlp-dev-gpu-l4-reserved"]
+    ondemand = _parses(container_v1.NodePool, pools["gpu-l4-ondemand"].create_body())
+    assert ondemand.config.spot is False and not ondemand.config.preemptible
+
+
+def test_network_bodies_parse(spec: PlatformSpec) -> None:
+    env = spec.environments["dev"]
+    _parses(compute_v1.Network, dict(network.network(spec.platform, env).body))
+    subnet = _parses(compute_v1.Subnetwork, dict(network.subnet(spec.platform, env, PROJECT).body))
+    assert [r.range_name for r in subnet.secondary_ip_ranges] == ["pods", "services"]
+    router = _parses(compute_v1.Router, dict(network.router(spec.platform, env, PROJECT).body))
+    assert router.nats[0].source_subnetwork_ip_ranges_to_nat == "ALL_SUBNETWORKS_ALL_IP_RANGES"
+    (reservation,) = network.reservations(spec.platform, env)
+    parsed = _parses(compute_v1.Reservation, dict(reservation.body))
+    assert parsed.specific_reservation.count == 2
+
+
+def test_fleet_bodies_parse(spec: PlatformSpec) -> None:
+    env = spec.environments["dev"]
+    membership = _parses(
+        gkehub_v1.Membership, dict(fleet.membership(spec.platform, env, PROJECT).body)
+    )
+    assert membership.endpoint.gke_cluster.resource_link.endswith("/clusters/mlp-dev")
+    cm = fleet.config_management_spec(spec.platform, env, "https://github.com/o/r.git")
+    parsed = _parses(configmanagement_v1.MembershipSpec, dict(cm.body))
+    assert parsed.config_sync.git.sync_branch == "dev"
+    assert parsed.policy_controller.template_library_installed
