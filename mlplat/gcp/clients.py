@@ -1,0 +1,75 @@
+"""Official Google API clients for a target: REST transport; anonymous against the sandbox."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from google.api_core.client_options import ClientOptions
+from google.auth.credentials import AnonymousCredentials
+from google.cloud import (
+    billing_v1,
+    compute_v1,
+    container_v1,
+    gkehub_v1,
+    resourcemanager_v3,
+    service_usage_v1,
+)
+
+from mlplat.target import Target
+
+
+def _kwargs(target: Target, api: str) -> dict[str, Any]:
+    endpoint = target.endpoint(api)
+    if endpoint is None:
+        return {"transport": "rest"}
+    return {
+        "transport": "rest",
+        "credentials": AnonymousCredentials(),  # type: ignore[no-untyped-call]
+        "client_options": ClientOptions(api_endpoint=endpoint),
+    }
+
+
+@cache
+def projects(target: Target) -> resourcemanager_v3.ProjectsClient:
+    return resourcemanager_v3.ProjectsClient(**_kwargs(target, "cloudresourcemanager"))
+
+
+@cache
+def billing(target: Target) -> billing_v1.CloudBillingClient:
+    return billing_v1.CloudBillingClient(**_kwargs(target, "cloudbilling"))
+
+
+@cache
+def service_usage(target: Target) -> service_usage_v1.ServiceUsageClient:
+    return service_usage_v1.ServiceUsageClient(**_kwargs(target, "serviceusage"))
+
+
+@cache
+def networks(target: Target) -> compute_v1.NetworksClient:
+    return compute_v1.NetworksClient(**_kwargs(target, "compute"))
+
+
+@cache
+def subnetworks(target: Target) -> compute_v1.SubnetworksClient:
+    return compute_v1.SubnetworksClient(**_kwargs(target, "compute"))
+
+
+@cache
+def routers(target: Target) -> compute_v1.RoutersClient:
+    return compute_v1.RoutersClient(**_kwargs(target, "compute"))
+
+
+@cache
+def reservations(target: Target) -> compute_v1.ReservationsClient:
+    return compute_v1.ReservationsClient(**_kwargs(target, "compute"))
+
+
+@cache
+def clusters(target: Target) -> container_v1.ClusterManagerClient:
+    return container_v1.ClusterManagerClient(**_kwargs(target, "container"))
+
+
+@cache
+def gkehub(target: Target) -> gkehub_v1.GkeHubClient:
+    return gkehub_v1.GkeHubClient(**_kwargs(target, "gkehub"))
