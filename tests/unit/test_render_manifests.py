@@ -1,0 +1,45 @@
+"""Hydrated manifests: KubeRay watching the teams' namespaces, real constraints, stable YAML."""
+
+from __future__ import annotations
+
+import yaml
+
+from mlplat.render import repository
+from mlplat.specs import load_spec
+from tests.unit.spec_files import REFERENCE
+
+
+def _docs(text: str) -> list[dict]:  # type: ignore[type-arg]
+    return [d for d in yaml.safe_load_all(text) if d]
+
+
+def test_environment_files_are_hydrated_and_stable() -> None:
+    spec = load_spec(REFERENCE)
+    files = repository.environment_files(spec, spec.environments["prod"])
+    assert files == repository.environment_files(spec, spec.environments["prod"])
+    assert set(files) == {
+        "README.md",
+        "manifests/clusters/kuberay/operator.yaml",
+        "manifests/clusters/policies/constraints.yaml",
+    }
+    operator = _docs(files["manifests/clusters/kuberay/operator.yaml"])
+    kinds = [d["kind"] for d in operator]
+    assert kinds.count("CustomResourceDefinition") == 3
+    deployment = next(d for d in operator if d["kind"] == "Deployment")
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    assert container["image"] == "quay.io/kuberay/operator:v1.4.2"
+    assert container["args"] == ["--watch-namespace=vision"], "nlp is not in prod"
+
+
+def test_constraints_enforce_the_platform_policies() -> None:
+    spec = load_spec(REFERENCE)
+    files = repository.environment_files(spec, spec.environments["dev"])
+    by_kind = {d["kind"]: d for d in _docs(files["manifests/clusters/policies/constraints.yaml"])}
+    assert set(by_kind) == {"K8sPSPPrivilegedContainer", "K8sAllowedRepos", "K8sRequiredLabels"}
+    repos = by_kind["K8sAllowedRepos"]
+    assert repos["spec"]["enforcementAction"] == "deny"
+    assert repos["spec"]["match"]["namespaces"] == ["nlp-team", "vision"]
+    assert "docker.io/rayproject/" in repos["spec"]["parameters"]["repos"]
+    assert by_kind["K8sRequiredLabels"]["spec"]["parameters"]["labels"] == [
+        {"key": "mlplat.dev/team"}
+    ]
