@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from mlplat_cli import spec_commands
+from mlplat_cli import sandbox_commands, spec_commands
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -25,13 +25,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     spec_commands.register(commands)
+    sandbox_commands.register(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one `mlplat` command; returns its exit code."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    if words[:1] == ["sandbox"]:  # the sandbox parses its own options, --help included
+        return sandbox_commands.delegate(words[1:])
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(words)
     try:
         code: int = args.run(args)
     except KeyboardInterrupt:

@@ -1,0 +1,188 @@
+"""The Sandbox: every emulated API on its own loopback port, plus the admin endpoint.
+
+    with Sandbox(state_dir) as sandbox:
+        sandbox.url("cloudresourcemanager")   # http://127.0.0.1:PORT
+
+`<state_dir>/endpoints.json` tells other processes where everything is:
+`{"apis": {"cloudresourcemanager": "http://127.0.0.1:P", ...}, "admin": "http://127.0.0.1:Q"}`.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import tempfile
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Protocol, TypeVar
+
+from sandbox.admin import AdminServer
+from sandbox.api import GoogleApi
+from sandbox.dispatch import ApiServer
+from sandbox.faults import Faults
+from sandbox.gcp.catalog import google_apis
+from sandbox.latency import LatencyModel, Mode
+from sandbox.operations import Ticker
+from sandbox.runtime import Runtime
+from sandbox.store import Store
+
+ENDPOINTS_FILE = "endpoints.json"
+STATE_FILE = "state.sqlite3"
+T = TypeVar("T")
+
+
+class Component(Protocol):
+    """Something else the sandbox runs (a Kubernetes API server, GitHub…), sharing the runtime."""
+
+    name: str
+
+    def start(self, rt: Runtime) -> str:
+        """Start serving; return the base URL."""
+        ...
+
+    def stop(self) -> None:
+        """Stop serving."""
+        ...
+
+
+class Sandbox:
+    """A local cloud, in-process: start(), stop(), or use it as a context manager."""
+
+    def __init__(
+        self,
+        state_dir: Path | str | None = None,
+        *,
+        latency: Mode = "instant",
+        time_scale: float = 1.0,
+        seed: int = 0,
+        faults: dict[str, Any] | None = None,
+        apis: Sequence[GoogleApi] | None = None,
+        components: Sequence[Component] = (),
+        reuse_ports: bool = False,
+        ticker_interval: float = 0.2,
+    ) -> None:
+        self.state_dir = Path(state_dir or tempfile.mkdtemp(prefix="sandbox-"))
+        self._latency = LatencyModel(latency, time_scale, seed)
+        self._faults = Faults(faults)
+        self._apis = list(apis) if apis is not None else None
+        self._components = list(components)
+        self._reuse_ports = reuse_ports
+        self._ticker_interval = ticker_interval
+        self._servers: dict[str, ApiServer] = {}
+        self._component_urls: dict[str, str] = {}
+        self._admin: AdminServer | None = None
+        self._ticker: Ticker | None = None
+        self._rt: Runtime | None = None
+
+    @property
+    def rt(self) -> Runtime:
+        """The shared runtime (state, clock, faults, counters); only while started."""
+        if self._rt is None:
+            raise RuntimeError("the sandbox is not started")
+        return self._rt
+
+    @property
+    def endpoints_path(self) -> Path:
+        """Where endpoints.json is written."""
+        return self.state_dir / ENDPOINTS_FILE
+
+    def url(self, api: str) -> str:
+        """Base URL of an API (`cloudresourcemanager`, `compute`, …) or component."""
+        if api in self._servers:
+            return self._servers[api].url
+        return self._component_urls[api]
+
+    @property
+    def admin_url(self) -> str:
+        """Base URL of the admin endpoint."""
+        if self._admin is None:
+            raise RuntimeError("the sandbox is not started")
+        return self._admin.url
+
+    def endpoints(self) -> dict[str, Any]:
+        """What endpoints.json holds."""
+        body: dict[str, Any] = {
+            "apis": {name: server.url for name, server in self._servers.items()},
+            "admin": self._admin.url if self._admin else "",
+            "latency": self._latency.describe(),
+        }
+        if self._component_urls:
+            body["components"] = dict(self._component_urls)
+        return body
+
+    def start(self) -> Sandbox:
+        """Open the state, start every server and the ticker, write endpoints.json."""
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        previous = self._previous_ports() if self._reuse_ports else {}
+        store = Store(self.state_dir / STATE_FILE)
+        self._rt = rt = Runtime(store=store, latency=self._latency, faults=self._faults)
+        for api in self._apis if self._apis is not None else google_apis():
+            server = _bind(functools.partial(ApiServer, api, rt), previous.get(api.name))
+            self._servers[api.name] = server
+            server.http.start()
+        self._admin = _bind(
+            lambda port: AdminServer(rt, self.endpoints, port), previous.get("admin")
+        )
+        self._admin.http.start()
+        for component in self._components:
+            self._component_urls[component.name] = component.start(rt)
+        self._ticker = Ticker(rt.operations, self._ticker_interval)
+        self._ticker.start()
+        self.endpoints_path.write_text(json.dumps(self.endpoints(), indent=2) + "\n")
+        return self
+
+    def _previous_ports(self) -> dict[str, int]:
+        try:
+            data = json.loads(self.endpoints_path.read_text())
+        except (OSError, ValueError):
+            return {}
+        urls = {**data.get("apis", {}), "admin": data.get("admin", "")}
+        return {
+            name: int(url.rsplit(":", 1)[1]) for name, url in urls.items() if url.count(":") == 2
+        }
+
+    def stop(self) -> None:
+        """Stop everything and close the state (operations in flight resume at next start)."""
+        if self._ticker is not None:
+            self._ticker.stop()
+            self._ticker = None
+        for component in self._components:
+            component.stop()
+        servers = [server.http for server in self._servers.values()]
+        if self._admin is not None:
+            servers.append(self._admin.http)
+        # Each shutdown waits up to one poll interval: stop them all at once.
+        stoppers = [threading.Thread(target=server.stop) for server in servers]
+        for stopper in stoppers:
+            stopper.start()
+        for stopper in stoppers:
+            stopper.join()
+        self._servers = {}
+        self._component_urls = {}
+        self._admin = None
+        if self._rt is not None:
+            self._rt.store.close()
+            self._rt = None
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def _bind(factory: Callable[[int], T], port: int | None) -> T:
+    """Bind to the previous port when it is still free, else to any free port."""
+    if port:
+        try:
+            return factory(port)
+        except OSError:
+            pass
+    return factory(0)

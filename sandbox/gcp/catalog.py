@@ -1,0 +1,54 @@
+"""The Google APIs a sandbox serves, each on its own base URL (one port per real host)."""
+
+from __future__ import annotations
+
+from sandbox.api import GoogleApi
+from sandbox.gcp import (
+    billing,
+    compute_networks,
+    compute_operations,
+    compute_reservations,
+    compute_routers,
+    compute_subnetworks,
+    container_clusters,
+    container_nodepools,
+    container_ops,
+    gkehub_features,
+    gkehub_memberships,
+    gkehub_operations,
+    resourcemanager,
+    resourcemanager_v1,
+    serviceusage,
+)
+
+
+def google_apis() -> list[GoogleApi]:
+    """Every emulated Google API; the name is the endpoints.json key and gcloud's override."""
+    return [
+        GoogleApi("cloudresourcemanager", (resourcemanager.HANDLERS, resourcemanager_v1.HANDLERS)),
+        GoogleApi("cloudbilling", (billing.HANDLERS,)),
+        GoogleApi("serviceusage", (serviceusage.HANDLERS,)),
+        GoogleApi(
+            "compute",
+            (
+                compute_operations.HANDLERS,
+                compute_networks.HANDLERS,
+                compute_subnetworks.HANDLERS,
+                compute_routers.HANDLERS,
+                compute_reservations.HANDLERS,
+            ),
+            legacy_errors=True,
+        ),
+        GoogleApi(
+            "container",
+            (container_ops.HANDLERS, container_clusters.HANDLERS, container_nodepools.HANDLERS),
+        ),
+        GoogleApi(
+            "gkehub",
+            (
+                *gkehub_operations.OPERATION_HANDLERS,
+                *gkehub_memberships.PAIR,
+                *gkehub_features.PAIR,
+            ),
+        ),
+    ]

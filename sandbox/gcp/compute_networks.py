@@ -1,0 +1,178 @@
+"""Compute Engine VPC networks: insert, get, list, patch, delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sandbox import latency
+from sandbox.api import Call, Handlers
+from sandbox.errors import invalid_argument
+from sandbox.gcp.compute import (
+    activate_effect,
+    check_name,
+    exists,
+    forget_effect,
+    guard,
+    in_use,
+    link,
+    list_response,
+    merge_effect,
+    missing,
+    new_id,
+    path_of,
+    public,
+    start_operation,
+    timestamp,
+    unchanged,
+    visible,
+)
+from sandbox.operations import make_effect
+
+HANDLERS = Handlers("compute.v1")
+NETWORKS = "compute.networks"  # key: "<project>/<name>"
+SUBNETWORKS = "compute.subnetworks"  # key: "<project>/<region>/<name>"
+ROUTERS = "compute.routers"  # key: "<project>/<region>/<name>"
+_MUTABLE = {"routingConfig", "mtu", "description", "networkFirewallPolicyEnforcementOrder"}
+
+latency.declare(
+    {
+        "compute.networks.insert": (20.0, 40.0),
+        "compute.networks.patch": (10.0, 25.0),
+        "compute.networks.delete": (12.0, 25.0),
+    }
+)
+
+
+def network_path(project_id: str, name: str) -> str:
+    """`projects/P/global/networks/N`."""
+    return f"projects/{project_id}/global/networks/{name}"
+
+
+def find_network(call: Call, project_id: str, name: str) -> dict[str, Any] | None:
+    """A visible network, or None."""
+    doc = call.rt.store.get(NETWORKS, f"{project_id}/{name}")
+    return doc if visible(doc) else None
+
+
+def _view(call: Call, project_id: str, doc: dict[str, Any]) -> dict[str, Any]:
+    body = public(doc)
+    own = link(network_path(project_id, doc["name"]))
+    subnets = [
+        sub["selfLink"]
+        for sub in call.rt.store.values(SUBNETWORKS, f"{project_id}/")
+        if visible(sub) and sub["network"] == own
+    ]
+    if subnets:
+        body["subnetworks"] = subnets
+    return body
+
+
+@HANDLERS("compute.networks.insert")
+def insert(call: Call) -> dict[str, Any]:
+    project = guard(call)
+    pid = project["projectId"]
+    body = call.body
+    name = check_name(body.get("name"))
+    if "autoCreateSubnetworks" not in body:
+        raise invalid_argument(
+            "Invalid value for field 'resource.autoCreateSubnetworks': ''. Legacy networks are "
+            "not supported; set autoCreateSubnetworks.",
+            "resource.auto_create_subnetworks",
+        )
+    path = network_path(pid, name)
+    key = f"{pid}/{name}"
+    rt = call.rt
+    with rt.store.transaction():
+        if rt.store.get(NETWORKS, key) is not None:
+            raise exists(path)
+        ident = new_id(rt)
+        doc = {
+            "routingConfig": {"routingMode": "REGIONAL"},
+            "mtu": 1460,
+            "networkFirewallPolicyEnforcementOrder": "AFTER_CLASSIC_FIREWALL",
+            **body,
+            "kind": "compute#network",
+            "id": ident,
+            "creationTimestamp": timestamp(rt),
+            "selfLink": link(path),
+            "selfLinkWithId": link(f"projects/{pid}/global/networks/{ident}"),
+            "_pending": True,
+        }
+        rt.store.put(NETWORKS, key, doc)
+        return start_operation(
+            call,
+            project,
+            scope="global",
+            operation_type="insert",
+            target=path,
+            target_id=ident,
+            effect=activate_effect(NETWORKS, key),
+            failure_effect=forget_effect(NETWORKS, key),
+        )
+
+
+@HANDLERS("compute.networks.get")
+def get(call: Call) -> dict[str, Any]:
+    project = guard(call)
+    pid = project["projectId"]
+    doc = find_network(call, pid, call.params["network"])
+    if doc is None:
+        raise missing(network_path(pid, call.params["network"]))
+    return _view(call, pid, doc)
+
+
+@HANDLERS("compute.networks.list")
+def list_(call: Call) -> dict[str, Any]:
+    project = guard(call)
+    pid = project["projectId"]
+    items = [
+        _view(call, pid, doc) for doc in call.rt.store.values(NETWORKS, f"{pid}/") if visible(doc)
+    ]
+    return list_response(call, "compute#networkList", f"projects/{pid}/global/networks", items)
+
+
+@HANDLERS("compute.networks.patch")
+def patch(call: Call) -> dict[str, Any]:
+    project = guard(call)
+    pid = project["projectId"]
+    name = call.params["network"]
+    doc = find_network(call, pid, name)
+    path = network_path(pid, name)
+    if doc is None:
+        raise missing(path)
+    unchanged(public(doc), call.body, _MUTABLE, "network")
+    fields = {key: value for key, value in call.body.items() if key in _MUTABLE}
+    return start_operation(
+        call,
+        project,
+        scope="global",
+        operation_type="patch",
+        target=path,
+        target_id=doc["id"],
+        effect=merge_effect(NETWORKS, f"{pid}/{name}", fields),
+    )
+
+
+@HANDLERS("compute.networks.delete")
+def delete(call: Call) -> dict[str, Any]:
+    project = guard(call)
+    pid = project["projectId"]
+    name = call.params["network"]
+    doc = find_network(call, pid, name)
+    path = network_path(pid, name)
+    if doc is None:
+        raise missing(path)
+    own = link(path)
+    for collection in (SUBNETWORKS, ROUTERS):
+        for user in call.rt.store.values(collection, f"{pid}/"):
+            if user.get("network") == own:
+                raise in_use(path, path_of(user["selfLink"]))
+    return start_operation(
+        call,
+        project,
+        scope="global",
+        operation_type="delete",
+        target=path,
+        target_id=doc["id"],
+        effect=make_effect("store.delete", collection=NETWORKS, key=f"{pid}/{name}"),
+    )
