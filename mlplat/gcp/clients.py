@@ -73,3 +73,18 @@ def clusters(target: Target) -> container_v1.ClusterManagerClient:
 @cache
 def gkehub(target: Target) -> gkehub_v1.GkeHubClient:
     return gkehub_v1.GkeHubClient(**_kwargs(target, "gkehub"))
+
+
+@cache
+def global_operations(target: Target) -> compute_v1.GlobalOperationsClient:
+    return compute_v1.GlobalOperationsClient(**_kwargs(target, "compute"))
+
+
+@cache
+def region_operations(target: Target) -> compute_v1.RegionOperationsClient:
+    return compute_v1.RegionOperationsClient(**_kwargs(target, "compute"))
+
+
+@cache
+def zone_operations(target: Target) -> compute_v1.ZoneOperationsClient:
+    return compute_v1.ZoneOperationsClient(**_kwargs(target, "compute"))

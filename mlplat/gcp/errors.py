@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+from typing import TypeVar
+
 from google.api_core import exceptions as gexc
 
+from mlplat import retry
 from mlplat.errors import MlplatError, PermanentError, TransientError
+from mlplat.retry import DEFAULT_POLICY, RetryPolicy
+
+LOG = logging.getLogger("mlplat.gcp")
+T = TypeVar("T")
 
 _TRANSIENT = (
     gexc.TooManyRequests,
@@ -33,9 +42,66 @@ def retry_after(exc: gexc.GoogleAPICallError) -> float | None:
         return None
 
 
+# Reasons that a moment's wait cures: an API or billing link that has not propagated yet.
+_SETTLING_REASONS = {"SERVICE_DISABLED", "BILLING_DISABLED"}
+
+
+def status(exc: gexc.GoogleAPICallError) -> str | None:
+    """Google's canonical status name (FAILED_PRECONDITION…) from a REST error body: over
+    REST the exception class follows the HTTP code only (400 is always BadRequest)."""
+    response = getattr(exc, "response", None)
+    try:
+        body = response.json() if response is not None else None
+    except ValueError:
+        return None
+    error = body.get("error") if isinstance(body, dict) else None
+    value = error.get("status") if isinstance(error, dict) else None
+    return str(value) if value else None
+
+
+def is_busy(exc: gexc.GoogleAPICallError) -> bool:
+    """GKE's "another operation is running on this cluster, try again" refusal."""
+    return status(exc) == "FAILED_PRECONDITION" and "try again" in str(exc.message).lower()
+
+
 def translate(exc: gexc.GoogleAPICallError, what: str) -> MlplatError:
     """Our error for a failed call on `what` (e.g. `gke/cluster mlp-dev: create`)."""
     message = f"{what}: HTTP {exc.code} {exc.message}"
-    if isinstance(exc, _TRANSIENT):
+    if isinstance(exc, _TRANSIENT) or is_busy(exc):
         return TransientError(message, retry_after=retry_after(exc))
+    if reason(exc) in _SETTLING_REASONS:
+        return TransientError(f"{message} (waiting for it to propagate)")
     return PermanentError(message)
+
+
+def guarded(what: str, fn: Callable[[], T], *, policy: RetryPolicy = DEFAULT_POLICY) -> T:
+    """Call a Google API: transient failures are retried, every failure becomes ours."""
+
+    def once() -> T:
+        try:
+            return fn()
+        except gexc.GoogleAPICallError as exc:
+            raise translate(exc, what) from exc
+
+    return retry.call(once, policy=policy, on_retry=_log_retry(what))
+
+
+def get_or_none(what: str, fn: Callable[[], T]) -> T | None:
+    """Like `guarded`, but a missing resource (404, or 403 on a project) is None."""
+
+    def once() -> T | None:
+        try:
+            return fn()
+        except gexc.NotFound:
+            return None
+        except gexc.GoogleAPICallError as exc:
+            raise translate(exc, what) from exc
+
+    return retry.call(once, on_retry=_log_retry(what))
+
+
+def _log_retry(what: str) -> Callable[[int, TransientError, float], None]:
+    def log(attempt: int, error: TransientError, wait: float) -> None:
+        LOG.info("%s: retry %d in %.1fs after %s", what, attempt, wait, error)
+
+    return log

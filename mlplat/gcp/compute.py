@@ -1,0 +1,137 @@
+"""Compute Engine: networks, subnetworks, routers (with NAT) and reservations.
+
+google-cloud-compute's `ExtendedOperation.result()` polls an operations client built without
+the caller's endpoint, so mlplat waits on Compute operations with the operations clients itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from google.api_core import exceptions as gexc
+from google.cloud import compute_v1
+
+from mlplat.errors import PermanentError
+from mlplat.gcp import clients
+from mlplat.gcp.convert import from_dict, to_dict
+from mlplat.gcp.errors import get_or_none, guarded
+from mlplat.gcp.waiting import poll
+from mlplat.target import Target
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where a Compute resource lives: a project, and globally, in a region, or in a zone."""
+
+    project: str
+    region: str = ""
+    zone: str = ""
+
+    def args(self) -> dict[str, str]:
+        """Keyword arguments of the client calls that address this place."""
+        if self.zone:
+            return {"project": self.project, "zone": self.zone}
+        if self.region:
+            return {"project": self.project, "region": self.region}
+        return {"project": self.project}
+
+
+@dataclass(frozen=True)
+class Kind:
+    """How one Compute resource type is reached through its client."""
+
+    name: str
+    resource_arg: str
+    message: type[Any]
+    client: str
+
+
+NETWORK = Kind("network", "network_resource", compute_v1.Network, "networks")
+SUBNETWORK = Kind("subnetwork", "subnetwork_resource", compute_v1.Subnetwork, "subnetworks")
+ROUTER = Kind("router", "router_resource", compute_v1.Router, "routers")
+RESERVATION = Kind("reservation", "reservation_resource", compute_v1.Reservation, "reservations")
+
+
+def _client(target: Target, kind: Kind) -> Any:
+    return getattr(clients, kind.client)(target)
+
+
+def _key(kind: Kind) -> str:
+    return kind.name  # the name argument: network=, subnetwork=, router=, reservation=
+
+
+def get(target: Target, kind: Kind, where: Where, name: str) -> dict[str, Any] | None:
+    """The resource as Google's JSON, or None when it does not exist."""
+    what = f"compute/{kind.name} {name}: get"
+    found = get_or_none(
+        what,
+        lambda: _client(target, kind).get(**where.args(), **{_key(kind): name}),
+    )
+    return None if found is None else to_dict(found)
+
+
+def insert(target: Target, kind: Kind, where: Where, body: dict[str, Any]) -> str:
+    """Start creating the resource; returns the operation name (409 if it already exists)."""
+    resource = from_dict(kind.message, body)
+    operation = guarded(
+        f"compute/{kind.name} {body['name']}: create",
+        lambda: _client(target, kind).insert(**where.args(), **{kind.resource_arg: resource}),
+    )
+    return str(operation.name)
+
+
+def patch(target: Target, kind: Kind, where: Where, name: str, body: dict[str, Any]) -> str:
+    """Start patching the resource with `body` (fingerprint included when the API wants one)."""
+    resource = from_dict(kind.message, body)
+    operation = guarded(
+        f"compute/{kind.name} {name}: update",
+        lambda: _client(target, kind).patch(
+            **where.args(), **{_key(kind): name, kind.resource_arg: resource}
+        ),
+    )
+    return str(operation.name)
+
+
+def in_flight(target: Target, where: Where, target_name: str) -> str | None:
+    """The name of an unfinished operation on a resource called `target_name`, if any: a
+    resumed run waits on it instead of creating twice."""
+    client = _operations(target, where)
+    listed = guarded(
+        f"compute operations in {where.project}: list",
+        lambda: list(client.list(request={**where.args(), "filter": "status != DONE"})),
+    )
+    for operation in listed:
+        if operation.target_link.rsplit("/", 1)[-1] == target_name and operation.status != (
+            compute_v1.Operation.Status.DONE
+        ):
+            return str(operation.name)
+    return None
+
+
+def wait(target: Target, where: Where, operation: str, *, what: str, deadline: float) -> None:
+    """Wait for a Compute operation; a failed one raises PermanentError with its errors."""
+    client = _operations(target, where)
+
+    def fetch() -> Any:
+        return guarded(what, lambda: client.get(operation=operation, **where.args()))
+
+    done = poll(
+        what, fetch, lambda op: op.status == compute_v1.Operation.Status.DONE, deadline=deadline
+    )
+    if done.error and done.error.errors:
+        messages = "; ".join(f"{e.code}: {e.message}" for e in done.error.errors)
+        raise PermanentError(f"{what}: operation failed: {messages}")
+
+
+def _operations(target: Target, where: Where) -> Any:
+    if where.zone:
+        return clients.zone_operations(target)
+    if where.region:
+        return clients.region_operations(target)
+    return clients.global_operations(target)
+
+
+def is_conflict(exc: BaseException) -> bool:
+    """Whether an error came from a 409 (the resource exists or is being created)."""
+    return isinstance(exc.__cause__, gexc.Conflict)

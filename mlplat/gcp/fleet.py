@@ -1,0 +1,97 @@
+"""GKE Hub: fleet memberships and the `configmanagement` feature with per-membership specs.
+
+Hub's long-running operations are followed through the resources themselves (membership
+CREATING → READY, feature ENABLING → ACTIVE), which also lets a resumed run wait on work a
+crashed run started."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from google.cloud import gkehub_v1
+from google.protobuf import field_mask_pb2
+
+from mlplat.gcp import clients
+from mlplat.gcp.convert import from_dict, to_dict
+from mlplat.gcp.errors import get_or_none, guarded
+from mlplat.target import Target
+
+
+def _snake(path: str) -> str:
+    """Field masks name proto fields (membership_specs), not their JSON names."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", path).lower()
+
+
+def global_location(project: str) -> str:
+    return f"projects/{project}/locations/global"
+
+
+def get_membership(target: Target, project: str, membership: str) -> dict[str, Any] | None:
+    found = get_or_none(
+        f"fleet/membership {membership}: get",
+        lambda: clients.gkehub(target).get_membership(
+            name=f"{global_location(project)}/memberships/{membership}"
+        ),
+    )
+    return None if found is None else to_dict(found)
+
+
+def create_membership(target: Target, project: str, membership: str, body: dict[str, Any]) -> None:
+    """Start registering the cluster; follow it with `get_membership` until READY."""
+    message = from_dict(gkehub_v1.Membership, body)
+    guarded(
+        f"fleet/membership {membership}: create",
+        lambda: clients.gkehub(target).create_membership(
+            parent=global_location(project), membership_id=membership, resource=message
+        ),
+    )
+
+
+def update_membership_labels(
+    target: Target, project: str, membership: str, labels: dict[str, str]
+) -> None:
+    message = gkehub_v1.Membership(labels=labels)
+    guarded(
+        f"fleet/membership {membership}: update labels",
+        lambda: clients.gkehub(target).update_membership(
+            name=f"{global_location(project)}/memberships/{membership}",
+            resource=message,
+            update_mask=field_mask_pb2.FieldMask(paths=["labels"]),
+        ),
+    )
+
+
+def get_feature(target: Target, project: str, feature: str) -> dict[str, Any] | None:
+    found = get_or_none(
+        f"fleet/feature {feature}: get",
+        lambda: clients.gkehub(target).get_feature(
+            name=f"{global_location(project)}/features/{feature}"
+        ),
+    )
+    return None if found is None else to_dict(found)
+
+
+def create_feature(target: Target, project: str, feature: str, body: dict[str, Any]) -> None:
+    message = from_dict(gkehub_v1.Feature, body)
+    guarded(
+        f"fleet/feature {feature}: create",
+        lambda: clients.gkehub(target).create_feature(
+            parent=global_location(project), feature_id=feature, resource=message
+        ),
+    )
+
+
+def update_feature(
+    target: Target, project: str, feature: str, body: dict[str, Any], mask: list[str]
+) -> None:
+    """Patch the feature; with mask `membershipSpecs` only the memberships in `body` change."""
+    message = from_dict(gkehub_v1.Feature, body)
+    guarded(
+        f"fleet/feature {feature}: update {', '.join(mask)}",
+        lambda: clients.gkehub(target).update_feature(
+            name=f"{global_location(project)}/features/{feature}",
+            resource=message,
+            update_mask=field_mask_pb2.FieldMask(paths=[_snake(path) for path in mask]),
+        ),
+    )

@@ -1,0 +1,45 @@
+"""Waiting on long-running work with a deadline: adaptive polling, visible progress."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from mlplat.errors import TransientError
+
+LOG = logging.getLogger("mlplat.wait")
+T = TypeVar("T")
+
+MIN_INTERVAL = 0.05
+MAX_INTERVAL = 10.0
+OVERSHOOT = 0.05  # poll every 5 % of the time waited so far: at most ~5 % late
+
+
+def poll(
+    what: str,
+    fetch: Callable[[], T],
+    done: Callable[[T], bool],
+    *,
+    deadline: float,
+    progress_every: float = 30.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
+    """Fetch until `done`; past `deadline` seconds raise TransientError (a re-run resumes)."""
+    started = time.monotonic()
+    last_report = started
+    while True:
+        value = fetch()
+        if done(value):
+            return value
+        now = time.monotonic()
+        elapsed = now - started
+        if elapsed > deadline:
+            raise TransientError(
+                f"{what}: still not done after {elapsed:.0f}s; run again to resume"
+            )
+        if now - last_report >= progress_every:
+            LOG.info("%s: waiting, %.0fs so far", what, elapsed)
+            last_report = now
+        sleep(min(MAX_INTERVAL, max(MIN_INTERVAL, elapsed * OVERSHOOT)))
