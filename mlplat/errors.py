@@ -44,6 +44,10 @@ class OwnershipError(PermanentError):
     """A resource exists but is not ours (no ownership label): it is never taken over."""
 
 
+class ConflictError(PermanentError):
+    """The resource already exists (HTTP 409): maybe an earlier run's create, in flight."""
+
+
 class TransientError(MlplatError):
     """A failure worth retrying (429, 5xx, deadline); `retry_after` in seconds when known."""
 

@@ -56,7 +56,9 @@ def sandbox_from_file(path: Path) -> Target:
     apis = data.get("apis")
     if not isinstance(apis, dict) or not apis:
         raise PermanentError(f"{path}: no 'apis' map of endpoints")
-    endpoints = tuple(sorted((str(k), str(v)) for k, v in apis.items()))
+    components = data.get("components") if isinstance(data.get("components"), dict) else {}
+    merged = {**apis, **components}
+    endpoints = tuple(sorted((str(k), str(v)) for k, v in merged.items()))
     return Target(name="sandbox", endpoints=endpoints, admin_url=data.get("admin"))
 
 
@@ -64,3 +66,9 @@ def from_environment() -> Target:
     """The sandbox named by MLPLAT_SANDBOX_ENDPOINTS, else Google."""
     path = os.environ.get(ENDPOINTS_ENV)
     return sandbox_from_file(Path(path)) if path else google()
+
+
+def git_url(target: Target, owner: str, repository: str) -> str:
+    """HTTPS clone URL of the GitOps repository on GitHub (or on the sandbox's GitHub)."""
+    base = target.endpoint("github") or "https://github.com"
+    return f"{base.rstrip('/')}/{owner}/{repository}.git"

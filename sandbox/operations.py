@@ -133,7 +133,14 @@ class Operations:
                 store.put(COLLECTION, _key(api, name), record)
 
     def settle_due(self) -> int:
-        """Complete every operation whose time has come, oldest first; returns how many."""
+        """Complete every operation whose time has come, oldest first; returns how many.
+
+        Not inside a transaction: a handler that read a document and will write it back must
+        not have an effect change that document in between (its write would undo the effect).
+        Every request settles before its handler runs, so nothing is late by more than that.
+        """
+        if self._rt.store.in_transaction():
+            return 0
         now = self._rt.clock.now()
         due = sorted(
             (pending["doneAt"], pending["seq"], key)

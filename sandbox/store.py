@@ -35,6 +35,7 @@ class Store:
         self.path = path
         self._lock = threading.RLock()
         self._depth = 0
+        self._owner: int | None = None
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
@@ -47,17 +48,24 @@ class Store:
             outermost = self._depth == 0
             if outermost:
                 self._db.execute("BEGIN IMMEDIATE")
+                self._owner = threading.get_ident()
             self._depth += 1
             try:
                 yield self
             except BaseException:
                 self._depth -= 1
                 if outermost:
+                    self._owner = None
                     self._db.execute("ROLLBACK")
                 raise
             self._depth -= 1
             if outermost:
+                self._owner = None
                 self._db.execute("COMMIT")
+
+    def in_transaction(self) -> bool:
+        """Whether the calling thread is inside `transaction()`."""
+        return self._depth > 0 and self._owner == threading.get_ident()
 
     def get(self, collection: str, key: str) -> Doc | None:
         """The document at collection/key, or None."""

@@ -9,10 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from google.api_core import exceptions as gexc
 from google.cloud import compute_v1
 
-from mlplat.errors import PermanentError
+from mlplat.errors import ConflictError, PermanentError
 from mlplat.gcp import clients
 from mlplat.gcp.convert import from_dict, to_dict
 from mlplat.gcp.errors import get_or_none, guarded
@@ -134,4 +133,4 @@ def _operations(target: Target, where: Where) -> Any:
 
 def is_conflict(exc: BaseException) -> bool:
     """Whether an error came from a 409 (the resource exists or is being created)."""
-    return isinstance(exc.__cause__, gexc.Conflict)
+    return isinstance(exc, ConflictError)

@@ -140,3 +140,33 @@ def wait(target: Target, parent: str, operation: str, *, what: str, deadline: fl
         raise PermanentError(f"{what}: operation failed: {done.error.message}")
     if done.status_message:
         raise PermanentError(f"{what}: operation failed: {done.status_message}")
+
+
+def set_node_pool_management(
+    target: Target, cluster: str, pool: str, management: dict[str, Any]
+) -> str:
+    request = container_v1.SetNodePoolManagementRequest(
+        name=f"{cluster}/nodePools/{pool}",
+        management=from_dict(container_v1.NodeManagement, management),
+    )
+    operation = guarded(
+        f"gke/node-pool {pool}: set management",
+        lambda: clients.clusters(target).set_node_pool_management(request=request),
+    )
+    return str(operation.name)
+
+
+def delete_node_pool(target: Target, cluster: str, pool: str) -> str:
+    operation = guarded(
+        f"gke/node-pool {pool}: delete",
+        lambda: clients.clusters(target).delete_node_pool(name=f"{cluster}/nodePools/{pool}"),
+    )
+    return str(operation.name)
+
+
+def delete_cluster(target: Target, cluster: str) -> str:
+    operation = guarded(
+        f"gke/cluster {_short(cluster)}: delete",
+        lambda: clients.clusters(target).delete_cluster(name=cluster),
+    )
+    return str(operation.name)

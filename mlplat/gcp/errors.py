@@ -9,7 +9,7 @@ from typing import TypeVar
 from google.api_core import exceptions as gexc
 
 from mlplat import retry
-from mlplat.errors import MlplatError, PermanentError, TransientError
+from mlplat.errors import ConflictError, MlplatError, PermanentError, TransientError
 from mlplat.retry import DEFAULT_POLICY, RetryPolicy
 
 LOG = logging.getLogger("mlplat.gcp")
@@ -43,7 +43,7 @@ def retry_after(exc: gexc.GoogleAPICallError) -> float | None:
 
 
 # Reasons that a moment's wait cures: an API or billing link that has not propagated yet.
-_SETTLING_REASONS = {"SERVICE_DISABLED", "BILLING_DISABLED"}
+_SETTLING_REASONS = {"SERVICE_DISABLED", "BILLING_DISABLED", "UREQ_PROJECT_BILLING_NOT_FOUND"}
 
 
 def status(exc: gexc.GoogleAPICallError) -> str | None:
@@ -69,6 +69,8 @@ def translate(exc: gexc.GoogleAPICallError, what: str) -> MlplatError:
     message = f"{what}: HTTP {exc.code} {exc.message}"
     if isinstance(exc, _TRANSIENT) or is_busy(exc):
         return TransientError(message, retry_after=retry_after(exc))
+    if isinstance(exc, gexc.Conflict):
+        return ConflictError(message)
     if reason(exc) in _SETTLING_REASONS:
         return TransientError(f"{message} (waiting for it to propagate)")
     return PermanentError(message)

@@ -3,6 +3,8 @@ mutations, the one-operation-at-a-time rule, cancelling an upgrade, failed opera
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from google.api_core import exceptions
 from google.cloud import container_v1
@@ -183,3 +185,33 @@ def test_failed_operations_leave_errors(
     clients.admin("PUT", "/faults", {"rules": []})
     op = gke_client.delete_cluster(name=f"{PARENT}/clusters/ml-broken")  # an ERROR cluster goes
     assert gke.finish(gke_client, P, gke.REGION, op).status == DONE
+
+
+def test_parallel_pool_creates_all_reach_running(
+    sandbox: Sandbox, project: str, gke_client: container_v1.ClusterManagerClient
+) -> None:
+    """Regression: an operation settled inside another request's read-modify-write was undone
+    by that request's write, leaving a pool PROVISIONING forever."""
+    gke.create_cluster(sandbox, project)
+    names = [f"pool-{i}" for i in range(5)]
+    for _ in range(3):
+        with ThreadPoolExecutor(max_workers=5) as pool:
+            ops = list(
+                pool.map(
+                    lambda name: gke_client.create_node_pool(
+                        parent=CLUSTER, node_pool=gpu_pool(name)
+                    ),
+                    names,
+                )
+            )
+        for op in ops:
+            assert gke.finish(gke_client, P, gke.REGION, op).status == DONE
+        statuses = {p.name: p.status for p in gke_client.list_node_pools(parent=CLUSTER).node_pools}
+        assert all(statuses[n] == container_v1.NodePool.Status.RUNNING for n in names), statuses
+        for name in names:
+            gke.finish(
+                gke_client,
+                P,
+                gke.REGION,
+                gke_client.delete_node_pool(name=f"{CLUSTER}/nodePools/{name}"),
+            )

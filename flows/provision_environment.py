@@ -1,0 +1,118 @@
+"""Flow: one environment from nothing (or from drift) to a private GKE cluster in the fleet
+with Config Sync and Policy Controller, in dependency order with independent steps in parallel."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_table_artifact
+
+from mlplat import target as targets
+from mlplat.converge.context import EnvContext, Outcome
+from mlplat.plan import Action
+from mlplat.render import cluster as render_cluster
+from mlplat.specs import load_spec
+from tasks import clusters, fleet, network, projects
+
+DEFAULT_SPEC_DIR = "infra_specs"
+
+
+def context(env: str, spec_dir: str, dry_run: bool, endpoints: str | None) -> EnvContext:
+    """The environment's context: validated spec (before any API call) and the target."""
+    spec = load_spec(Path(spec_dir))
+    if env not in spec.environments:
+        known = ", ".join(sorted(spec.environments))
+        raise ValueError(f"unknown environment {env!r} (known: {known})")
+    target = targets.sandbox_from_file(Path(endpoints)) if endpoints else targets.from_environment()
+    return EnvContext(spec=spec, env_name=env, target=target, dry_run=dry_run)
+
+
+def _absent(ctx: EnvContext, *upstream: Outcome) -> bool:
+    """In a dry run, what depends on a resource still to be created cannot be observed."""
+    return ctx.dry_run and any(outcome.created for outcome in upstream)
+
+
+def converge_environment(ctx: EnvContext) -> list[Outcome]:
+    """Every step of the chain for one environment; returns the outcomes in order."""
+    project = projects.ensure_project(ctx)
+    absent = _absent(ctx, project)
+    billing = projects.ensure_billing(ctx, absent)  # services that bill need the link first
+    services = projects.ensure_services(ctx, absent)
+    vpc = network.ensure_network(ctx, _absent(ctx, project, services))
+    absent_net = _absent(ctx, project, services, vpc)
+    subnet = network.ensure_subnet.submit(ctx, absent_net)
+    router = network.ensure_router.submit(ctx, absent_net)
+    reservations = network.ensure_reservations.submit(ctx, _absent(ctx, project, services))
+    feature = fleet.ensure_feature.submit(ctx, _absent(ctx, project, services))
+    subnet_outcome = subnet.result()
+    cluster = clusters.ensure_cluster(ctx, _absent(ctx, project, services, subnet_outcome))
+    absent_cluster = _absent(ctx, project, cluster)
+    reservation_outcomes = reservations.result()
+    pools = [
+        clusters.ensure_node_pool.submit(ctx, pool, absent_cluster)
+        for pool in (
+            render_cluster.system_pool(ctx.platform, ctx.env, ctx.project),
+            *render_cluster.node_pools(ctx.platform, ctx.env, ctx.project),
+        )
+    ]
+    membership = fleet.ensure_membership(ctx, absent_cluster)
+    feature_outcome = feature.result()
+    repo = targets.git_url(ctx.target, ctx.platform.gitops.owner, ctx.platform.gitops.repository)
+    config = fleet.ensure_config_management(
+        ctx, repo, _absent(ctx, project, membership, feature_outcome)
+    )
+    return [
+        project,
+        billing,
+        services,
+        vpc,
+        subnet_outcome,
+        router.result(),
+        *reservation_outcomes,
+        feature_outcome,
+        cluster,
+        *(p.result() for p in pools),
+        membership,
+        config,
+    ]
+
+
+def publish(ctx: EnvContext, outcomes: list[Outcome]) -> dict[str, Any]:
+    """The plan (dry run) or summary table artifact, and the counts it shows."""
+    rows = [outcome.row() for outcome in outcomes]
+    counts = {action.value: 0 for action in Action}
+    for outcome in outcomes:
+        counts[outcome.change.action.value] += 1
+    kind = "plan" if ctx.dry_run else "summary"
+    create_table_artifact(
+        table=rows,
+        key=f"{kind}-{ctx.env_name}",
+        description=f"mlplat {kind} of environment {ctx.env_name}: "
+        + ", ".join(f"{n} {a}" for a, n in counts.items() if n),
+    )
+    return {"environment": ctx.env_name, "dry_run": ctx.dry_run, "counts": counts, "rows": rows}
+
+
+@flow(name="provision-environment", flow_run_name="provision-environment[{env}]")
+def provision_environment(
+    env: str,
+    dry_run: bool = False,
+    spec_dir: str = DEFAULT_SPEC_DIR,
+    endpoints: str | None = None,
+) -> dict[str, Any]:
+    """Converge one environment: project → network → private GKE → fleet → Config Sync.
+
+    With `dry_run` nothing is changed and the plan is published as a table artifact.
+    `endpoints` names a sandbox's endpoints.json (default: $MLPLAT_SANDBOX_ENDPOINTS, else
+    Google with Application Default Credentials)."""
+    ctx = context(env, spec_dir, dry_run, endpoints)
+    get_run_logger().info(
+        "environment %s: project %s on %s%s",
+        env,
+        ctx.project,
+        ctx.target.name,
+        " (dry run)" if dry_run else "",
+    )
+    return publish(ctx, converge_environment(ctx))

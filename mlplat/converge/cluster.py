@@ -1,0 +1,191 @@
+"""The private GKE cluster and its node pools: created once, updated field by field, waited on
+until RUNNING; a create that ended in ERROR is cleaned up and retried."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mlplat.converge.context import EnvContext, Outcome, report
+from mlplat.errors import ConflictError, OwnershipError, PermanentError
+from mlplat.gcp import container
+from mlplat.gcp.waiting import poll
+from mlplat.plan import Action, Change, plan
+from mlplat.render import cluster as render
+from mlplat.render.desired import Desired, is_ours
+
+# Changed top-level cluster field → the ClusterUpdate field that changes it.
+_CLUSTER_UPDATES = {
+    "releaseChannel": "desiredReleaseChannel",
+    "masterAuthorizedNetworksConfig": "desiredMasterAuthorizedNetworksConfig",
+    "autoscaling": "desiredClusterAutoscaling",
+    "workloadIdentityConfig": "desiredWorkloadIdentityConfig",
+    "shieldedNodes": "desiredShieldedNodes",
+    "addonsConfig": "desiredAddonsConfig",
+    "locations": "desiredLocations",
+}
+# Changed node pool config field → the UpdateNodePoolRequest field and its wrapper.
+_POOL_CONFIG_UPDATES = {
+    "labels": ("labels", "labels"),
+    "taints": ("taints", "taints"),
+    "resourceLabels": ("resourceLabels", "labels"),
+    "workloadMetadataConfig": ("workloadMetadataConfig", None),
+}
+RECREATE_ATTEMPTS = 2
+
+
+def ensure_cluster(ctx: EnvContext, *, absent: bool = False) -> Outcome:
+    """Create or update the cluster, then wait until it is RUNNING (the readiness gate)."""
+    desired = render.cluster(ctx.platform, ctx.env, ctx.project)
+    path = ctx.cluster_path
+    observed = None if absent else container.get_cluster(ctx.target, path)
+    if observed is not None and not is_ours(observed.get("resourceLabels"), ctx.platform.name):
+        raise OwnershipError(f"gke/cluster {desired.name} exists without mlplat's labels")
+    change = plan(desired.kind, desired.name, desired.body, observed, immutable=desired.immutable)
+    if ctx.dry_run:
+        return report(ctx, change, applied=False)
+    detail = ""
+    for _ in range(RECREATE_ATTEMPTS + 1):
+        if observed is None:
+            _create(ctx, desired)
+        elif observed.get("status") == "ERROR":
+            detail = "a failed create was deleted and retried"
+            ctx.log(f"gke/cluster {desired.name}: in ERROR after a failed create; recreating")
+            _wait_op(ctx, container.delete_cluster(ctx.target, path), f"{desired.name}: delete")
+        elif observed.get("status") in ("PROVISIONING", "RECONCILING", "STOPPING"):
+            _wait_running_op(ctx, path, None, f"gke/cluster {desired.name}")
+        observed = _wait_settled(ctx, path, f"gke/cluster {desired.name}")
+        if observed is not None and observed.get("status") == "RUNNING":
+            break
+    else:
+        raise PermanentError(f"gke/cluster {desired.name}: did not reach RUNNING")
+    if change.action is Action.UPDATE:
+        _update(ctx, desired, change, observed)
+    return report(ctx, change, applied=change.action is not Action.NOOP, detail=detail)
+
+
+def _create(ctx: EnvContext, desired: Desired) -> None:
+    try:
+        operation = container.create_cluster(ctx.target, ctx.cluster_parent, desired.create_body())
+    except ConflictError:
+        return  # an earlier run's create is in flight: waited on by the caller
+    _wait_op(ctx, operation, f"gke/cluster {desired.name}: create", tolerate_failure=True)
+
+
+def _wait_op(ctx: EnvContext, operation: str, what: str, *, tolerate_failure: bool = False) -> None:
+    try:
+        container.wait(
+            ctx.target, ctx.cluster_parent, operation, what=what, deadline=ctx.deadlines.cluster
+        )
+    except PermanentError as exc:
+        if not tolerate_failure:
+            raise
+        ctx.log(f"{what}: {exc}")
+
+
+def _wait_running_op(ctx: EnvContext, path: str, pool: str | None, what: str) -> None:
+    operation = container.running_operation(ctx.target, path, pool)
+    if operation is not None:
+        _wait_op(ctx, operation, f"{what}: in flight", tolerate_failure=True)
+
+
+def _wait_settled(ctx: EnvContext, path: str, what: str) -> dict[str, Any] | None:
+    """The cluster once it is neither provisioning nor reconciling (or gone)."""
+    return poll(
+        f"{what}: RUNNING",
+        lambda: container.get_cluster(ctx.target, path),
+        lambda c: c is None or c.get("status") in ("RUNNING", "ERROR", "DEGRADED"),
+        deadline=ctx.deadlines.cluster,
+    )
+
+
+def _update(ctx: EnvContext, desired: Desired, change: Change, observed: dict[str, Any]) -> None:
+    tops = sorted({f.path.split(".", 1)[0] for f in change.fields})
+    for top in tops:
+        what = f"gke/cluster {desired.name}: update {top}"
+        if top == "resourceLabels":
+            labels = {**observed.get("resourceLabels", {}), **desired.body["resourceLabels"]}
+            fingerprint = str(observed.get("labelFingerprint", ""))
+            operation = container.set_labels(ctx.target, ctx.cluster_path, labels, fingerprint)
+        elif top in _CLUSTER_UPDATES:
+            update = {_CLUSTER_UPDATES[top]: desired.body[top]}
+            operation = container.update_cluster(ctx.target, ctx.cluster_path, update)
+        else:
+            raise PermanentError(f"{what}: not changeable in place")
+        _wait_op(ctx, operation, what)
+
+
+def ensure_node_pools(ctx: EnvContext, *, absent: bool = False) -> list[Outcome]:
+    """The system pool and every declared pool (sequentially; flows run them in parallel)."""
+    pools = (
+        render.system_pool(ctx.platform, ctx.env, ctx.project),
+        *render.node_pools(ctx.platform, ctx.env, ctx.project),
+    )
+    return [ensure_node_pool(ctx, pool, absent=absent) for pool in pools]
+
+
+def ensure_node_pool(ctx: EnvContext, desired: Desired, *, absent: bool = False) -> Outcome:
+    """Create or update one node pool, then wait until it is RUNNING."""
+    path = ctx.cluster_path
+    observed = None if absent else container.get_node_pool(ctx.target, path, desired.name)
+    change = plan(desired.kind, desired.name, desired.body, observed, immutable=desired.immutable)
+    if ctx.dry_run:
+        return report(ctx, change, applied=False)
+    what = f"gke/node-pool {desired.name}"
+    for _ in range(RECREATE_ATTEMPTS + 1):
+        if observed is None:
+            try:
+                operation = container.create_node_pool(ctx.target, path, desired.create_body())
+                _wait_op(ctx, operation, f"{what}: create", tolerate_failure=True)
+            except ConflictError:
+                _wait_running_op(ctx, path, desired.name, what)
+        elif observed.get("status") == "ERROR":
+            ctx.log(f"{what}: in ERROR after a failed create; recreating")
+            _wait_op(
+                ctx, container.delete_node_pool(ctx.target, path, desired.name), f"{what}: delete"
+            )
+        elif observed.get("status") != "RUNNING":
+            _wait_running_op(ctx, path, desired.name, what)
+        observed = poll(
+            f"{what}: RUNNING",
+            lambda: container.get_node_pool(ctx.target, path, desired.name),
+            lambda p: p is None or p.get("status") in ("RUNNING", "ERROR", "RUNNING_WITH_ERROR"),
+            deadline=ctx.deadlines.node_pool,
+        )
+        if observed is not None and observed.get("status") != "ERROR":
+            break
+    else:
+        raise PermanentError(f"{what}: did not reach RUNNING")
+    if change.action is Action.UPDATE:
+        _update_pool(ctx, desired, change)
+    return report(ctx, change, applied=change.action is not Action.NOOP)
+
+
+def _update_pool(ctx: EnvContext, desired: Desired, change: Change) -> None:
+    path, name = ctx.cluster_path, desired.name
+    tops = sorted(
+        {
+            ".".join(f.path.split(".")[:2])
+            if f.path.startswith("config.")
+            else f.path.split(".", 1)[0]
+            for f in change.fields
+        }
+    )
+    config: dict[str, Any] = desired.body["config"]
+    for top in tops:
+        what = f"gke/node-pool {name}: update {top}"
+        if top == "autoscaling":
+            operation = container.set_node_pool_autoscaling(
+                ctx.target, path, name, desired.body["autoscaling"]
+            )
+        elif top == "management":
+            operation = container.set_node_pool_management(
+                ctx.target, path, name, desired.body["management"]
+            )
+        elif top.startswith("config.") and top[7:] in _POOL_CONFIG_UPDATES:
+            field, wrapper = _POOL_CONFIG_UPDATES[top[7:]]
+            value = config.get(top[7:], {} if wrapper is None else None)
+            body = {field: value if wrapper is None else {wrapper: value}}
+            operation = container.update_node_pool(ctx.target, path, name, body)
+        else:
+            raise PermanentError(f"{what}: not changeable in place")
+        _wait_op(ctx, operation, what)

@@ -1,0 +1,98 @@
+"""What every converge step needs: the target, the environment, dry-run, deadlines, a logger."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from mlplat import naming
+from mlplat.plan import Action, Change
+from mlplat.specs import Environment, Platform, PlatformSpec
+from mlplat.target import Target
+
+_LOG = logging.getLogger("mlplat")
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    """How long to wait on each kind of long-running work before a run gives up (a re-run
+    resumes where it stopped). Terraform's defaults, for comparison: cluster 40 min."""
+
+    project: float = 600
+    services: float = 1200
+    network: float = 1200
+    cluster: float = 3600
+    node_pool: float = 3600
+    membership: float = 1200
+    sync: float = 900
+
+
+@dataclass(frozen=True)
+class EnvContext:
+    """One environment of the platform on one target."""
+
+    spec: PlatformSpec
+    env_name: str
+    target: Target
+    dry_run: bool = False
+    deadlines: Deadlines = Deadlines()
+    log: Callable[[str], Any] = field(default=_LOG.info, compare=False)
+
+    @property
+    def platform(self) -> Platform:
+        return self.spec.platform
+
+    @property
+    def env(self) -> Environment:
+        return self.spec.environments[self.env_name]
+
+    @property
+    def project(self) -> str:
+        return naming.project_id(self.platform, self.env)
+
+    @property
+    def region(self) -> str:
+        return naming.region(self.platform, self.env)
+
+    @property
+    def cluster_parent(self) -> str:
+        return f"projects/{self.project}/locations/{self.region}"
+
+    @property
+    def cluster_path(self) -> str:
+        return f"{self.cluster_parent}/clusters/{naming.cluster_name(self.platform, self.env)}"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a converge step found and did."""
+
+    change: Change
+    applied: bool = False
+    detail: str = ""
+
+    @property
+    def created(self) -> bool:
+        return self.change.action is Action.CREATE
+
+    def row(self) -> dict[str, str]:
+        """A row of the plan / summary table artifact."""
+        fields = ", ".join(f.path for f in self.change.fields)
+        return {
+            "resource": f"{self.change.kind} {self.change.name}",
+            "action": self.change.action.value,
+            "fields": fields,
+            "applied": "yes" if self.applied else "no",
+            "detail": self.detail,
+        }
+
+
+def report(ctx: EnvContext, change: Change, *, applied: bool, detail: str = "") -> Outcome:
+    """Log one line for the change and return its outcome."""
+    line = change.describe()
+    if ctx.dry_run and change.action is not Action.NOOP:
+        line = f"{line} (planned)"
+    ctx.log(line + (f" — {detail}" if detail else ""))
+    return Outcome(change, applied=applied, detail=detail)

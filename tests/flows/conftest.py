@@ -1,0 +1,42 @@
+"""Flow tests: one Prefect test harness per session, a fresh in-process sandbox per test."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from prefect.testing.utilities import prefect_test_harness
+
+from sandbox.cloud import Sandbox
+
+REFERENCE = Path(__file__).resolve().parents[2] / "infra_specs"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def prefect_server() -> Iterator[None]:
+    with prefect_test_harness(server_startup_timeout=60):
+        yield
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
+    with Sandbox(tmp_path / "state", latency="instant") as running:
+        yield running
+
+
+def admin(sandbox: Sandbox, method: str, path: str, body: Any = None) -> Any:
+    """Call the sandbox's admin endpoint."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(sandbox.admin_url + path, data=data, method=method)
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)
+
+
+def writes(sandbox: Sandbox) -> dict[str, int]:
+    """Mutating calls per method since the last reset."""
+    methods = admin(sandbox, "GET", "/counters")["methods"]
+    return {name: m["writes"] for name, m in methods.items() if m.get("writes")}
