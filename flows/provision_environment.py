@@ -14,7 +14,7 @@ from mlplat.converge.context import EnvContext, Outcome
 from mlplat.plan import Action
 from mlplat.render import cluster as render_cluster
 from mlplat.specs import load_spec
-from tasks import clusters, fleet, network, projects
+from tasks import clusters, fleet, gitops, network, projects
 
 DEFAULT_SPEC_DIR = "infra_specs"
 
@@ -46,6 +46,7 @@ def converge_environment(ctx: EnvContext) -> list[Outcome]:
     router = network.ensure_router.submit(ctx, absent_net)
     reservations = network.ensure_reservations.submit(ctx, _absent(ctx, project, services))
     feature = fleet.ensure_feature.submit(ctx, _absent(ctx, project, services))
+    repository = gitops.ensure_gitops.submit(ctx)
     subnet_outcome = subnet.result()
     cluster = clusters.ensure_cluster(ctx, _absent(ctx, project, services, subnet_outcome))
     absent_cluster = _absent(ctx, project, cluster)
@@ -59,6 +60,7 @@ def converge_environment(ctx: EnvContext) -> list[Outcome]:
     ]
     membership = fleet.ensure_membership(ctx, absent_cluster)
     feature_outcome = feature.result()
+    git_outcomes, _branch = repository.result()
     repo = targets.git_url(ctx.target, ctx.platform.gitops.owner, ctx.platform.gitops.repository)
     config = fleet.ensure_config_management(
         ctx, repo, _absent(ctx, project, membership, feature_outcome)
@@ -75,6 +77,7 @@ def converge_environment(ctx: EnvContext) -> list[Outcome]:
         cluster,
         *(p.result() for p in pools),
         membership,
+        *git_outcomes,
         config,
     ]
 

@@ -59,7 +59,7 @@ class Sandbox:
         seed: int = 0,
         faults: dict[str, Any] | None = None,
         apis: Sequence[GoogleApi] | None = None,
-        components: Sequence[Component] = (),
+        components: Sequence[Component] | None = None,
         reuse_ports: bool = False,
         ticker_interval: float = 0.2,
     ) -> None:
@@ -67,7 +67,7 @@ class Sandbox:
         self._latency = LatencyModel(latency, time_scale, seed)
         self._faults = Faults(faults)
         self._apis = list(apis) if apis is not None else None
-        self._components = list(components)
+        self._components = None if components is None else list(components)
         self._reuse_ports = reuse_ports
         self._ticker_interval = ticker_interval
         self._servers: dict[str, ApiServer] = {}
@@ -93,6 +93,13 @@ class Sandbox:
         if api in self._servers:
             return self._servers[api].url
         return self._component_urls[api]
+
+    def component(self, name: str) -> Component:
+        """A running component by name (e.g. `github`)."""
+        for component in self._components or ():
+            if component.name == name:
+                return component
+        raise KeyError(f"no sandbox component {name!r}")
 
     @property
     def admin_url(self) -> str:
@@ -126,6 +133,8 @@ class Sandbox:
             lambda port: AdminServer(rt, self.endpoints, port), previous.get("admin")
         )
         self._admin.http.start()
+        if self._components is None:
+            self._components = default_components(self.state_dir, previous)
         for component in self._components:
             self._component_urls[component.name] = component.start(rt)
         self._ticker = Ticker(rt.operations, self._ticker_interval)
@@ -138,7 +147,11 @@ class Sandbox:
             data = json.loads(self.endpoints_path.read_text())
         except (OSError, ValueError):
             return {}
-        urls = {**data.get("apis", {}), "admin": data.get("admin", "")}
+        urls = {
+            **data.get("apis", {}),
+            **data.get("components", {}),
+            "admin": data.get("admin", ""),
+        }
         return {
             name: int(url.rsplit(":", 1)[1]) for name, url in urls.items() if url.count(":") == 2
         }
@@ -148,7 +161,7 @@ class Sandbox:
         if self._ticker is not None:
             self._ticker.stop()
             self._ticker = None
-        for component in self._components:
+        for component in self._components or ():
             component.stop()
         servers = [server.http for server in self._servers.values()]
         if self._admin is not None:
@@ -176,6 +189,13 @@ class Sandbox:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def default_components(state_dir: Path, ports: dict[str, int]) -> list[Component]:
+    """What a sandbox runs besides the Google APIs: GitHub with its git server."""
+    from sandbox.github.component import GitHub  # noqa: PLC0415 - keeps `cloud` light to import
+
+    return [GitHub(state_dir, port=ports.get("github", 0))]
 
 
 def _bind(factory: Callable[[int], T], port: int | None) -> T:

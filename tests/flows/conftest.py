@@ -12,6 +12,7 @@ import pytest
 from prefect.testing.utilities import prefect_test_harness
 
 from sandbox.cloud import Sandbox
+from sandbox.github.component import ADMIN_TOKEN, GitHub
 
 REFERENCE = Path(__file__).resolve().parents[2] / "infra_specs"
 
@@ -23,8 +24,14 @@ def prefect_server() -> Iterator[None]:
 
 
 @pytest.fixture
-def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
+def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
+    """A sandbox whose GitHub has the reference spec's organization; GITHUB_TOKEN is the
+    sandbox bot's token (as `mlplat up` sets it)."""
     with Sandbox(tmp_path / "state", latency="instant") as running:
+        github = running.component("github")
+        assert isinstance(github, GitHub)
+        github.create_org("ml-platform-org")
+        monkeypatch.setenv("GITHUB_TOKEN", ADMIN_TOKEN)
         yield running
 
 

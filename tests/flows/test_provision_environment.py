@@ -23,6 +23,7 @@ def test_dry_run_on_empty_sandbox_plans_everything_and_mutates_nothing(sandbox: 
     actions = {row["resource"]: row["action"] for row in result["rows"]}
     assert actions["project mlp-dev-a1b2"] == "create"
     assert actions["gke/cluster mlp-dev"] == "create"
+    assert actions.pop("git/protection dev") == "noop", "dev needs no approval, so no protection"
     assert all(action == "create" for action in actions.values()), actions
     assert writes(sandbox) == {}
 

@@ -1,0 +1,123 @@
+"""The GitOps repository: created once, a branch per environment (protected where the
+environment asks for approval), and the environment's hydrated manifests committed in one
+commit per change."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from github import Github
+from github.Repository import Repository
+
+from mlplat import naming
+from mlplat.converge.context import EnvContext, Outcome, report
+from mlplat.errors import ConflictError
+from mlplat.git import gitops_repo as repos
+from mlplat.plan import Action, Change, FieldChange
+from mlplat.render import repository as render
+
+OWNED_PREFIXES = (render.CLUSTERS_DIR + "/", render.APPS_DIR + "/")
+
+
+@dataclass(frozen=True)
+class BranchState:
+    """Where an environment's branch stands after a run: its head commit."""
+
+    branch: str
+    head: str
+
+
+def owned(path: str) -> bool:
+    """Files mlplat writes (and deletes when they leave the render); others are left alone."""
+    return path == "README.md" or path.startswith(OWNED_PREFIXES)
+
+
+def ensure_repository(ctx: EnvContext, gh: Github) -> tuple[Outcome, Repository | None]:
+    """The platform's repository (private, initialised), created when missing."""
+    gitops = ctx.platform.gitops
+    name = f"{gitops.owner}/{gitops.repository}"
+    repo = repos.get_repository(gh, gitops.owner, gitops.repository)
+    if repo is not None:
+        return report(ctx, Change("git/repository", name, Action.NOOP), applied=False), repo
+    change = Change("git/repository", name, Action.CREATE)
+    if ctx.dry_run:
+        return report(ctx, change, applied=False), None
+    try:
+        repo = repos.create_repository(
+            gh,
+            gitops.owner,
+            gitops.repository,
+            f"GitOps repository of the {ctx.platform.name} ML platform (written by mlplat)",
+        )
+    except ConflictError:
+        repo = repos.get_repository(gh, gitops.owner, gitops.repository)
+    return report(ctx, change, applied=True), repo
+
+
+def ensure_branch(ctx: EnvContext, repo: Repository | None) -> tuple[Outcome, str | None]:
+    """The environment's branch, started from the default branch; returns its head."""
+    branch = naming.config_sync_branch(ctx.env)
+    head = None if repo is None else repos.branch_head(repo, branch)
+    if head is not None:
+        return report(ctx, Change("git/branch", branch, Action.NOOP), applied=False), head
+    change = Change("git/branch", branch, Action.CREATE)
+    if ctx.dry_run or repo is None:
+        return report(ctx, change, applied=False), None
+    base = repos.branch_head(repo, repo.default_branch)
+    if base is None:
+        raise ConflictError(f"git/repository {repo.full_name}: default branch has no commit")
+    repos.create_branch(repo, branch, base)
+    return report(ctx, change, applied=True), base
+
+
+def ensure_protection(ctx: EnvContext, repo: Repository | None) -> Outcome:
+    """Branches of environments that require approval take changes only by pull request."""
+    branch = naming.config_sync_branch(ctx.env)
+    wanted = ctx.platform.gitops.reviewers_required if ctx.env.approval_required else None
+    current = None if repo is None else repos.required_reviews(repo, branch)
+    if wanted is None or current == wanted:
+        return report(ctx, Change("git/protection", branch, Action.NOOP), applied=False)
+    action = Action.CREATE if current is None else Action.UPDATE
+    change = Change(
+        "git/protection",
+        branch,
+        action,
+        (FieldChange("required_approving_review_count", wanted, current),),
+    )
+    if ctx.dry_run or repo is None:
+        return report(ctx, change, applied=False)
+    repos.protect(repo, branch, wanted)
+    return report(ctx, change, applied=True)
+
+
+def ensure_manifests(
+    ctx: EnvContext, repo: Repository | None, head: str | None
+) -> tuple[Outcome, BranchState | None]:
+    """Write the environment's hydrated files in one commit when anything differs."""
+    branch = naming.config_sync_branch(ctx.env)
+    files = render.environment_files(ctx.spec, ctx.env)
+    if repo is None or head is None:
+        fields = tuple(FieldChange(path, "rendered", None) for path in sorted(files))
+        change = Change("git/manifests", branch, Action.CREATE, fields)
+        return report(ctx, change, applied=False), None
+    changes = repos.file_changes(repo, head, files, owned)
+    if not changes:
+        change = Change("git/manifests", branch, Action.NOOP)
+        return report(ctx, change, applied=False), BranchState(branch, head)
+    fields = tuple(FieldChange(path, "rendered", "differs") for path in changes.write) + tuple(
+        FieldChange(path, None, "present") for path in changes.delete
+    )
+    change = Change("git/manifests", branch, Action.UPDATE, fields)
+    if ctx.dry_run:
+        return report(ctx, change, applied=False), BranchState(branch, head)
+    message = _message(ctx, changes)
+    sha = repos.commit_files(repo, branch, head, files, changes=changes, message=message)
+    return report(ctx, change, applied=True, detail=f"commit {sha[:12]}"), BranchState(branch, sha)
+
+
+def _message(ctx: EnvContext, changes: repos.FileChanges) -> str:
+    lines = [f"mlplat: {ctx.env_name}: update {len(changes.paths())} file(s)", ""]
+    lines += [f"- write {path}" for path in changes.write]
+    lines += [f"- delete {path}" for path in changes.delete]
+    lines += ["", f"Rendered from infra_specs/ for platform {ctx.platform.name}."]
+    return "\n".join(lines)
