@@ -10,6 +10,10 @@ Configuration (JSON or YAML file at start, or `PUT /faults` on the admin endpoin
       - {method: compute.reservations.insert, rate: 1.0,
          operation: {status: RESOURCE_EXHAUSTED, reason: ZONE_RESOURCE_POOL_EXHAUSTED,
                      message: "The zone does not have enough resources"}}
+      - {method: container.projects.locations.clusters.create, times: 1,
+         operation: {status: INTERNAL, message: "Cluster creation failed"}}   # only the first
+
+`times` caps how often a rule fires (no cap when absent).
 
 `method` is a discovery method id or a glob over ids. Each (rule, method) pair draws from its own
 random stream seeded from `seed`, so one method's sequence does not depend on other traffic.
@@ -68,6 +72,7 @@ class _Rule:
     delay: float
     retry_after: float
     operation: dict[str, str] | None
+    times: int | None = None
 
     def matches(self, api: str, method: str) -> bool:
         return fnmatch.fnmatchcase(api, self.api) and fnmatch.fnmatchcase(method, self.method)
@@ -86,7 +91,8 @@ def _rule(index: int, raw: Any) -> _Rule:
     where = f"rules[{index}]"
     if not isinstance(raw, dict):
         raise ValueError(f"{where}: expected a mapping")
-    unknown = set(raw) - {"api", "method", "rate", "code", "delay", "retryAfter", "operation"}
+    known = {"api", "method", "rate", "code", "delay", "retryAfter", "operation", "times"}
+    unknown = set(raw) - known
     if unknown:
         raise ValueError(f"{where}: unknown keys {sorted(unknown)}")
     rate = float(raw.get("rate", 1.0))
@@ -117,6 +123,7 @@ def _rule(index: int, raw: Any) -> _Rule:
         delay=delay,
         retry_after=float(raw.get("retryAfter", 1.0)),
         operation=operation,
+        times=None if raw.get("times") is None else int(raw["times"]),
     )
 
 
@@ -128,6 +135,7 @@ class Faults:
         self._config: dict[str, Any] = {"seed": 0, "rules": []}
         self._rules: list[_Rule] = []
         self._streams: dict[tuple[int, str], random.Random] = {}
+        self._fired: dict[int, int] = {}
         self.configure(config or {})
 
     def configure(self, config: dict[str, Any]) -> None:
@@ -140,6 +148,7 @@ class Faults:
             self._config = {"seed": int(config.get("seed", 0)), "rules": config.get("rules") or []}
             self._rules = rules
             self._streams = {}
+            self._fired = {}
 
     def config(self) -> dict[str, Any]:
         """The configuration in force."""
@@ -148,6 +157,14 @@ class Faults:
         return copied
 
     def _draw(self, index: int, rule: _Rule, method: str) -> bool:
+        if rule.times is not None and self._fired.get(index, 0) >= rule.times:
+            return False
+        fired = self._draw_stream(index, rule, method)
+        if fired:
+            self._fired[index] = self._fired.get(index, 0) + 1
+        return fired
+
+    def _draw_stream(self, index: int, rule: _Rule, method: str) -> bool:
         key = (index, method)
         stream = self._streams.get(key)
         if stream is None:

@@ -13,7 +13,7 @@ from google.api_core import exceptions
 from google.cloud import compute_v1
 
 from sandbox.cloud import Sandbox
-from sandbox.faults import load_file
+from sandbox.faults import Faults, load_file
 from tests.sandbox.conftest import Clients
 
 GET = "cloudresourcemanager.projects.get"
@@ -125,3 +125,11 @@ def test_faults_from_a_file_at_start(tmp_path: Path) -> None:
     with Sandbox(tmp_path / "state", faults=load_file(config)) as sandbox:
         url = f"{sandbox.url('cloudresourcemanager')}/v3/projects/any-project"
         assert _raw_status(url)[0] == 500
+
+
+def test_times_caps_how_often_a_rule_fires() -> None:
+    faults = Faults(
+        {"rules": [{"method": "a.b.create", "times": 2, "operation": {"status": "INTERNAL"}}]}
+    )
+    outcomes = [faults.operation_failure("a", "a.b.create") is not None for _ in range(5)]
+    assert outcomes == [True, True, False, False, False]
