@@ -192,10 +192,12 @@ class Sandbox:
 
 
 def default_components(state_dir: Path, ports: dict[str, int]) -> list[Component]:
-    """What a sandbox runs besides the Google APIs: GitHub with its git server."""
-    from sandbox.github.component import GitHub  # noqa: PLC0415 - keeps `cloud` light to import
+    """What a sandbox runs besides the Google APIs: GitHub with its git server, and the Connect
+    Gateway in front of every cluster's Kubernetes API."""
+    from sandbox.fleet_gateway import connect_gateway  # noqa: PLC0415 - keeps `cloud` light
+    from sandbox.github.component import GitHub  # noqa: PLC0415
 
-    return [GitHub(state_dir, port=ports.get("github", 0))]
+    return [GitHub(state_dir, port=ports.get("github", 0)), connect_gateway()]
 
 
 def _bind(factory: Callable[[int], T], port: int | None) -> T:

@@ -1,0 +1,68 @@
+"""The Connect Gateway wired to the rest of the sandbox: a GKE cluster gets a Kubernetes API
+when it comes up (and loses it when deleted), reached through its fleet membership."""
+
+from __future__ import annotations
+
+import threading
+
+from sandbox.gcp import cluster_events
+from sandbox.gcp.gkehub_memberships import MEMBERSHIPS
+from sandbox.gcp.projects import find
+from sandbox.k8s.clusters import ClusterRegistry
+from sandbox.k8s.gateway import Gateway
+from sandbox.runtime import Runtime
+
+_LINK_PREFIX = "//container.googleapis.com/"
+_registered = threading.Lock()
+_done = False
+
+
+def connect_gateway() -> Gateway:
+    """The `connectgateway` component, resolving memberships through GKE Hub's state."""
+    _listen_to_clusters()
+    gateway: Gateway
+
+    def resolve(project_number: str, membership: str) -> str | None:
+        rt = gateway.runtime
+        return None if rt is None else cluster_of_membership(rt, project_number, membership)
+
+    gateway = Gateway(resolve)
+    return gateway
+
+
+def cluster_of_membership(rt: Runtime, project: str, membership: str) -> str | None:
+    """`projects/<id>/locations/<l>/clusters/<c>` of a READY membership's GKE cluster."""
+    owner = find(rt, project)
+    if owner is None:
+        return None
+    number = str(owner["name"]).split("/", 1)[1]
+    doc = rt.store.get(MEMBERSHIPS, f"{number}/global/{membership}")
+    if doc is None or doc.get("state", {}).get("code") != "READY":
+        return None
+    link = str(doc.get("endpoint", {}).get("gkeCluster", {}).get("resourceLink", ""))
+    if not link.startswith(_LINK_PREFIX):
+        return None
+    parts = link.removeprefix(_LINK_PREFIX).split("/")
+    if len(parts) != 6 or parts[0] != "projects":
+        return None
+    cluster_project = find(rt, parts[1])
+    project_id = str(cluster_project["projectId"]) if cluster_project else parts[1]
+    return f"projects/{project_id}/locations/{parts[3]}/clusters/{parts[5]}"
+
+
+def _listen_to_clusters() -> None:
+    global _done  # noqa: PLW0603 - process-wide listeners, registered once
+    with _registered:
+        if _done:
+            return
+        cluster_events.on_cluster_running(_cluster_up)
+        cluster_events.on_cluster_deleted(_cluster_gone)
+        _done = True
+
+
+def _cluster_up(rt: Runtime, event: cluster_events.ClusterEvent) -> None:
+    ClusterRegistry(rt).create(event.path)
+
+
+def _cluster_gone(rt: Runtime, event: cluster_events.ClusterEvent) -> None:
+    ClusterRegistry(rt).delete(event.path)

@@ -1,0 +1,243 @@
+"""The Connect Gateway: every sandbox cluster's Kubernetes API behind one HTTP server.
+
+    /v1/projects/<project-number>/locations/global/gkeMemberships/<membership>/api/v1/...
+
+`resolve(project_number, membership)` names the cluster a membership points at (its key), or
+None (404, Google-style). Requests then carry a bearer token (401 without one), may impersonate,
+are authorized by RBAC, counted in `rt.counters` as `k8s.<verb>.<resource>`, and subject to
+`rt.faults` rules for api `k8s` and those method ids. The port speaks HTTP and HTTPS (kubectl
+sends tokens only over TLS; kubeconfigs carry `ca_pem`, also served at `/sandbox/ca.pem`).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+import traceback
+from collections.abc import Callable
+
+from sandbox.counters import RequestRecord
+from sandbox.httpserver import Request, Response
+from sandbox.k8s import discovery, openapi
+from sandbox.k8s.backend import backend, release
+from sandbox.k8s.cluster import Cluster
+from sandbox.k8s.clusters import ClusterRegistry, open_cluster
+from sandbox.k8s.errors import StatusError, no_such_path
+from sandbox.k8s.handlers import Call, error_reply, handle_resource, reply
+from sandbox.k8s.identity import UserInfo, authenticate, impersonate
+from sandbox.k8s.kinds import READ_VERBS
+from sandbox.k8s.rbac import Attributes, authorize, forbidden_error
+from sandbox.k8s.routes import Route, parse_route, verb_of
+from sandbox.k8s.server import Streamed, StreamingHttpServer
+from sandbox.k8s.tls import gateway_tls, server_context
+from sandbox.runtime import Runtime
+
+Resolver = Callable[[str, str], "str | None"]
+_PREFIX = re.compile(r"^(/v1/projects/([^/]+)/locations/global/gkeMemberships/([^/]+))(/.*)?$")
+_STATE = "k8s.gateway"
+CA_PATH = "/sandbox/ca.pem"  # the CA for kubeconfigs written by other processes
+_REASONS = {429: "TooManyRequests", 503: "ServiceUnavailable", 504: "Timeout"}
+
+
+def _google_error(code: int, message: str, status: str) -> Response:
+    body = {"error": {"code": code, "message": message, "status": status}}
+    return Response.json(code, body)
+
+
+class Gateway:
+    """A sandbox component (`connectgateway`) serving every cluster's API."""
+
+    name = "connectgateway"
+
+    def __init__(self, resolve: Resolver) -> None:
+        self._resolve = resolve
+        self._rt: Runtime | None = None
+        self._http: StreamingHttpServer | None = None
+        self._ca_pem = ""
+
+    @property
+    def runtime(self) -> Runtime | None:
+        """The sandbox runtime while started, else None."""
+        return self._rt
+
+    @property
+    def registry(self) -> ClusterRegistry:
+        """The clusters (only while started)."""
+        if self._rt is None:
+            raise RuntimeError("the gateway is not started")
+        return ClusterRegistry(self._rt)
+
+    @property
+    def url(self) -> str:
+        """Base URL (only while started)."""
+        if self._http is None:
+            raise RuntimeError("the gateway is not started")
+        return self._http.url
+
+    @property
+    def https_url(self) -> str:
+        """The same port over TLS (what kubectl needs to send a token)."""
+        return self.url.replace("http://", "https://", 1)
+
+    @property
+    def ca_pem(self) -> str:
+        """The CA that signed the gateway's certificate (for kubeconfigs)."""
+        return self._ca_pem
+
+    def membership_url(self, project_number: str, membership: str, tls: bool = False) -> str:
+        """The Kubernetes API server URL of a membership (a kubeconfig `server`)."""
+        base = self.https_url if tls else self.url
+        return f"{base}/v1/projects/{project_number}/locations/global/gkeMemberships/{membership}"
+
+    def start(self, rt: Runtime) -> str:
+        """Serve, resuming namespaces left Terminating.
+
+        The port of the previous start is reused when free, so written kubeconfigs stay valid.
+        """
+        self._rt = rt
+        tls = gateway_tls(rt.store)
+        self._ca_pem = tls.ca_pem
+        context = server_context(tls)
+        previous = int((rt.store.get(_STATE, "port") or {}).get("port", 0))
+        try:
+            self._http = StreamingHttpServer(self.handle, previous, self.name, context)
+        except OSError:
+            self._http = StreamingHttpServer(self.handle, 0, self.name, context)
+        rt.store.put(_STATE, "port", {"port": self._http.port})
+        self._http.start()
+        ClusterRegistry(rt).resume()
+        return self._http.url
+
+    def stop(self) -> None:
+        """Stop serving, end every watch."""
+        if self._rt is not None:
+            release(self._rt)
+        if self._http is not None:
+            self._http.stop()
+        self._http = None
+        self._rt = None
+
+    def handle(self, request: Request) -> Response | Streamed:
+        """Answer one request."""
+        rt = self._rt
+        if rt is None:
+            return _google_error(503, "The gateway is stopping.", "UNAVAILABLE")
+        started = time.monotonic()
+        if request.path == CA_PATH:
+            return Response(200, self._ca_pem.encode(), {"Content-Type": "application/x-pem-file"})
+        match = _PREFIX.match(request.path)
+        if match is None:
+            return _google_error(
+                404, f"The requested URL {request.path} was not found.", "NOT_FOUND"
+            )
+        prefix, number, membership, path = match.groups(default="/")
+        cluster_key = self._resolve(number, membership)
+        if cluster_key is None:
+            name = f"projects/{number}/locations/global/memberships/{membership}"
+            return _google_error(404, f"Resource '{name}' was not found", "NOT_FOUND")
+        if not ClusterRegistry(rt).exists(cluster_key):
+            return _google_error(
+                503, "The cluster behind this membership is not reachable.", "UNAVAILABLE"
+            )
+        route = parse_route(path)
+        verb, method = _method_id(request, route, path)
+        fault = ""
+        try:
+            injected = rt.faults.request_fault("k8s", method)
+            if injected is not None:
+                fault = injected.label
+                time.sleep(injected.delay)
+                code = injected.error.code
+                reason = _REASONS.get(code, "InternalError")
+                error = injected.error
+                raise StatusError(code, reason, error.message, headers=error.headers)
+            pause = rt.latency.call(method, write=verb not in READ_VERBS)
+            if pause:
+                time.sleep(pause)
+            cluster = open_cluster(backend(rt), cluster_key)
+            user = self._identify(cluster, request)
+            call = Call(cluster, user, request)
+            if route is not None:
+                response = handle_resource(call, route)
+            else:
+                response = _non_resource(call, path, prefix)
+        except StatusError as error:
+            response = error_reply(error)
+        except Exception as exc:  # a sandbox bug: answer a 500 Status, keep serving
+            traceback.print_exc(file=sys.stderr)
+            response = error_reply(StatusError(500, "InternalError", f"sandbox error: {exc}"))
+        rt.counters.record(
+            RequestRecord(
+                time=rt.now(),
+                api="k8s",
+                method=method,
+                http_method=request.method,
+                path=request.path,
+                query=request.raw_query,
+                status=response.status,
+                read=verb in READ_VERBS,
+                fault=fault,
+                millis=round((time.monotonic() - started) * 1000, 2),
+            )
+        )
+        return response
+
+    def _identify(self, cluster: Cluster, request: Request) -> UserInfo:
+        user = authenticate(
+            cluster.backend.store, cluster.key, request.headers.get("authorization", "")
+        )
+        groups = [
+            g.strip() for g in request.headers.get("impersonate-group", "").split(",") if g.strip()
+        ]
+
+        def can(who: UserInfo, resource: str, name: str, namespace: str) -> bool:
+            attrs = Attributes("impersonate", "", resource, "", namespace, name)
+            return authorize(cluster.objects, who, attrs).allowed
+
+        return impersonate(user, request.headers, groups, can)
+
+
+def _method_id(request: Request, route: Route | None, path: str) -> tuple[str, str]:
+    """The verb, and the id counters and fault rules use: `k8s.<verb>.<resource>`."""
+    if route is not None:
+        verb = verb_of(request.method, route, request.query)
+        resource = route.plural + (f"/{route.subresource}" if route.subresource else "")
+        return verb, f"k8s.{verb}.{resource}"
+    first = next((p for p in path.split("/") if p), "root")
+    kinds = {"api": "discovery", "apis": "discovery", "openapi": "openapi"}
+    return "get", f"k8s.get.{kinds.get(first, first)}"
+
+
+def _non_resource(call: Call, path: str, prefix: str) -> Response:
+    attrs = Attributes("get", path=path.rstrip("/") or "/")
+    if call.request.method != "GET":
+        raise no_such_path()
+    if not authorize(call.cluster.objects, call.user, attrs).allowed:
+        raise forbidden_error(call.user, attrs)
+    parts = [p for p in path.split("/") if p]
+    kinds = call.cluster.kinds()
+    found: object = None
+    if parts == ["version"]:
+        found = discovery.version_info()
+    elif parts in (["healthz"], ["livez"], ["readyz"]):
+        return Response(200, b"ok", {"Content-Type": "text/plain; charset=utf-8"})
+    elif parts == ["api"]:
+        found = discovery.api_versions(call.request.base_url.split("//", 1)[-1])
+    elif parts == ["api", "v1"]:
+        found = discovery.api_resource_list(kinds, "", "v1")
+    elif parts == ["apis"]:
+        found = discovery.api_group_list(kinds)
+    elif len(parts) == 2 and parts[0] == "apis":
+        found = discovery.api_group(kinds, parts[1])
+    elif len(parts) == 3 and parts[0] == "apis":
+        found = discovery.api_resource_list(kinds, parts[1], parts[2])
+    elif parts == ["openapi", "v3"]:
+        found = openapi.index(kinds, prefix)
+    elif parts[:2] == ["openapi", "v3"] and parts[2:3] == ["api"] and len(parts) == 4:
+        found = openapi.group_version_document(kinds, "", parts[3])
+    elif parts[:3] == ["openapi", "v3", "apis"] and len(parts) == 5:
+        found = openapi.group_version_document(kinds, parts[3], parts[4])
+    if found is None:
+        raise no_such_path()
+    return reply(200, found)
