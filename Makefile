@@ -14,9 +14,9 @@ bootstrap: .venv/.synced
 	$(UV) sync --frozen --python python3.11
 	@touch $@
 
-## up: the main job (until the provisioning flows land: validate the reference spec)
+## up: the main job: provision the reference platform on the sandbox (started if needed)
 up: bootstrap
-	$(UV) run --frozen mlplat validate
+	$(UV) run --frozen mlplat up
 
 ## test: every quality gate and the whole test suite (what CI runs)
 test: lint typecheck contracts unit

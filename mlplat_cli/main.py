@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from mlplat_cli import sandbox_commands, spec_commands
+from mlplat_cli import kubeconfig_command, sandbox_commands, spec_commands, up_commands
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -25,6 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     spec_commands.register(commands)
+    up_commands.register(commands)
+    kubeconfig_command.register(commands)
     sandbox_commands.register(commands)
     return parser
 

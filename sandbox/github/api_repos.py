@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandbox.github.accounts import get_org, get_user, permission
+from sandbox.github.accounts import create_org, get_org, get_user, permission
 from sandbox.github.repositories import (
     SETTINGS,
     RepoExistsError,
@@ -114,6 +114,22 @@ def create_org_repo(ctx: Ctx) -> Reply:
     return _create(ctx, {"login": org["login"], "type": "Organization", "id": org["id"]})
 
 
+def create_organization(ctx: Ctx) -> Reply:
+    """POST /admin/organizations (GitHub Enterprise Server; site administrators only)."""
+    if not ctx.user.site_admin:
+        raise GitHubError(403, "Must be a site administrator.")
+    login = ctx.body().get("login")
+    if not isinstance(login, str) or not login:
+        raise invalid("Organization", "login", "missing_field")
+    if get_org(ctx.svc.store, login) is not None:
+        raise invalid("Organization", "login", "already_exists")
+    try:
+        org = create_org(ctx.svc.store, login, ctx.svc.now())
+    except ValueError:
+        raise invalid("Organization", "login", "already_exists") from None
+    return Reply(org_json(ctx.api, ctx.web, org, 0), 201)
+
+
 def create_user_repo(ctx: Ctx) -> Reply:
     """POST /user/repos."""
     return _create(ctx, {"login": ctx.user.login, "type": "User", "id": ctx.user.id})
@@ -176,6 +192,7 @@ ROUTES: list[Route] = [
     route("POST", "/user/repos", create_user_repo),
     route("GET", "/users/{username}", get_named_user),
     route("GET", "/orgs/{org}", get_organization),
+    route("POST", "/admin/organizations", create_organization),
     route("GET", "/orgs/{org}/repos", list_org_repos),
     route("POST", "/orgs/{org}/repos", create_org_repo),
     route("GET", "/repos/{owner}/{repo}", get_repository),

@@ -304,3 +304,14 @@ def test_secondary_rate_limit_fault_and_counters(gitops: Repository, hub: Hub) -
     writes = rt.counters.snapshot()["methods"]["github.PUT /repos/{owner}/{repo}/contents/{path+}"]
     assert writes == {"count": 2, "reads": 0, "writes": 2, "errors": 1}
     assert rt.counters.requests(limit=3)[0]["fault"] == "http 429"
+
+
+def test_site_admin_creates_an_organization(hub: Hub) -> None:
+    """GitHub Enterprise's POST /admin/organizations (mlplat up makes the spec's owner)."""
+    status, _, body = hub.raw("POST", "/admin/organizations", {"login": "acme-ml", "admin": "x"})
+    assert status == 201 and body["login"] == "acme-ml"
+    assert hub.client().get_organization("acme-ml").login == "acme-ml"
+    status, _, _ = hub.raw("POST", "/admin/organizations", {"login": "acme-ml"})
+    assert status == 422
+    status, _, _ = hub.raw("POST", "/admin/organizations", {"login": "x2"}, token=READER_TOKEN)
+    assert status == 403

@@ -1,0 +1,39 @@
+"""Flow: every environment of the platform (or a chosen few), in parallel, each as its own
+provision-environment subflow run."""
+
+from __future__ import annotations
+
+import contextvars
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, get_run_logger
+
+from flows.provision_environment import DEFAULT_SPEC_DIR, provision_environment
+from mlplat.specs import load_spec
+
+
+@flow(name="provision-platform")
+def provision_platform(
+    envs: list[str] | None = None,
+    dry_run: bool = False,
+    spec_dir: str = DEFAULT_SPEC_DIR,
+    endpoints: str | None = None,
+) -> dict[str, Any]:
+    """Converge the named environments (default: all) concurrently; fails if any fails."""
+    spec = load_spec(Path(spec_dir))  # validate once, before any API call
+    chosen = envs or sorted(spec.environments)
+    unknown = sorted(set(chosen) - set(spec.environments))
+    if unknown:
+        raise ValueError(f"unknown environment(s) {unknown} (known: {sorted(spec.environments)})")
+    get_run_logger().info("environments: %s%s", ", ".join(chosen), " (dry run)" if dry_run else "")
+
+    def one(env: str) -> dict[str, Any]:
+        return provision_environment(env, dry_run=dry_run, spec_dir=spec_dir, endpoints=endpoints)
+
+    with ThreadPoolExecutor(max_workers=max(1, len(chosen))) as pool:
+        # Each thread runs in a copy of this flow's context, so its run is a child of this one.
+        futures = {env: pool.submit(contextvars.copy_context().run, one, env) for env in chosen}
+        results = {env: future.result() for env, future in futures.items()}
+    return {"environments": results}

@@ -1,0 +1,163 @@
+"""What mlplat puts into a cluster directly (only the `git-creds` Secret: credentials never go
+to Git) and the readiness gates of the GitOps chain: Config Sync installed, RootSync synced at
+the commit mlplat pushed, KubeRay's CRDs established."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from kubernetes.dynamic import DynamicClient
+
+from mlplat import naming
+from mlplat.converge.context import EnvContext, Outcome, report
+from mlplat.converge.fleet import membership_key
+from mlplat.errors import PermanentError
+from mlplat.gcp.waiting import poll
+from mlplat.k8s import connection
+from mlplat.k8s import objects as k8s
+from mlplat.plan import Action, Change, FieldChange
+from mlplat.render.desired import MANAGED_BY_LABEL, MANAGED_BY_VALUE
+from mlplat.render.kuberay import CRD_KINDS, RAY_GROUP
+
+GIT_USERNAME = "mlplat"
+REDACTED = "(secret)"
+
+
+def cluster_api(ctx: EnvContext) -> DynamicClient:
+    """A client for the environment's cluster through its membership's Connect Gateway."""
+    number = membership_key(ctx).split("/")[1]
+    return connection.dynamic(ctx.target, number, naming.membership_id(ctx.platform, ctx.env))
+
+
+def git_creds(namespace: str, token: str) -> dict[str, Any]:
+    """The Secret Config Sync reads (`auth: token`): keys `username` and `token`."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": "Opaque",
+        "metadata": {
+            "name": naming.GIT_CREDS_SECRET,
+            "namespace": namespace,
+            "labels": {MANAGED_BY_LABEL: MANAGED_BY_VALUE},
+        },
+        "data": {
+            "username": base64.b64encode(GIT_USERNAME.encode()).decode(),
+            "token": base64.b64encode(token.encode()).decode(),
+        },
+    }
+
+
+def ensure_git_creds(ctx: EnvContext, token: str, namespace: str) -> Outcome:
+    """Write `git-creds` into `namespace` once it exists (Config Sync creates its namespace);
+    values are compared in memory and never logged or reported."""
+    name = f"{namespace}/{naming.GIT_CREDS_SECRET}"
+    if ctx.dry_run:
+        return report(
+            ctx,
+            Change("k8s/secret", name, Action.CREATE),
+            applied=False,
+            detail="planned if missing or different",
+        )
+    api = cluster_api(ctx)
+    poll(
+        f"k8s/namespace {namespace}: exists",
+        lambda: k8s.get(api, "v1", "Namespace", namespace),
+        lambda found: found is not None,
+        deadline=ctx.deadlines.sync,
+    )
+    desired = git_creds(namespace, token)
+    observed = k8s.get(api, "v1", "Secret", naming.GIT_CREDS_SECRET, namespace)
+    if observed is not None and observed.get("data") == desired["data"]:
+        return report(ctx, Change("k8s/secret", name, Action.NOOP), applied=False)
+    action = Action.CREATE if observed is None else Action.UPDATE
+    fields = () if observed is None else (FieldChange("data", REDACTED, REDACTED),)
+    k8s.apply(api, desired)
+    return report(ctx, Change("k8s/secret", name, action, fields), applied=True)
+
+
+def wait_for_root_sync(ctx: EnvContext, commit: str | None) -> Outcome:
+    """Readiness gate: `root-sync` reports the commit mlplat pushed, without errors."""
+    name = f"{naming.CONFIG_MANAGEMENT_NAMESPACE}/{naming.ROOTSYNC_NAME}"
+    if ctx.dry_run or commit is None:
+        return report(
+            ctx,
+            Change("gate/root-sync", name, Action.NOOP),
+            applied=False,
+            detail="skipped (dry run)",
+        )
+    api = cluster_api(ctx)
+
+    def synced(rs: dict[str, Any] | None) -> bool:
+        if rs is None:
+            return False
+        status = rs.get("status", {})
+        if _errors(status) and status.get("sync", {}).get("commit") == commit:
+            return True  # settled, but failed: reported below
+        return bool(status.get("lastSyncedCommit") == commit)
+
+    rs = poll(
+        f"gate/root-sync {name}: synced at {commit[:12]}",
+        lambda: k8s.get(
+            api,
+            "configsync.gke.io/v1beta1",
+            "RootSync",
+            naming.ROOTSYNC_NAME,
+            naming.CONFIG_MANAGEMENT_NAMESPACE,
+        ),
+        synced,
+        deadline=ctx.deadlines.sync,
+    )
+    errors = _errors((rs or {}).get("status", {}))
+    if errors:
+        raise PermanentError(f"gate/root-sync {name}: sync of {commit[:12]} failed: {errors}")
+    return report(
+        ctx,
+        Change("gate/root-sync", name, Action.NOOP),
+        applied=False,
+        detail=f"synced at {commit[:12]}",
+    )
+
+
+def wait_for_ray_crds(ctx: EnvContext) -> Outcome:
+    """Readiness gate: KubeRay's CRDs are Established (applied by Config Sync from Git)."""
+    names = [f"{plural}.{RAY_GROUP}" for _, plural in CRD_KINDS]
+    if ctx.dry_run:
+        return report(
+            ctx,
+            Change("gate/crds", "ray.io", Action.NOOP),
+            applied=False,
+            detail="skipped (dry run)",
+        )
+    api = cluster_api(ctx)
+    for crd in names:
+        poll(
+            f"gate/crd {crd}: Established",
+            lambda crd=crd: k8s.get(
+                api,
+                "apiextensions.k8s.io/v1",  # type: ignore[misc]
+                "CustomResourceDefinition",
+                crd,
+            ),
+            _established,
+            deadline=ctx.deadlines.sync,
+        )
+    return report(
+        ctx,
+        Change("gate/crds", "ray.io", Action.NOOP),
+        applied=False,
+        detail=f"{len(names)} CRDs established",
+    )
+
+
+def _established(crd: dict[str, Any] | None) -> bool:
+    conditions = (crd or {}).get("status", {}).get("conditions", [])
+    return any(c.get("type") == "Established" and c.get("status") == "True" for c in conditions)
+
+
+def _errors(status: dict[str, Any]) -> str:
+    found = []
+    for part in ("source", "rendering", "sync"):
+        for error in status.get(part, {}).get("errors", []) or []:
+            found.append(f"{error.get('code', '')} {error.get('errorMessage', '')}".strip())
+    return "; ".join(found)

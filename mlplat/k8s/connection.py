@@ -1,0 +1,47 @@
+"""A Kubernetes API client for one fleet membership, through the Connect Gateway."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import google.auth
+import google.auth.transport.requests
+from kubernetes import client
+from kubernetes.dynamic import DynamicClient
+
+from mlplat.target import Target
+
+GOOGLE_GATEWAY = "https://connectgateway.googleapis.com"
+SANDBOX_TOKEN = "sandbox-admin-mlplat"  # the sandbox maps sandbox-admin* tokens to an admin
+CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
+
+
+def gateway_url(target: Target, project_number: str, membership: str) -> str:
+    """The membership's Kubernetes API base URL on the Connect Gateway."""
+    base = target.endpoint("connectgateway") or GOOGLE_GATEWAY
+    return (
+        f"{base.rstrip('/')}/v1/projects/{project_number}/locations/global/"
+        f"gkeMemberships/{membership}"
+    )
+
+
+def _token(target: Target) -> str:
+    if target.is_sandbox:
+        return SANDBOX_TOKEN
+    credentials, _ = google.auth.default(scopes=[CLOUD_PLATFORM])
+    credentials.refresh(google.auth.transport.requests.Request())  # type: ignore[no-untyped-call]
+    return str(credentials.token)
+
+
+def api_client(target: Target, project_number: str, membership: str) -> client.ApiClient:
+    """An ApiClient whose requests carry the caller's credentials to the gateway."""
+    configuration = client.Configuration()
+    configuration.host = gateway_url(target, project_number, membership)
+    configuration.api_key = {"authorization": f"Bearer {_token(target)}"}
+    return client.ApiClient(configuration)
+
+
+@cache
+def dynamic(target: Target, project_number: str, membership: str) -> DynamicClient:
+    """A dynamic client (discovery once per membership and process)."""
+    return DynamicClient(api_client(target, project_number, membership))  # type: ignore[no-untyped-call]

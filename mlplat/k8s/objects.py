@@ -1,0 +1,81 @@
+"""Get, server-side apply and wait on Kubernetes objects, with errors translated."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from kubernetes.client.exceptions import ApiException
+from kubernetes.dynamic import DynamicClient
+from kubernetes.dynamic.exceptions import DynamicApiError, ResourceNotFoundError
+
+from mlplat import retry
+from mlplat.errors import MlplatError, PermanentError, TransientError
+
+FIELD_MANAGER = "mlplat"
+T = TypeVar("T")
+
+
+def _translate(exc: Exception, what: str) -> MlplatError:
+    status = int(getattr(exc, "status", 0) or 0)
+    reason = getattr(exc, "reason", "") or ""
+    message = f"{what}: HTTP {status} {reason}".rstrip()
+    if status in (0, 429, 500, 502, 503, 504):
+        return TransientError(message)
+    return PermanentError(message)
+
+
+def guarded(what: str, fn: Callable[[], T]) -> T:
+    """Call the cluster API; transient failures are retried, all become ours."""
+
+    def once() -> T:
+        try:
+            return fn()
+        except (ApiException, DynamicApiError) as exc:
+            raise _translate(exc, what) from exc
+
+    return retry.call(once)
+
+
+def get(
+    api: DynamicClient, api_version: str, kind: str, name: str, namespace: str | None = None
+) -> dict[str, Any] | None:
+    """The object as a dict, or None when it (or its kind) does not exist."""
+    what = f"k8s/{kind} {namespace + '/' if namespace else ''}{name}: get"
+
+    def once() -> dict[str, Any] | None:
+        try:
+            resource = api.resources.get(api_version=api_version, kind=kind)
+        except ResourceNotFoundError:
+            api.resources.invalidate_cache()
+            return None
+        try:
+            found = resource.get(name=name, namespace=namespace)
+        except (ApiException, DynamicApiError) as exc:
+            if getattr(exc, "status", None) == 404:
+                return None
+            raise
+        result: dict[str, Any] = found.to_dict()
+        return result
+
+    return guarded(what, once)
+
+
+def apply(api: DynamicClient, manifest: Mapping[str, Any]) -> dict[str, Any]:
+    """Server-side apply under mlplat's field manager (mlplat owns what it applies)."""
+    meta = manifest["metadata"]
+    what = f"k8s/{manifest['kind']} {meta.get('namespace', '')}/{meta['name']}: apply"
+
+    def once() -> dict[str, Any]:
+        resource = api.resources.get(api_version=manifest["apiVersion"], kind=manifest["kind"])
+        applied = api.server_side_apply(  # type: ignore[no-untyped-call]
+            resource,
+            body=dict(manifest),
+            namespace=meta.get("namespace"),
+            field_manager=FIELD_MANAGER,
+            force_conflicts=True,
+        )
+        result: dict[str, Any] = applied.to_dict()
+        return result
+
+    return guarded(what, once)

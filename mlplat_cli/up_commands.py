@@ -1,0 +1,161 @@
+"""`mlplat up`, `mlplat plan`, `mlplat stop`: converge the platform through Prefect flows."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from mlplat.errors import MlplatError, SpecError
+from mlplat.specs import PlatformSpec, load_spec
+from mlplat_cli import services
+from mlplat_cli.spec_commands import DEFAULT_SPEC_DIR
+from sandbox.github.component import ADMIN_TOKEN as SANDBOX_GITHUB_TOKEN
+
+
+def register(commands: Any) -> None:
+    """Add up, plan and stop to the `mlplat` parser."""
+    for name, help_text in (
+        ("up", "provision (converge) the platform: sandbox by default, or GCP"),
+        ("plan", "show what `up` would change, changing nothing (= up --dry-run)"),
+    ):
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.add_argument(
+            "--env",
+            action="append",
+            dest="envs",
+            metavar="ENV",
+            help="an environment to converge (repeatable; default: all)",
+        )
+        sub.add_argument(
+            "--target",
+            choices=("sandbox", "gcp"),
+            default="sandbox",
+            help="sandbox (local cloud, default) or gcp (Application Default "
+            "Credentials, GITHUB_TOKEN)",
+        )
+        sub.add_argument(
+            "--spec",
+            type=Path,
+            default=DEFAULT_SPEC_DIR,
+            help="spec directory (default: infra_specs)",
+        )
+        sub.add_argument(
+            "--latency",
+            choices=("instant", "realistic"),
+            default="instant",
+            help="sandbox latency model when mlplat starts the sandbox",
+        )
+        sub.add_argument(
+            "--time-scale",
+            type=float,
+            default=60.0,
+            help="divide realistic sandbox durations by this (default: 60)",
+        )
+        if name == "up":
+            sub.add_argument("--dry-run", action="store_true", help="plan only")
+        sub.set_defaults(run=run_up, plan_only=name == "plan")
+    stop = commands.add_parser("stop", help="stop the sandbox and Prefect server `up` started")
+    stop.set_defaults(run=run_stop)
+
+
+def run_up(args: argparse.Namespace) -> int:
+    dry_run = bool(args.plan_only or getattr(args, "dry_run", False))
+    try:
+        spec = load_spec(args.spec)
+    except SpecError as exc:
+        for issue in exc.issues:
+            print(issue, file=sys.stderr)
+        return 2
+    try:
+        endpoints, ui = _prepare(args, spec)
+    except (RuntimeError, OSError) as exc:
+        print(f"mlplat: {exc}", file=sys.stderr)
+        return 1
+    _show_progress()
+    from flows.provision_platform import provision_platform  # noqa: PLC0415 - after Prefect env
+
+    try:
+        result = provision_platform(
+            envs=args.envs,
+            dry_run=dry_run,
+            spec_dir=str(args.spec),
+            endpoints=str(endpoints) if endpoints else None,
+        )
+    except (MlplatError, ValueError) as exc:
+        print(f"\nmlplat: {exc}", file=sys.stderr)
+        print(f"Runs and logs: {ui}", file=sys.stderr)
+        return 1
+    _summary(result, dry_run, ui, endpoints)
+    return 0
+
+
+def _show_progress() -> None:
+    """mlplat's own lines (retries, long waits) on stderr; Prefect prints the run logs."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s | mlplat   | %(message)s", "%H:%M:%S"))
+    logger = logging.getLogger("mlplat")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+
+
+def _prepare(args: argparse.Namespace, spec: PlatformSpec) -> tuple[Path | None, str]:
+    """Start (or find) the sandbox and the Prefect server; set the environment for the flows."""
+    directory = services.state_dir()
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "mlplat")
+    endpoints: Path | None = None
+    if args.target == "sandbox":
+        print(f"sandbox: {directory}", flush=True)
+        endpoints, started = services.ensure_sandbox(directory, args.latency, args.time_scale)
+        print(f"  {'started' if started else 'running'}; endpoints in {endpoints}", flush=True)
+        os.environ.setdefault("GITHUB_TOKEN", SANDBOX_GITHUB_TOKEN)
+        _sandbox_org(endpoints, spec.platform.gitops.owner)
+    url, started = services.ensure_prefect(directory)
+    os.environ["PREFECT_API_URL"] = url
+    print(f"prefect: {url} ({'started' if started else 'running'})", flush=True)
+    return endpoints, url.removesuffix("/api")
+
+
+def _sandbox_org(endpoints: Path, owner: str) -> None:
+    """The sandbox's GitHub needs the spec's organization (GitHub Enterprise's admin API)."""
+    github = json.loads(endpoints.read_text())["components"]["github"]
+    request = urllib.request.Request(
+        f"{github}/api/v3/admin/organizations",
+        method="POST",
+        data=json.dumps({"login": owner, "admin": "mlplat-bot"}).encode(),
+        headers={"Authorization": f"token {SANDBOX_GITHUB_TOKEN}"},
+    )
+    try:
+        urllib.request.urlopen(request, timeout=10).close()
+    except urllib.error.HTTPError as exc:
+        if exc.code != 422:  # 422: it exists already
+            raise
+
+
+def _summary(result: dict[str, Any], dry_run: bool, ui: str, endpoints: Path | None) -> None:
+    print("\n" + ("Plan" if dry_run else "Done") + ":")
+    for env, outcome in sorted(result["environments"].items()):
+        counts = ", ".join(f"{n} {a}" for a, n in outcome["counts"].items() if n)
+        print(f"  {env}: {counts}")
+        for row in outcome["rows"]:
+            if row["action"] != "noop":
+                fields = f" ({row['fields']})" if row["fields"] else ""
+                print(f"    {row['action']:<7} {row['resource']}{fields}")
+    print(f"\nPrefect UI (runs, logs, {'plan' if dry_run else 'summary'} artifacts): {ui}")
+    if not dry_run:
+        print("Kubeconfig for a cluster (through the Connect Gateway): mlplat kubeconfig ENV")
+    if endpoints is not None:
+        print('gcloud/kubectl against the sandbox: eval "$(mlplat sandbox env)"; stop: mlplat stop')
+
+
+def run_stop(args: argparse.Namespace) -> int:
+    del args
+    stopped = services.stop_services(services.state_dir())
+    print("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
+    return 0

@@ -1,0 +1,82 @@
+"""The README's main job as a user runs it: `mlplat up` starts the sandbox and a Prefect server
+by itself, provisions the reference platform, and a second run changes nothing; then a
+kubeconfig from `mlplat kubeconfig` lets kubectl reach the private cluster."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+MLPLAT = [sys.executable, "-m", "mlplat_cli.main"]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def user_env(tmp_path: Path) -> Iterator[dict[str, str]]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("PREFECT_", "MLPLAT_", "GITHUB_TOKEN"))
+    }
+    env.update(
+        {
+            "MLPLAT_SANDBOX_STATE_DIR": str(tmp_path / "state"),
+            "PREFECT_HOME": str(tmp_path / "prefect-home"),
+            "HOME": str(tmp_path / "home"),
+        }
+    )
+    try:
+        yield env
+    finally:
+        subprocess.run(
+            [*MLPLAT, "stop"], check=False, env=env, cwd=ROOT, capture_output=True, timeout=60
+        )
+
+
+def _mlplat(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*MLPLAT, *args],
+        check=False,
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+@pytest.mark.timeout(900)
+def test_up_twice_then_kubectl(user_env: dict[str, str], tmp_path: Path) -> None:
+    first = _mlplat(user_env, "up", "--env", "dev")
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert "sandbox:" in first.stdout and "started" in first.stdout
+    assert "create  gke/cluster mlp-dev" in first.stdout
+    assert "Prefect UI" in first.stdout
+
+    second = _mlplat(user_env, "up", "--env", "dev")
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert "running" in second.stdout
+    assert "dev: 19 noop" in second.stdout, second.stdout
+
+    kubeconfig = tmp_path / "kc"
+    made = _mlplat(user_env, "kubeconfig", "dev", "-o", str(kubeconfig))
+    assert made.returncode == 0, made.stderr
+    kubectl = shutil.which("kubectl")
+    if kubectl is None:
+        pytest.skip("kubectl is not installed")
+    result = subprocess.run(
+        [kubectl, "--request-timeout=20s", "get", "namespaces", "-o", "name"],
+        check=False,
+        env={**user_env, "KUBECONFIG": str(kubeconfig)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "namespace/kube-system" in result.stdout
