@@ -15,6 +15,7 @@ from mlplat.errors import ConflictError
 from mlplat.git import gitops_repo as repos
 from mlplat.plan import Action, Change, FieldChange
 from mlplat.render import repository as render
+from mlplat.target import git_url
 
 OWNED_PREFIXES = (render.CLUSTERS_DIR + "/", render.APPS_DIR + "/")
 
@@ -95,7 +96,8 @@ def ensure_manifests(
 ) -> tuple[Outcome, BranchState | None]:
     """Write the environment's hydrated files in one commit when anything differs."""
     branch = naming.config_sync_branch(ctx.env)
-    files = render.environment_files(ctx.spec, ctx.env)
+    repo_url = git_url(ctx.target, ctx.platform.gitops.owner, ctx.platform.gitops.repository)
+    files = render.environment_files(ctx.spec, ctx.env, project=ctx.project, repo_url=repo_url)
     if repo is None or head is None:
         fields = tuple(FieldChange(path, "rendered", None) for path in sorted(files))
         change = Change("git/manifests", branch, Action.CREATE, fields)

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from mlplat.render import constraints, kuberay
+from mlplat.render import constraints, kuberay, notebook, raycluster, team
 from mlplat.specs import Environment, PlatformSpec
 
 HEADER = (
@@ -25,7 +25,9 @@ def to_yaml(documents: Sequence[Mapping[str, Any]]) -> str:
     return HEADER + body
 
 
-def environment_files(spec: PlatformSpec, env: Environment) -> dict[str, str]:
+def environment_files(
+    spec: PlatformSpec, env: Environment, *, project: str, repo_url: str
+) -> dict[str, str]:
     """Path → content of every file mlplat owns on the environment's branch."""
     teams = spec.teams_in(env.name)
     namespaces = [team.namespace_name for team in teams if team.ray.enabled]
@@ -38,6 +40,21 @@ def environment_files(spec: PlatformSpec, env: Environment) -> dict[str, str]:
         ),
         "README.md": _readme(spec, env),
     }
+    for member in teams:
+        files[f"{CLUSTERS_DIR}/teams/{member.name}.yaml"] = to_yaml(
+            team.space(spec.platform, env, member, project=project, repo_url=repo_url)
+        )
+        apps = f"{APPS_DIR}/{member.name}"
+        files[f"{apps}/README.md"] = (
+            f"# {member.name} on {env.name}\n\nSynced into namespace `{member.namespace_name}` "
+            "by the team's RepoSync. mlplat writes the files it renders here; add your own.\n"
+        )
+        if member.ray.enabled:
+            files[f"{apps}/raycluster.yaml"] = to_yaml(
+                [raycluster.raycluster(spec.platform, env, member)]
+            )
+        if member.notebook.enabled:
+            files[f"{apps}/notebook.yaml"] = to_yaml(notebook.notebook(member))
     return dict(sorted(files.items()))
 
 

@@ -8,6 +8,8 @@ from mlplat.render import repository
 from mlplat.specs import load_spec
 from tests.unit.spec_files import REFERENCE
 
+URL = "https://github.com/o/r.git"
+
 
 def _docs(text: str) -> list[dict]:  # type: ignore[type-arg]
     return [d for d in yaml.safe_load_all(text) if d]
@@ -15,13 +17,19 @@ def _docs(text: str) -> list[dict]:  # type: ignore[type-arg]
 
 def test_environment_files_are_hydrated_and_stable() -> None:
     spec = load_spec(REFERENCE)
-    files = repository.environment_files(spec, spec.environments["prod"])
-    assert files == repository.environment_files(spec, spec.environments["prod"])
+    files = repository.environment_files(spec, spec.environments["prod"], project="p", repo_url=URL)
+    assert files == repository.environment_files(
+        spec, spec.environments["prod"], project="p", repo_url=URL
+    )
     assert set(files) == {
         "README.md",
         "manifests/clusters/kuberay/operator.yaml",
         "manifests/clusters/policies/constraints.yaml",
-    }
+        "manifests/clusters/teams/vision.yaml",
+        "manifests/apps/vision/README.md",
+        "manifests/apps/vision/raycluster.yaml",
+        "manifests/apps/vision/notebook.yaml",
+    }, "nlp is not in prod"
     operator = _docs(files["manifests/clusters/kuberay/operator.yaml"])
     kinds = [d["kind"] for d in operator]
     assert kinds.count("CustomResourceDefinition") == 3
@@ -33,7 +41,7 @@ def test_environment_files_are_hydrated_and_stable() -> None:
 
 def test_constraints_enforce_the_platform_policies() -> None:
     spec = load_spec(REFERENCE)
-    files = repository.environment_files(spec, spec.environments["dev"])
+    files = repository.environment_files(spec, spec.environments["dev"], project="p", repo_url=URL)
     by_kind = {d["kind"]: d for d in _docs(files["manifests/clusters/policies/constraints.yaml"])}
     assert set(by_kind) == {"K8sPSPPrivilegedContainer", "K8sAllowedRepos", "K8sRequiredLabels"}
     repos = by_kind["K8sAllowedRepos"]
