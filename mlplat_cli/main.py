@@ -6,7 +6,13 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from mlplat_cli import kubeconfig_command, sandbox_commands, spec_commands, up_commands
+from mlplat_cli import (
+    drift_command,
+    kubeconfig_command,
+    sandbox_commands,
+    spec_commands,
+    up_commands,
+)
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -27,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     spec_commands.register(commands)
     up_commands.register(commands)
     kubeconfig_command.register(commands)
+    drift_command.register(commands)
     sandbox_commands.register(commands)
     return parser
 

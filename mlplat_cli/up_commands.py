@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import json
-import logging
-import os
 import sys
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 from mlplat.errors import MlplatError, SpecError
-from mlplat.specs import PlatformSpec, load_spec
-from mlplat_cli import services
+from mlplat.specs import load_spec
+from mlplat_cli import services, session
 from mlplat_cli.spec_commands import DEFAULT_SPEC_DIR
-from sandbox.github.component import ADMIN_TOKEN as SANDBOX_GITHUB_TOKEN
 
 
 def register(commands: Any) -> None:
@@ -73,11 +68,11 @@ def run_up(args: argparse.Namespace) -> int:
             print(issue, file=sys.stderr)
         return 2
     try:
-        endpoints, ui = _prepare(args, spec)
+        endpoints, ui = session.prepare(args.target, spec, args.latency, args.time_scale)
     except (RuntimeError, OSError) as exc:
         print(f"mlplat: {exc}", file=sys.stderr)
         return 1
-    _show_progress()
+    session.show_progress()
     from flows.provision_platform import provision_platform  # noqa: PLC0415 - after Prefect env
 
     try:
@@ -93,49 +88,6 @@ def run_up(args: argparse.Namespace) -> int:
         return 1
     _summary(result, dry_run, ui, endpoints)
     return 0
-
-
-def _show_progress() -> None:
-    """mlplat's own lines (retries, long waits) on stderr; Prefect prints the run logs."""
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s | mlplat   | %(message)s", "%H:%M:%S"))
-    logger = logging.getLogger("mlplat")
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-
-
-def _prepare(args: argparse.Namespace, spec: PlatformSpec) -> tuple[Path | None, str]:
-    """Start (or find) the sandbox and the Prefect server; set the environment for the flows."""
-    directory = services.state_dir()
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "mlplat")
-    endpoints: Path | None = None
-    if args.target == "sandbox":
-        print(f"sandbox: {directory}", flush=True)
-        endpoints, started = services.ensure_sandbox(directory, args.latency, args.time_scale)
-        print(f"  {'started' if started else 'running'}; endpoints in {endpoints}", flush=True)
-        os.environ.setdefault("GITHUB_TOKEN", SANDBOX_GITHUB_TOKEN)
-        _sandbox_org(endpoints, spec.platform.gitops.owner)
-    url, started = services.ensure_prefect(directory)
-    os.environ["PREFECT_API_URL"] = url
-    print(f"prefect: {url} ({'started' if started else 'running'})", flush=True)
-    return endpoints, url.removesuffix("/api")
-
-
-def _sandbox_org(endpoints: Path, owner: str) -> None:
-    """The sandbox's GitHub needs the spec's organization (GitHub Enterprise's admin API)."""
-    github = json.loads(endpoints.read_text())["components"]["github"]
-    request = urllib.request.Request(
-        f"{github}/api/v3/admin/organizations",
-        method="POST",
-        data=json.dumps({"login": owner, "admin": "mlplat-bot"}).encode(),
-        headers={"Authorization": f"token {SANDBOX_GITHUB_TOKEN}"},
-    )
-    try:
-        urllib.request.urlopen(request, timeout=10).close()
-    except urllib.error.HTTPError as exc:
-        if exc.code != 422:  # 422: it exists already
-            raise
 
 
 def _summary(result: dict[str, Any], dry_run: bool, ui: str, endpoints: Path | None) -> None:

@@ -64,6 +64,9 @@ def test_up_twice_then_kubectl(user_env: dict[str, str], tmp_path: Path) -> None
     assert "running" in second.stdout
     assert "dev: 19 noop" in second.stdout, second.stdout
 
+    drift = _mlplat(user_env, "drift", "--env", "dev")
+    assert (drift.returncode, drift.stdout.strip()) == (0, "no drift in dev"), drift.stderr[-2000:]
+
     kubeconfig = tmp_path / "kc"
     made = _mlplat(user_env, "kubeconfig", "dev", "-o", str(kubeconfig))
     assert made.returncode == 0, made.stderr

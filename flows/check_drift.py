@@ -1,0 +1,63 @@
+"""Flow: compare the spec with what is there (Google resources, Git, cluster sync state) and
+report each difference; with `remediate`, converge and report what is left for a human."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_table_artifact
+from prefect.client.schemas.objects import State
+from prefect.states import Completed, Failed
+
+from flows.provision_environment import DEFAULT_SPEC_DIR, context, converge_environment
+from mlplat.drift import Finding, findings
+from mlplat.specs import load_spec
+
+ALL = "all"
+
+
+def _check(env: str, spec_dir: str, endpoints: str | None) -> list[Finding]:
+    ctx = context(env, spec_dir, dry_run=True, endpoints=endpoints)
+    return findings(env, converge_environment(ctx))
+
+
+@flow(name="check-drift", flow_run_name="check-drift[{env}]")
+def check_drift(
+    env: str = ALL,
+    remediate: bool = False,
+    spec_dir: str = DEFAULT_SPEC_DIR,
+    endpoints: str | None = None,
+) -> State[Any]:
+    """Completed when nothing drifted; a failed state named `Drifted` otherwise (so Prefect
+    automations can notify). `remediate=True` converges the drifted environments first and
+    reports only what remains."""
+    logger = get_run_logger()
+    names = sorted(load_spec(Path(spec_dir)).environments) if env == ALL else [env]
+    found = [f for name in names for f in _check(name, spec_dir, endpoints)]
+    if found and remediate:
+        drifted = sorted({f.environment for f in found})
+        logger.info("remediating %s", ", ".join(drifted))
+        for name in drifted:
+            ctx = context(name, spec_dir, dry_run=False, endpoints=endpoints)
+            converge_environment(ctx)
+        found = [f for name in names for f in _check(name, spec_dir, endpoints)]
+    rows = [f.row() for f in found]
+    create_table_artifact(
+        table=rows or [{"environment": ", ".join(names), "drift": "none"}],
+        key=f"drift-{env}",
+        description=f"mlplat drift check of {env}: {len(found)} finding(s)",
+    )
+    for finding in found:
+        logger.warning(
+            "drift: %s %s %s %s",
+            finding.environment,
+            finding.drift.value,
+            finding.resource,
+            finding.field,
+        )
+    result = {"environments": names, "findings": rows}
+    if found:
+        return Failed(name="Drifted", message=f"{len(found)} drift finding(s)", data=result)
+    return Completed(message="no drift", data=result)

@@ -1,0 +1,77 @@
+"""`mlplat drift`: report drift like `terraform plan -detailed-exitcode` (0 clean, 2 drift,
+1 error); `--remediate` converges what drifted and reports what is left."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from mlplat.errors import MlplatError, SpecError
+from mlplat.specs import load_spec
+from mlplat_cli import session
+from mlplat_cli.spec_commands import DEFAULT_SPEC_DIR
+
+EXIT_CLEAN, EXIT_ERROR, EXIT_DRIFT = 0, 1, 2
+
+
+def register(commands: Any) -> None:
+    sub = commands.add_parser(
+        "drift",
+        help="compare the spec with what is there (exit 0 clean, 2 drift, 1 error)",
+        description="Check Google resources, the GitOps repository and sync state against the "
+        "spec, comparing only the fields mlplat declares.",
+    )
+    sub.add_argument("--env", default="all", help="an environment (default: all)")
+    sub.add_argument("--json", action="store_true", help="print the findings as JSON")
+    sub.add_argument(
+        "--remediate", action="store_true", help="converge what drifted, then report what is left"
+    )
+    sub.add_argument("--target", choices=("sandbox", "gcp"), default="sandbox")
+    sub.add_argument("--spec", type=Path, default=DEFAULT_SPEC_DIR)
+    sub.set_defaults(run=run_drift)
+
+
+def run_drift(args: argparse.Namespace) -> int:
+    try:
+        spec = load_spec(args.spec)
+        endpoints, ui = session.prepare(args.target, spec)
+    except SpecError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_ERROR
+    except (RuntimeError, OSError) as exc:
+        print(f"mlplat: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    from flows.check_drift import check_drift  # noqa: PLC0415 - after the Prefect environment
+
+    try:
+        state = check_drift(
+            env=args.env,
+            remediate=args.remediate,
+            spec_dir=str(args.spec),
+            endpoints=str(endpoints) if endpoints else None,
+            return_state=True,
+        )
+        data = state.result(raise_on_failure=False)
+    except (MlplatError, ValueError) as exc:
+        print(f"mlplat: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    if not isinstance(data, dict):
+        print(f"mlplat: the drift check failed: {data}; see {ui}", file=sys.stderr)
+        return EXIT_ERROR
+    found: list[dict[str, Any]] = data["findings"]
+    if args.json:
+        print(json.dumps(data, indent=2))
+    elif found:
+        for f in found:
+            detail = f" {f['field']}: {f['expected'] or '(absent)'} ≠ {f['actual'] or '(absent)'}"
+            print(
+                f"{f['environment']}: {f['drift']:<10} {f['resource']}"
+                f"{detail if f['field'] else ''}"
+            )
+        print(f"\n{len(found)} finding(s); details in the Prefect UI: {ui}")
+    else:
+        print(f"no drift in {', '.join(data['environments'])}")
+    return EXIT_DRIFT if found else EXIT_CLEAN

@@ -1,0 +1,59 @@
+"""What every command that runs flows needs first: the target's services and environment."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from mlplat.specs import PlatformSpec
+from mlplat_cli import services
+from sandbox.github.component import ADMIN_TOKEN as SANDBOX_GITHUB_TOKEN
+
+
+def show_progress() -> None:
+    """mlplat's own lines (retries, long waits) on stderr; Prefect prints the run logs."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s | mlplat   | %(message)s", "%H:%M:%S"))
+    logger = logging.getLogger("mlplat")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+
+
+def prepare(
+    target: str, spec: PlatformSpec, latency: str = "instant", time_scale: float = 60.0
+) -> tuple[Path | None, str]:
+    """Start (or find) the sandbox and the Prefect server; set the environment for the flows."""
+    directory = services.state_dir()
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "mlplat")
+    endpoints: Path | None = None
+    if target == "sandbox":
+        print(f"sandbox: {directory}", flush=True)
+        endpoints, started = services.ensure_sandbox(directory, latency, time_scale)
+        print(f"  {'started' if started else 'running'}; endpoints in {endpoints}", flush=True)
+        os.environ.setdefault("GITHUB_TOKEN", SANDBOX_GITHUB_TOKEN)
+        sandbox_org(endpoints, spec.platform.gitops.owner)
+    url, started = services.ensure_prefect(directory)
+    os.environ["PREFECT_API_URL"] = url
+    print(f"prefect: {url} ({'started' if started else 'running'})", flush=True)
+    return endpoints, url.removesuffix("/api")
+
+
+def sandbox_org(endpoints: Path, owner: str) -> None:
+    """The sandbox's GitHub needs the spec's organization (GitHub Enterprise's admin API)."""
+    github = json.loads(endpoints.read_text())["components"]["github"]
+    request = urllib.request.Request(
+        f"{github}/api/v3/admin/organizations",
+        method="POST",
+        data=json.dumps({"login": owner, "admin": "mlplat-bot"}).encode(),
+        headers={"Authorization": f"token {SANDBOX_GITHUB_TOKEN}"},
+    )
+    try:
+        urllib.request.urlopen(request, timeout=10).close()
+    except urllib.error.HTTPError as exc:
+        if exc.code != 422:  # 422: it exists already
+            raise

@@ -1,0 +1,94 @@
+"""check_drift on the sandbox: clean after provisioning; each out-of-band change is reported
+with its class and field and nothing else; remediation fixes it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from github import Auth, Github
+from google.cloud import container_v1
+
+from flows.check_drift import check_drift
+from flows.provision_environment import provision_environment
+from sandbox.cloud import Sandbox
+from sandbox.github.component import ADMIN_TOKEN, GitHub
+from tests.flows.conftest import REFERENCE
+from tests.sandbox.conftest import client_kwargs
+
+PROJECT = "mlp-dev-a1b2"
+CLUSTER = f"projects/{PROJECT}/locations/us-central1/clusters/mlp-dev"
+
+
+def _drift(sandbox: Sandbox, remediate: bool = False) -> tuple[str, list[dict[str, Any]]]:
+    state = check_drift(
+        "dev",
+        remediate=remediate,
+        spec_dir=str(REFERENCE),
+        endpoints=str(sandbox.endpoints_path),
+        return_state=True,
+    )
+    data = state.result(raise_on_failure=False)
+    findings = [] if state.is_completed() else data["findings"]  # type: ignore[index]
+    return str(state.name), findings
+
+
+def _gke(sandbox: Sandbox) -> container_v1.ClusterManagerClient:
+    return container_v1.ClusterManagerClient(**client_kwargs(sandbox.url("container")))
+
+
+def test_fresh_platform_has_no_drift_and_changes_are_found(sandbox: Sandbox) -> None:
+    provision_environment("dev", spec_dir=str(REFERENCE), endpoints=str(sandbox.endpoints_path))
+    assert _drift(sandbox) == ("Completed", [])
+
+    gke = _gke(sandbox)
+    cluster = gke.get_cluster(name=CLUSTER)
+    labels = {**cluster.resource_labels, "tier": "hacked"}
+    gke.set_labels(
+        request={
+            "name": CLUSTER,
+            "resource_labels": labels,
+            "label_fingerprint": cluster.label_fingerprint,
+        }
+    )
+    gke.set_node_pool_autoscaling(
+        request={
+            "name": f"{CLUSTER}/nodePools/gpu-l4-spot",
+            "autoscaling": {
+                "enabled": True,
+                "total_min_node_count": 0,
+                "total_max_node_count": 3,
+                "location_policy": "ANY",
+            },
+        }
+    )
+    github = sandbox.component("github")
+    assert isinstance(github, GitHub)
+    gh = Github(
+        base_url=github.api_url,
+        auth=Auth.Token(ADMIN_TOKEN),
+        retry=None,
+        seconds_between_requests=0,
+        seconds_between_writes=0,
+    )
+    repo = gh.get_repo("ml-platform-org/mlp-configsync")
+    readme = repo.get_contents("README.md", ref="dev")
+    repo.update_file("README.md", "edited by hand", "hand edit", readme.sha, branch="dev")  # type: ignore[union-attr]
+
+    name, findings = _drift(sandbox)
+    assert name == "Drifted"
+    assert sorted(
+        (f["resource"], f["drift"], f["field"], f["expected"], f["actual"]) for f in findings
+    ) == [
+        ("git/manifests dev", "changed", "README.md", "rendered", "differs"),
+        ("gke/cluster mlp-dev", "changed", "resourceLabels.tier", "dev", "hacked"),
+        ("gke/node-pool gpu-l4-spot", "changed", "autoscaling.totalMaxNodeCount", "24", "3"),
+    ]
+
+    name, findings = _drift(sandbox, remediate=True)
+    assert (name, findings) == ("Completed", [])
+    assert (
+        _gke(sandbox)
+        .get_node_pool(name=f"{CLUSTER}/nodePools/gpu-l4-spot")
+        .autoscaling.total_max_node_count
+        == 24
+    )
