@@ -11,6 +11,7 @@ from prefect.artifacts import create_table_artifact
 from prefect.client.schemas.objects import State
 from prefect.states import Completed, Failed
 
+from flows._locks import environment_lock
 from flows.provision_environment import DEFAULT_SPEC_DIR, context, converge_environment
 from mlplat.drift import Finding, findings
 from mlplat.specs import load_spec
@@ -41,7 +42,8 @@ def check_drift(
         logger.info("remediating %s", ", ".join(drifted))
         for name in drifted:
             ctx = context(name, spec_dir, dry_run=False, endpoints=endpoints)
-            converge_environment(ctx)
+            with environment_lock(name):
+                converge_environment(ctx)
         found = [f for name in names for f in _check(name, spec_dir, endpoints)]
     rows = [f.row() for f in found]
     create_table_artifact(

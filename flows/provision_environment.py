@@ -9,12 +9,13 @@ from typing import Any
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
 
+from flows._locks import environment_lock
 from mlplat import target as targets
 from mlplat.converge.context import EnvContext, Outcome
 from mlplat.plan import Action
 from mlplat.render import cluster as render_cluster
 from mlplat.specs import load_spec
-from tasks import clusters, fleet, gitops, network, projects
+from tasks import clusters, fleet, gitops, identity, network, projects
 
 DEFAULT_SPEC_DIR = "infra_specs"
 
@@ -40,6 +41,9 @@ def converge_environment(ctx: EnvContext) -> list[Outcome]:
     absent = _absent(ctx, project)
     billing = projects.ensure_billing(ctx, absent)  # services that bill need the link first
     services = projects.ensure_services(ctx, absent)
+    node_identity = identity.ensure_node_service_account.submit(
+        ctx, _absent(ctx, project, services)
+    )
     vpc = network.ensure_network(ctx, _absent(ctx, project, services))
     absent_net = _absent(ctx, project, services, vpc)
     subnet = network.ensure_subnet.submit(ctx, absent_net)
@@ -48,6 +52,7 @@ def converge_environment(ctx: EnvContext) -> list[Outcome]:
     feature = fleet.ensure_feature.submit(ctx, _absent(ctx, project, services))
     repository = gitops.ensure_gitops.submit(ctx)
     subnet_outcome = subnet.result()
+    node_identity_outcome = node_identity.result()
     cluster = clusters.ensure_cluster(ctx, _absent(ctx, project, services, subnet_outcome))
     absent_cluster = _absent(ctx, project, cluster)
     reservation_outcomes = reservations.result()
@@ -69,6 +74,7 @@ def converge_environment(ctx: EnvContext) -> list[Outcome]:
         project,
         billing,
         services,
+        node_identity_outcome,
         vpc,
         subnet_outcome,
         router.result(),
@@ -118,4 +124,7 @@ def provision_environment(
         ctx.target.name,
         " (dry run)" if dry_run else "",
     )
-    return publish(ctx, converge_environment(ctx))
+    if dry_run:
+        return publish(ctx, converge_environment(ctx))
+    with environment_lock(env):
+        return publish(ctx, converge_environment(ctx))

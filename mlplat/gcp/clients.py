@@ -15,6 +15,7 @@ from google.cloud import (
     resourcemanager_v3,
     service_usage_v1,
 )
+from googleapiclient import discovery
 
 from mlplat.target import Target
 
@@ -88,3 +89,19 @@ def region_operations(target: Target) -> compute_v1.RegionOperationsClient:
 @cache
 def zone_operations(target: Target) -> compute_v1.ZoneOperationsClient:
     return compute_v1.ZoneOperationsClient(**_kwargs(target, "compute"))
+
+
+@cache
+def iam(target: Target) -> Any:
+    """IAM v1 through google-api-python-client (google-cloud-iam has no REST transport)."""
+    endpoint = target.endpoint("iam")
+    if endpoint is None:
+        return discovery.build("iam", "v1", static_discovery=True, cache_discovery=False)
+    return discovery.build(
+        "iam",
+        "v1",
+        static_discovery=True,
+        cache_discovery=False,
+        credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
+        client_options=ClientOptions(api_endpoint=endpoint),
+    )

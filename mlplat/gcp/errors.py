@@ -64,10 +64,17 @@ def is_busy(exc: gexc.GoogleAPICallError) -> bool:
     return status(exc) == "FAILED_PRECONDITION" and "try again" in str(exc.message).lower()
 
 
+def not_yet_visible(exc: gexc.GoogleAPICallError) -> bool:
+    """A service account created moments ago that other APIs do not see yet (Google says to
+    wait 60 s or more); mlplat creates the account earlier in the same run."""
+    message = str(exc.message)
+    return "Service account" in message and "does not exist" in message
+
+
 def translate(exc: gexc.GoogleAPICallError, what: str) -> MlplatError:
     """Our error for a failed call on `what` (e.g. `gke/cluster mlp-dev: create`)."""
     message = f"{what}: HTTP {exc.code} {exc.message}"
-    if isinstance(exc, _TRANSIENT) or is_busy(exc):
+    if isinstance(exc, _TRANSIENT) or is_busy(exc) or not_yet_visible(exc):
         return TransientError(message, retry_after=retry_after(exc))
     if isinstance(exc, gexc.Conflict):
         return ConflictError(message)

@@ -16,7 +16,9 @@ from sandbox.gcp import (
     gkehub_features,
     gkehub_memberships,
     gkehub_operations,
+    iam,
     resourcemanager,
+    resourcemanager_iam,
     resourcemanager_v1,
     serviceusage,
 )
@@ -25,7 +27,16 @@ from sandbox.gcp import (
 def google_apis() -> list[GoogleApi]:
     """Every emulated Google API; the name is the endpoints.json key and gcloud's override."""
     return [
-        GoogleApi("cloudresourcemanager", (resourcemanager.HANDLERS, resourcemanager_v1.HANDLERS)),
+        GoogleApi(
+            "cloudresourcemanager",
+            (
+                resourcemanager.HANDLERS,
+                resourcemanager_iam.V3_HANDLERS,
+                resourcemanager_v1.HANDLERS,
+                resourcemanager_iam.V1_HANDLERS,
+            ),
+        ),
+        GoogleApi("iam", (iam.HANDLERS,)),
         GoogleApi("cloudbilling", (billing.HANDLERS,)),
         GoogleApi("serviceusage", (serviceusage.HANDLERS,)),
         GoogleApi(

@@ -16,6 +16,10 @@ from sandbox import latency
 from sandbox.api import Call, Handlers
 from sandbox.clock import rfc3339
 from sandbox.errors import failed_precondition, invalid_argument
+from sandbox.gcp.container_identity import (
+    check_cluster_service_accounts,
+    check_update_service_accounts,
+)
 from sandbox.gcp.container_model import ModelError, new_cluster, validate_cluster
 from sandbox.gcp.container_naming import JSON, is_zonal
 from sandbox.gcp.container_network import check_reservation, cluster_subnet_ranges
@@ -116,6 +120,7 @@ def create(call: Call) -> dict[str, Any]:
             raise api_error(exc) from None
         _check_cluster(project_id, body)
         ranges = cluster_subnet_ranges(rt, project_id, location, body)
+        check_cluster_service_accounts(rt, body)
         cluster = new_cluster(
             project_id,
             location,
@@ -211,7 +216,9 @@ def _update(call: Call, update: JSON) -> dict[str, Any]:
 
 @HANDLERS(_M + "update")
 def update(call: Call) -> dict[str, Any]:
-    return _update(call, call.require(call.body.get("update"), "update"))
+    changes = call.require(call.body.get("update"), "update")
+    check_update_service_accounts(call.rt, changes)
+    return _update(call, changes)
 
 
 @HANDLERS(_M + "updateMaster")

@@ -11,6 +11,7 @@ from sandbox import latency
 from sandbox.api import Call, Handlers
 from sandbox.clock import rfc3339
 from sandbox.errors import failed_precondition
+from sandbox.gcp.container_identity import check_node_service_account
 from sandbox.gcp.container_model import ModelError, new_node_pool, validate_node_pool
 from sandbox.gcp.container_naming import JSON
 from sandbox.gcp.container_network import check_pod_range, check_reservation, pool_subnet_ranges
@@ -80,6 +81,7 @@ def create(call: Call) -> dict[str, Any]:
             validate_node_pool(body, cluster)
         except ModelError as exc:
             raise api_error(exc) from None
+        check_node_service_account(rt, (body.get("config") or {}).get("serviceAccount"))
         ranges, network_link, subnet = pool_subnet_ranges(rt, cluster)
         check_pod_range(body, ranges, network_link, subnet)
         pool = new_node_pool(cluster, body, now=rfc3339(rt.now()), host=HOST)

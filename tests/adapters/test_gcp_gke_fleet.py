@@ -8,7 +8,7 @@ import pytest
 
 from mlplat import naming
 from mlplat.errors import ReplacementRequired
-from mlplat.gcp import compute, container, fleet, projects
+from mlplat.gcp import compute, container, fleet, iam, projects
 from mlplat.gcp.waiting import poll
 from mlplat.plan import Action, plan
 from mlplat.render import cluster as render_cluster
@@ -48,7 +48,19 @@ def _ready(target: Target, spec: PlatformSpec) -> tuple[str, str]:
     for op in projects.enable_services(target, project, render_project.services()):
         projects.wait_operation(target, "services", op, "enable", deadline=10)
     _network(target, spec, project)
+    _node_account(target, spec, project)
     return project, naming.region(spec.platform, env)
+
+
+def _node_account(target: Target, spec: PlatformSpec, project: str) -> None:
+    """The nodes' service account, which GKE requires to exist, with its project roles."""
+    account_id = naming.node_service_account_id(spec.platform, spec.environments["dev"])
+    created = iam.create_service_account(target, project, account_id, "nodes", "test")
+    email = created["email"]
+    assert iam.get_service_account(target, project, email) is not None
+    wanted = {"roles/container.defaultNodeServiceAccount": {f"serviceAccount:{email}"}}
+    assert iam.ensure_project_bindings(target, project, wanted) == wanted
+    assert iam.ensure_project_bindings(target, project, wanted) == {}, "idempotent"
 
 
 def test_cluster_round_trip_plans_noop_and_detects_changes(

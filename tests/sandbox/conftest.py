@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from google.api_core.client_options import ClientOptions
 from google.auth.credentials import AnonymousCredentials
+from google.auth.transport.requests import AuthorizedSession
 from google.cloud import billing_v1, compute_v1, resourcemanager_v3, service_usage_v1
 
 from sandbox.cloud import Sandbox
@@ -74,6 +75,20 @@ class Clients:
         request = {"parent": f"projects/{project_id}", "service_ids": services}
         self.services.batch_enable_services(request=request).result(timeout=10)
         return project_id
+
+    def rest(self) -> AuthorizedSession:
+        """A plain REST session (google-auth, anonymous), for APIs without a client here."""
+        return AuthorizedSession(AnonymousCredentials())
+
+    def create_service_account(self, project_id: str, account_id: str) -> dict[str, Any]:
+        """Create an IAM service account over REST; returns the ServiceAccount JSON."""
+        response = self.rest().post(
+            f"{self.sandbox.url('iam')}/v1/projects/{project_id}/serviceAccounts",
+            json={"accountId": account_id, "serviceAccount": {"displayName": account_id}},
+        )
+        assert response.status_code == 200, response.text
+        account: dict[str, Any] = response.json()
+        return account
 
     def compute(self, client: type[Any]) -> Any:
         """A Compute client of the given class (NetworksClient, RoutersClient, …)."""

@@ -20,7 +20,8 @@ ZONE = "us-central1-a"
 NETWORK = "ml-vpc"
 SUBNET = "ml-subnet"
 RESERVATION = "l4-reservation"
-SERVICES = ["container.googleapis.com", "gkehub.googleapis.com"]
+SERVICES = ["container.googleapis.com", "gkehub.googleapis.com", "iam.googleapis.com"]
+NODE_ACCOUNT = "gke-nodes"
 Ch = container_v1.ReleaseChannel.Channel
 
 
@@ -76,9 +77,11 @@ def network(clients: Clients, project: str) -> None:
 
 
 def gke_project(clients: Clients, project: str) -> str:
-    """A project with billing, the GKE/Hub/Compute APIs and the platform's network."""
+    """A project with billing, the GKE/Hub/Compute/IAM APIs, the platform's network and the
+    nodes' service account."""
     clients.ready_project(project, SERVICES)
     network(clients, project)
+    clients.create_service_account(project, NODE_ACCOUNT)
     return project
 
 
@@ -129,7 +132,7 @@ def cluster_body(project: str, name: str = "ml-dev") -> container_v1.Cluster:
                 initial_node_count=1,
                 config=container_v1.NodeConfig(
                     machine_type="e2-standard-4",
-                    service_account=f"gke-nodes@{project}.iam.gserviceaccount.com",
+                    service_account=f"{NODE_ACCOUNT}@{project}.iam.gserviceaccount.com",
                     workload_metadata_config={"mode": 2},  # GKE_METADATA
                 ),
                 autoscaling=container_v1.NodePoolAutoscaling(

@@ -1,0 +1,170 @@
+"""IAM: service accounts, and role bindings on projects and on service accounts (read-modify-
+write with the policy's etag, so concurrent edits are not lost). Service accounts go through
+google-api-python-client: google-cloud-iam ships no REST transport."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from google.iam.v1 import iam_policy_pb2, policy_pb2
+from google.protobuf import json_format
+from googleapiclient.errors import HttpError
+
+from mlplat import retry
+from mlplat.errors import ConflictError, MlplatError, PermanentError, TransientError
+from mlplat.gcp import clients
+from mlplat.gcp.errors import guarded
+from mlplat.target import Target
+
+Bindings = dict[str, set[str]]  # role → members
+Policy = dict[str, Any]
+T = TypeVar("T")
+_SETTLING = ("SERVICE_DISABLED",)
+
+
+def _translate(exc: HttpError, what: str) -> MlplatError:
+    status = int(exc.resp.status)
+    try:
+        error = json.loads(exc.content).get("error", {})
+    except (ValueError, AttributeError):
+        error = {}
+    message = f"{what}: HTTP {status} {error.get('message', exc.reason)}"
+    reasons = [d.get("reason") for d in error.get("details", []) if isinstance(d, dict)]
+    retry_after = exc.resp.get("retry-after")
+    if status in (429, 500, 502, 503, 504) or any(r in _SETTLING for r in reasons):
+        return TransientError(message, retry_after=float(retry_after) if retry_after else None)
+    if status == 409:
+        return ConflictError(message)
+    return PermanentError(message)
+
+
+def _execute(what: str, request: Callable[[], Any], *, missing_ok: bool = False) -> Any:
+    def once() -> Any:
+        try:
+            return request().execute(num_retries=0)
+        except HttpError as exc:
+            if missing_ok and int(exc.resp.status) == 404:
+                return None
+            raise _translate(exc, what) from exc
+
+    return retry.call(once)
+
+
+def _accounts(target: Target) -> Any:
+    return clients.iam(target).projects().serviceAccounts()
+
+
+def service_account_name(project: str, email: str) -> str:
+    return f"projects/{project}/serviceAccounts/{email}"
+
+
+def get_service_account(target: Target, project: str, email: str) -> dict[str, Any] | None:
+    name = service_account_name(project, email)
+    found: dict[str, Any] | None = _execute(
+        f"iam/service-account {email}: get",
+        lambda: _accounts(target).get(name=name),
+        missing_ok=True,
+    )
+    return found
+
+
+def create_service_account(
+    target: Target, project: str, account_id: str, display_name: str, description: str
+) -> dict[str, Any]:
+    body = {
+        "accountId": account_id,
+        "serviceAccount": {"displayName": display_name, "description": description},
+    }
+    created: dict[str, Any] = _execute(
+        f"iam/service-account {account_id}: create",
+        lambda: _accounts(target).create(name=f"projects/{project}", body=body),
+    )
+    return created
+
+
+def delete_service_account(target: Target, project: str, email: str) -> None:
+    _execute(
+        f"iam/service-account {email}: delete",
+        lambda: _accounts(target).delete(name=service_account_name(project, email)),
+        missing_ok=True,
+    )
+
+
+def _bindings(policy: Policy) -> Bindings:
+    return {
+        b["role"]: set(b.get("members", []))
+        for b in policy.get("bindings", [])
+        if not b.get("condition")
+    }
+
+
+def missing_bindings(current: Bindings, wanted: Bindings) -> Bindings:
+    """The role → members of `wanted` that `current` lacks (nothing is ever removed)."""
+    missing = {role: members - current.get(role, set()) for role, members in wanted.items()}
+    return {role: members for role, members in missing.items() if members}
+
+
+def _with(policy: Policy, missing: Bindings) -> Policy:
+    updated: Policy = json.loads(json.dumps(policy))
+    bindings: list[dict[str, Any]] = updated.setdefault("bindings", [])
+    for role, members in sorted(missing.items()):
+        existing = next((b for b in bindings if b["role"] == role and not b.get("condition")), None)
+        if existing is None:
+            bindings.append({"role": role, "members": sorted(members)})
+        else:
+            existing["members"] = sorted({*existing.get("members", []), *members})
+    return updated
+
+
+def _ensure(
+    get: Callable[[], Policy], set_: Callable[[Policy], Any], wanted: Bindings, dry_run: bool
+) -> Bindings:
+    policy = get()
+    missing = missing_bindings(_bindings(policy), wanted)
+    if missing and not dry_run:
+        set_(_with(policy, missing))  # carries the etag read above: a concurrent edit fails
+    return missing
+
+
+def ensure_project_bindings(
+    target: Target, project: str, wanted: Bindings, *, dry_run: bool = False
+) -> Bindings:
+    """Add the wanted role bindings to the project; returns what was (or would be) added."""
+    resource = f"projects/{project}"
+    rm = clients.projects(target)
+
+    def get() -> Policy:
+        request = iam_policy_pb2.GetIamPolicyRequest(resource=resource)
+        found = guarded(
+            f"project {project}: get policy", lambda: rm.get_iam_policy(request=request)
+        )
+        policy: Policy = json_format.MessageToDict(found)
+        return policy
+
+    def set_(policy: Policy) -> None:
+        message = json_format.ParseDict(policy, policy_pb2.Policy())
+        request = iam_policy_pb2.SetIamPolicyRequest(resource=resource, policy=message)
+        guarded(f"project {project}: set policy", lambda: rm.set_iam_policy(request=request))
+
+    return _ensure(get, set_, wanted, dry_run)
+
+
+def ensure_service_account_bindings(
+    target: Target, project: str, email: str, wanted: Bindings, *, dry_run: bool = False
+) -> Bindings:
+    """Add role bindings on a service account (e.g. Workload Identity users)."""
+    resource = service_account_name(project, email)
+    what = f"iam/service-account {email}"
+    return _ensure(
+        lambda: _execute(
+            f"{what}: get policy", lambda: _accounts(target).getIamPolicy(resource=resource)
+        ),
+        lambda policy: _execute(
+            f"{what}: set policy",
+            lambda: _accounts(target).setIamPolicy(resource=resource, body={"policy": policy}),
+        ),
+        wanted,
+        dry_run,
+    )
