@@ -13,6 +13,7 @@ from prefect.concurrency.sync import concurrency
 from prefect.exceptions import ObjectNotFound
 
 LOCK_WAIT_SECONDS = 3600.0
+LEASE_SECONDS = 60.0  # the minimum Prefect accepts; a crashed run's slot frees after this
 
 
 def lock_name(env: str) -> str:
@@ -34,7 +35,9 @@ def environment_lock(env: str, timeout: float = LOCK_WAIT_SECONDS) -> Iterator[N
     _ensure_limit(name)
     get_run_logger().info("acquiring %s (one mutating run per environment)", name)
     try:
-        with concurrency(name, occupy=1, timeout_seconds=timeout, strict=True):
+        with concurrency(
+            name, occupy=1, timeout_seconds=timeout, lease_duration=LEASE_SECONDS, strict=True
+        ):
             yield
     except TimeoutError as exc:
         raise TimeoutError(

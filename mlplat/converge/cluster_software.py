@@ -12,7 +12,7 @@ from kubernetes.dynamic import DynamicClient
 from mlplat import naming
 from mlplat.converge.context import EnvContext, Outcome, report
 from mlplat.converge.fleet import membership_key
-from mlplat.errors import PermanentError
+from mlplat.converge.sync_gate import wait_synced
 from mlplat.gcp.waiting import poll
 from mlplat.k8s import connection
 from mlplat.k8s import objects as k8s
@@ -78,44 +78,21 @@ def ensure_git_creds(ctx: EnvContext, token: str, namespace: str) -> Outcome:
 
 def wait_for_root_sync(ctx: EnvContext, commit: str | None) -> Outcome:
     """Readiness gate: `root-sync` reports the commit mlplat pushed, without errors."""
-    name = f"{naming.CONFIG_MANAGEMENT_NAMESPACE}/{naming.ROOTSYNC_NAME}"
     if ctx.dry_run or commit is None:
+        name = f"{naming.CONFIG_MANAGEMENT_NAMESPACE}/{naming.ROOTSYNC_NAME}"
         return report(
             ctx,
-            Change("gate/root-sync", name, Action.NOOP),
+            Change("gate/rootsync", name, Action.NOOP),
             applied=False,
             detail="skipped (dry run)",
         )
-    api = cluster_api(ctx)
-
-    def synced(rs: dict[str, Any] | None) -> bool:
-        if rs is None:
-            return False
-        status = rs.get("status", {})
-        if _errors(status) and status.get("sync", {}).get("commit") == commit:
-            return True  # settled, but failed: reported below
-        return bool(status.get("lastSyncedCommit") == commit)
-
-    rs = poll(
-        f"gate/root-sync {name}: synced at {commit[:12]}",
-        lambda: k8s.get(
-            api,
-            "configsync.gke.io/v1beta1",
-            "RootSync",
-            naming.ROOTSYNC_NAME,
-            naming.CONFIG_MANAGEMENT_NAMESPACE,
-        ),
-        synced,
-        deadline=ctx.deadlines.sync,
-    )
-    errors = _errors((rs or {}).get("status", {}))
-    if errors:
-        raise PermanentError(f"gate/root-sync {name}: sync of {commit[:12]} failed: {errors}")
-    return report(
+    return wait_synced(
         ctx,
-        Change("gate/root-sync", name, Action.NOOP),
-        applied=False,
-        detail=f"synced at {commit[:12]}",
+        cluster_api(ctx),
+        "RootSync",
+        naming.ROOTSYNC_NAME,
+        naming.CONFIG_MANAGEMENT_NAMESPACE,
+        commit=commit,
     )
 
 
@@ -153,11 +130,3 @@ def wait_for_ray_crds(ctx: EnvContext) -> Outcome:
 def _established(crd: dict[str, Any] | None) -> bool:
     conditions = (crd or {}).get("status", {}).get("conditions", [])
     return any(c.get("type") == "Established" and c.get("status") == "True" for c in conditions)
-
-
-def _errors(status: dict[str, Any]) -> str:
-    found = []
-    for part in ("source", "rendering", "sync"):
-        for error in status.get(part, {}).get("errors", []) or []:
-            found.append(f"{error.get('code', '')} {error.get('errorMessage', '')}".strip())
-    return "; ".join(found)

@@ -79,3 +79,18 @@ def apply(api: DynamicClient, manifest: Mapping[str, Any]) -> dict[str, Any]:
         return result
 
     return guarded(what, once)
+
+
+def create(api: DynamicClient, manifest: Mapping[str, Any]) -> dict[str, Any]:
+    """Create an object (e.g. a SubjectAccessReview) and return what the server answered."""
+    what = f"k8s/{manifest['kind']}: create"
+
+    def once() -> dict[str, Any]:
+        resource = api.resources.get(api_version=manifest["apiVersion"], kind=manifest["kind"])
+        created = resource.create(
+            body=dict(manifest), namespace=manifest.get("metadata", {}).get("namespace")
+        )
+        result: dict[str, Any] = created.to_dict()
+        return result
+
+    return guarded(what, once)

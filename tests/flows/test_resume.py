@@ -1,8 +1,11 @@
 """A flow process killed in the middle of cluster creation: the next run waits on the
-operation already in flight, creates no second cluster, and finishes."""
+operation already in flight, creates no second cluster, and finishes. Both runs go through a
+real `prefect server` (its lease repossessor frees the killed run's environment slot, as in
+production; the test harness's server runs no such service)."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -13,9 +16,8 @@ from pathlib import Path
 
 import pytest
 from google.cloud import container_v1
-from prefect.settings import PREFECT_API_URL
 
-from flows.provision_environment import provision_environment
+from mlplat_cli.services import ensure_prefect
 from sandbox.cloud import Sandbox
 from sandbox.github.component import ADMIN_TOKEN, GitHub
 from tests.flows.conftest import REFERENCE, admin
@@ -24,9 +26,22 @@ from tests.sandbox.conftest import client_kwargs
 CREATE = "container.projects.locations.clusters.create"
 CLUSTER = "projects/mlp-dev-a1b2/locations/us-central1/clusters/mlp-dev"
 RUN = (
-    "import sys; from flows.provision_environment import provision_environment; "
-    "provision_environment('dev', spec_dir=sys.argv[1], endpoints=sys.argv[2])"
+    "import json, sys; from flows.provision_environment import provision_environment; "
+    "print(json.dumps(provision_environment('dev', spec_dir=sys.argv[1], endpoints=sys.argv[2])))"
 )
+
+
+@pytest.fixture
+def prefect_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A real Prefect server (SQLite under tmp_path), stopped afterwards."""
+    monkeypatch.setenv("PREFECT_HOME", str(tmp_path / "prefect-home"))
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    url, _ = ensure_prefect(tmp_path / "services")
+    try:
+        yield url
+    finally:
+        pid = int((tmp_path / "services" / "prefect.pid").read_text())
+        os.killpg(pid, signal.SIGTERM)
 
 
 @pytest.fixture
@@ -47,11 +62,12 @@ def _creates(sandbox: Sandbox) -> int:
 
 @pytest.mark.timeout(600)
 def test_killed_during_cluster_creation_resumes_without_a_second_create(
-    slow_sandbox: Sandbox,
+    slow_sandbox: Sandbox, prefect_server: str
 ) -> None:
-    env = {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value())}
+    env = {**os.environ, "PREFECT_API_URL": prefect_server}
+    args = [sys.executable, "-c", RUN, str(REFERENCE), str(slow_sandbox.endpoints_path)]
     process = subprocess.Popen(
-        [sys.executable, "-c", RUN, str(REFERENCE), str(slow_sandbox.endpoints_path)],
+        args,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -69,9 +85,9 @@ def test_killed_during_cluster_creation_resumes_without_a_second_create(
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=30)
 
-    result = provision_environment(
-        "dev", spec_dir=str(REFERENCE), endpoints=str(slow_sandbox.endpoints_path)
-    )
+    rerun = subprocess.run(args, env=env, capture_output=True, text=True, timeout=400, check=False)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    result = json.loads(rerun.stdout.strip().splitlines()[-1])
     assert _creates(slow_sandbox) == 1, "a second cluster create was sent"
     assert gke.get_cluster(name=CLUSTER).status == container_v1.Cluster.Status.RUNNING
     rows = {row["resource"]: row["action"] for row in result["rows"]}

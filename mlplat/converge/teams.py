@@ -1,0 +1,158 @@
+"""A team on one environment: its Google identity for Workload Identity, its credentials in
+its namespace, the readiness of its RepoSync and RayCluster, and the proof of its access."""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from dataclasses import dataclass
+from typing import Any
+
+from kubernetes.dynamic import DynamicClient
+
+from mlplat import access, naming
+from mlplat.converge.cluster_software import cluster_api, ensure_git_creds
+from mlplat.converge.context import EnvContext, Outcome, report
+from mlplat.converge.sync_gate import wait_synced
+from mlplat.errors import ConflictError, PermanentError
+from mlplat.gcp import iam
+from mlplat.gcp.waiting import poll
+from mlplat.k8s import objects as k8s
+from mlplat.plan import Action, Change, FieldChange
+from mlplat.render import raycluster
+from mlplat.render.team import workload_service_account
+from mlplat.specs import Team
+
+WORKLOAD_IDENTITY_USER = "roles/iam.workloadIdentityUser"
+
+
+def team(ctx: EnvContext, name: str) -> Team:
+    found = ctx.spec.teams.get(name)
+    if found is None or ctx.env_name not in found.environments:
+        raise PermanentError(f"team {name!r} is not in environment {ctx.env_name!r}")
+    return found
+
+
+def ensure_team_identity(ctx: EnvContext, member: Team, *, absent: bool = False) -> Outcome:
+    """The team's Google service account, usable only by its Kubernetes service account."""
+    account = naming.team_service_account_id(ctx.platform, ctx.env, member)
+    email = naming.service_account_email(account, ctx.project)
+    ksa = (
+        f"serviceAccount:{naming.workload_pool(ctx.project)}"
+        f"[{member.namespace_name}/{workload_service_account(member)}]"
+    )
+    wanted = {WORKLOAD_IDENTITY_USER: {ksa}}
+    observed = None if absent else iam.get_service_account(ctx.target, ctx.project, email)
+    if observed is None:
+        change = Change("iam/service-account", email, Action.CREATE)
+        if ctx.dry_run:
+            return report(ctx, change, applied=False)
+        with suppress(ConflictError):
+            iam.create_service_account(
+                ctx.target,
+                ctx.project,
+                account,
+                f"team {member.name} ({ctx.env_name})",
+                "Workload Identity of the team's pods, managed by mlplat",
+            )
+        iam.ensure_service_account_bindings(ctx.target, ctx.project, email, wanted)
+        return report(ctx, change, applied=True)
+    missing = iam.ensure_service_account_bindings(
+        ctx.target, ctx.project, email, wanted, dry_run=ctx.dry_run
+    )
+    if not missing:
+        return report(ctx, Change("iam/service-account", email, Action.NOOP), applied=False)
+    fields = (FieldChange(f"iamPolicy.{WORKLOAD_IDENTITY_USER}", ksa, None),)
+    return report(
+        ctx, Change("iam/service-account", email, Action.UPDATE, fields), applied=not ctx.dry_run
+    )
+
+
+def ensure_team_credentials(ctx: EnvContext, member: Team, token: str) -> Outcome:
+    """`git-creds` for the team's RepoSync, in its namespace (created by the RootSync)."""
+    return ensure_git_creds(ctx, token, member.namespace_name)
+
+
+def wait_for_repo_sync(ctx: EnvContext, member: Team, commit: str | None) -> Outcome:
+    """Readiness gate: the team's RepoSync reports the commit mlplat pushed, without errors."""
+    if ctx.dry_run or commit is None:
+        name = f"{member.namespace_name}/{naming.REPOSYNC_NAME}"
+        return report(
+            ctx,
+            Change("gate/reposync", name, Action.NOOP),
+            applied=False,
+            detail="skipped (dry run)",
+        )
+    return wait_synced(
+        ctx,
+        cluster_api(ctx),
+        "RepoSync",
+        naming.REPOSYNC_NAME,
+        member.namespace_name,
+        commit=commit,
+    )
+
+
+def wait_for_ray(ctx: EnvContext, member: Team) -> Outcome:
+    """Readiness gate: the team's RayCluster reports `ready` (or why it cannot be)."""
+    name = f"{member.namespace_name}/{raycluster.cluster_name(member)}"
+    if ctx.dry_run or not member.ray.enabled:
+        return report(
+            ctx, Change("gate/raycluster", name, Action.NOOP), applied=False, detail="skipped"
+        )
+    api = cluster_api(ctx)
+    rc = poll(
+        f"gate/raycluster {name}: ready",
+        lambda: k8s.get(
+            api, "ray.io/v1", "RayCluster", raycluster.cluster_name(member), member.namespace_name
+        ),
+        lambda found: (found or {}).get("status", {}).get("state") in ("ready", "failed"),
+        deadline=ctx.deadlines.sync,
+    )
+    status = (rc or {}).get("status", {})
+    if status.get("state") != "ready":
+        raise PermanentError(f"gate/raycluster {name}: {status.get('reason', 'failed')}")
+    return report(
+        ctx,
+        Change("gate/raycluster", name, Action.NOOP),
+        applied=False,
+        detail=f"ready at {raycluster.endpoint(member)}",
+    )
+
+
+@dataclass(frozen=True)
+class AccessResult:
+    checked: int
+    failures: tuple[str, ...]
+
+
+def verify_access(ctx: EnvContext, member: Team) -> AccessResult:
+    """SubjectAccessReviews for every member: allowed at home, denied elsewhere."""
+    others = [t for t in ctx.spec.teams_in(ctx.env_name) if t.name != member.name]
+    checks = list(access.expectations(member, others))
+    if ctx.dry_run:
+        return AccessResult(0, ())
+    api = cluster_api(ctx)
+    failures = tuple(c.describe() for c in checks if _review(api, c) != c.allowed)
+    return AccessResult(len(checks), failures)
+
+
+def _review(api: DynamicClient, check: access.Expectation) -> bool:
+    attributes: dict[str, Any] = {"verb": check.verb, "group": check.group}
+    resource, _, subresource = check.resource.partition("/")
+    attributes["resource"] = resource
+    if subresource:
+        attributes["subresource"] = subresource
+    if check.namespace:
+        attributes["namespace"] = check.namespace
+    spec: dict[str, Any] = {
+        "resourceAttributes": attributes,
+        "groups": [check.subject] if check.is_group else [],
+    }
+    if not check.is_group:
+        spec["user"] = check.subject
+    else:
+        spec["user"] = "mlplat-access-check"
+    review = k8s.create(
+        api, {"apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview", "spec": spec}
+    )
+    return bool(review.get("status", {}).get("allowed"))
