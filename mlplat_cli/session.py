@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -32,14 +33,18 @@ def prepare(
     os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "mlplat")
     endpoints: Path | None = None
     if target == "sandbox":
-        print(f"sandbox: {directory}", flush=True)
+        print(f"sandbox: {directory}", file=sys.stderr, flush=True)
         endpoints, started = services.ensure_sandbox(directory, latency, time_scale)
-        print(f"  {'started' if started else 'running'}; endpoints in {endpoints}", flush=True)
+        print(
+            f"  {'started' if started else 'running'}; endpoints in {endpoints}",
+            file=sys.stderr,
+            flush=True,
+        )
         os.environ.setdefault("GITHUB_TOKEN", SANDBOX_GITHUB_TOKEN)
         sandbox_org(endpoints, spec.platform.gitops.owner)
     url, started = services.ensure_prefect(directory)
     os.environ["PREFECT_API_URL"] = url
-    print(f"prefect: {url} ({'started' if started else 'running'})", flush=True)
+    print(f"prefect: {url} ({'started' if started else 'running'})", file=sys.stderr, flush=True)
     return endpoints, url.removesuffix("/api")
 
 

@@ -56,13 +56,13 @@ def _mlplat(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]
 def test_up_twice_then_kubectl(user_env: dict[str, str], tmp_path: Path) -> None:
     first = _mlplat(user_env, "up", "--env", "dev")
     assert first.returncode == 0, first.stderr[-3000:]
-    assert "sandbox:" in first.stdout and "started" in first.stdout
+    assert "sandbox:" in first.stderr and "started" in first.stderr
     assert "create  gke/cluster mlp-dev" in first.stdout
     assert "Prefect UI" in first.stdout
 
     second = _mlplat(user_env, "up", "--env", "dev")
     assert second.returncode == 0, second.stderr[-3000:]
-    assert "running" in second.stdout
+    assert "running" in second.stderr
     assert re.search(r"^  dev: \d+ noop$", second.stdout, re.MULTILINE), second.stdout
 
     drift = _mlplat(user_env, "drift", "--env", "dev")
