@@ -1,5 +1,6 @@
 """Command line: `python -m sandbox serve` runs the local cloud; `python -m sandbox env` prints
-the shell exports that point gcloud (and the tool) at it."""
+the shell exports that point gcloud (and the tool) at it; `python -m sandbox kubeconfig` prints a
+kubeconfig reaching a fleet membership's cluster through the Connect Gateway."""
 
 from __future__ import annotations
 
@@ -11,10 +12,15 @@ import shlex
 import signal
 import sys
 import threading
+import urllib.request
 from pathlib import Path
+
+import yaml
 
 from sandbox.cloud import ENDPOINTS_FILE, Sandbox
 from sandbox.faults import load_file
+from sandbox.k8s.gateway import CA_PATH
+from sandbox.k8s.kubeconfig import kubeconfig
 
 ENV_STATE_DIR = "MLPLAT_SANDBOX_STATE_DIR"
 ENV_ENDPOINTS = "MLPLAT_SANDBOX_ENDPOINTS"
@@ -84,6 +90,52 @@ def _env(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fetch(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        body: bytes = response.read()
+        return body
+
+
+def project_number(crm_url: str, project: str) -> str:
+    """A project's number, asked of the sandbox's Resource Manager (a number is kept as is)."""
+    if project.isdigit():
+        return project
+    found = json.loads(_fetch(f"{crm_url.rstrip('/')}/v3/projects/{project}"))
+    return str(found["name"]).split("/", 1)[1]
+
+
+def kubeconfig_text(state_dir: Path, membership: str, project: str, user: str, token: str) -> str:
+    """The kubeconfig (YAML) of a membership of a running sandbox: the gateway's https URL and
+    its CA, a bearer token."""
+    data = json.loads((state_dir / ENDPOINTS_FILE).read_text())
+    gateway = str((data.get("components") or {}).get("connectgateway") or "")
+    if not gateway:
+        raise LookupError("the sandbox runs no Connect Gateway")
+    number = project_number(str(data["apis"]["cloudresourcemanager"]), project)
+    ca_pem = _fetch(gateway + CA_PATH).decode()
+    https = gateway.replace("http://", "https://", 1)
+    config = kubeconfig(https, number, membership, token, user, ca_pem=ca_pem)
+    return yaml.safe_dump(config, sort_keys=False)
+
+
+def _kubeconfig(args: argparse.Namespace) -> int:
+    try:
+        text = kubeconfig_text(
+            Path(args.state_dir), args.membership, args.project, args.user, args.token
+        )
+    except FileNotFoundError:
+        print(
+            f"no {ENDPOINTS_FILE} in {args.state_dir}: is `python -m sandbox serve` running?",
+            file=sys.stderr,
+        )
+        return 1
+    except (LookupError, OSError, KeyError, ValueError) as exc:
+        print(f"cannot write a kubeconfig: {exc}", file=sys.stderr)
+        return 1
+    print(text, end="")
+    return 0
+
+
 def parser(prog: str = "python -m sandbox") -> argparse.ArgumentParser:
     """The command line parser."""
     root = argparse.ArgumentParser(
@@ -137,6 +189,29 @@ def parser(prog: str = "python -m sandbox") -> argparse.ArgumentParser:
         help="state directory of the running sandbox (default: %(default)s)",
     )
     env.set_defaults(run=_env)
+    kube = commands.add_parser(
+        "kubeconfig",
+        help="print a kubeconfig for a fleet membership's cluster (through the Connect Gateway)",
+        description="Use as: python -m sandbox kubeconfig ml-dev --project ml-dev-123 "
+        "> kubeconfig; KUBECONFIG=kubeconfig kubectl get ns.",
+    )
+    kube.add_argument("membership", help="the fleet membership ID")
+    kube.add_argument("--project", required=True, help="the membership's project (ID or number)")
+    kube.add_argument(
+        "--state-dir",
+        type=Path,
+        default=default_state_dir(),
+        help="state directory of the running sandbox (default: %(default)s)",
+    )
+    kube.add_argument(
+        "--user", default="sandbox-admin", help="the kubeconfig user name (default: %(default)s)"
+    )
+    kube.add_argument(
+        "--token",
+        default="sandbox-admin",
+        help="bearer token; `sandbox-admin…` is the cluster administrator (default: %(default)s)",
+    )
+    kube.set_defaults(run=_kubeconfig)
     return root
 
 

@@ -136,7 +136,9 @@ class Sandbox:
         if self._components is None:
             self._components = default_components(self.state_dir, previous)
         for component in self._components:
-            self._component_urls[component.name] = component.start(rt)
+            url = component.start(rt)
+            if url:  # a component may serve nothing (the simulated controllers)
+                self._component_urls[component.name] = url
         self._ticker = Ticker(rt.operations, self._ticker_interval)
         self._ticker.start()
         self.endpoints_path.write_text(json.dumps(self.endpoints(), indent=2) + "\n")
@@ -161,7 +163,7 @@ class Sandbox:
         if self._ticker is not None:
             self._ticker.stop()
             self._ticker = None
-        for component in self._components or ():
+        for component in reversed(self._components or ()):  # dependents stop first
             component.stop()
         servers = [server.http for server in self._servers.values()]
         if self._admin is not None:
@@ -192,12 +194,15 @@ class Sandbox:
 
 
 def default_components(state_dir: Path, ports: dict[str, int]) -> list[Component]:
-    """What a sandbox runs besides the Google APIs: GitHub with its git server, and the Connect
-    Gateway in front of every cluster's Kubernetes API."""
-    from sandbox.fleet_gateway import connect_gateway  # noqa: PLC0415 - keeps `cloud` light
+    """What a sandbox runs besides the Google APIs: GitHub with its git server, the Connect
+    Gateway in front of every cluster's Kubernetes API, and the simulated in-cluster controllers
+    (Config Sync reading that GitHub, Policy Controller, KubeRay)."""
+    from sandbox.controllers import Controllers  # noqa: PLC0415 - keeps `cloud` light
+    from sandbox.fleet_gateway import connect_gateway  # noqa: PLC0415
     from sandbox.github.component import GitHub  # noqa: PLC0415
 
-    return [GitHub(state_dir, port=ports.get("github", 0)), connect_gateway()]
+    github = GitHub(state_dir, port=ports.get("github", 0))
+    return [github, connect_gateway(), Controllers(github)]
 
 
 def _bind(factory: Callable[[int], T], port: int | None) -> T:

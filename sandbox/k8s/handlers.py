@@ -52,11 +52,16 @@ class Call:
             raise bad_request(f"couldn't get version/kind; json parse error: {exc}") from None
 
 
+def _quoted(text: str) -> str:
+    """A warning as an HTTP quoted-string (RFC 7234): quotes and backslashes escaped."""
+    return text.replace("\n", " ").replace("\\", "\\\\").replace('"', '\\"')
+
+
 def reply(status: int, payload: Any, warnings: list[str] | None = None) -> Response:
     """A JSON answer, with warnings in a `Warning` header as kube-apiserver sends them."""
     headers = {"Content-Type": JSON}
     if warnings:
-        headers["Warning"] = ", ".join(f'299 - "{w}"'.replace("\n", " ") for w in warnings)
+        headers["Warning"] = ", ".join(f'299 - "{_quoted(w)}"' for w in warnings)
     return Response(status, json.dumps(payload, separators=(",", ":")).encode(), headers)
 
 

@@ -1,0 +1,140 @@
+"""The KubeRay operator: "running" once the Ray CRDs are established and a Deployment named
+`kuberay-operator` (any namespace) has been up for the modelled start-up time, watching the
+namespaces of its `--watch-namespace` argument (all when absent or empty).
+
+Until then its Deployment reports no available replica. Start-up state per cluster lives in
+`controllers.kuberay` (key: cluster key).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sandbox.controllers import settings as timing
+from sandbox.controllers.context import Context
+from sandbox.controllers.crd_manifests import established
+from sandbox.controllers.statuspatch import conditions, write_status
+from sandbox.k8s.clusterapi import ClusterApi
+from sandbox.k8s.errors import StatusError
+
+Obj = dict[str, Any]
+OPERATORS = "controllers.kuberay"
+NAME = "kuberay-operator"
+RAY_CRD = "rayclusters.ray.io"
+FLAG = "--watch-namespace"
+
+
+@dataclass(frozen=True)
+class Operator:
+    """A running operator: where it runs, as whom, and which namespaces it watches."""
+
+    namespace: str
+    service_account: str
+    watched: frozenset[str] | None  # None: every namespace
+
+    def watches(self, namespace: str) -> bool:
+        """Whether RayClusters in `namespace` are reconciled."""
+        return self.watched is None or namespace in self.watched
+
+
+def watched_namespaces(deployment: Obj) -> frozenset[str] | None:
+    """The `--watch-namespace` value of the operator's containers (None: all namespaces)."""
+    template = ((deployment.get("spec") or {}).get("template") or {}).get("spec") or {}
+    for container in template.get("containers") or []:
+        args = [str(a) for a in (container.get("command") or []) + (container.get("args") or [])]
+        for index, arg in enumerate(args):
+            value = None
+            if arg.startswith(FLAG + "="):
+                value = arg.split("=", 1)[1]
+            elif arg == FLAG and index + 1 < len(args):
+                value = args[index + 1]
+            if value is not None:
+                names = frozenset(n.strip() for n in value.split(",") if n.strip())
+                return names or None
+    return None
+
+
+def _deployment_status(deployment: Obj, ready: bool, stamp: str) -> Obj:
+    replicas = int((deployment.get("spec") or {}).get("replicas", 1))
+    old = deployment.get("status") or {}
+    if ready:
+        counts = dict.fromkeys(
+            ("replicas", "updatedReplicas", "readyReplicas", "availableReplicas"), replicas
+        )
+        available = ("True", "MinimumReplicasAvailable", "Deployment has minimum availability.")
+    else:
+        counts = {
+            "replicas": replicas,
+            "updatedReplicas": replicas,
+            "unavailableReplicas": replicas,
+        }
+        available = (
+            "False",
+            "MinimumReplicasUnavailable",
+            "Deployment does not have minimum availability.",
+        )
+    wanted = [
+        {
+            "type": "Available",
+            "status": available[0],
+            "reason": available[1],
+            "message": available[2],
+        },
+        {
+            "type": "Progressing",
+            "status": "True",
+            "reason": "NewReplicaSetAvailable" if ready else "ReplicaSetUpdated",
+            "message": f'ReplicaSet "{deployment["metadata"]["name"]}" is progressing.',
+        },
+    ]
+    return {
+        "observedGeneration": deployment["metadata"].get("generation", 1),
+        **counts,
+        "conditions": conditions(old.get("conditions"), wanted, stamp),
+    }
+
+
+def _available(deployment: Obj) -> bool:
+    status = deployment.get("status") or {}
+    replicas = int((deployment.get("spec") or {}).get("replicas", 1))
+    current = status.get("observedGeneration") == deployment["metadata"].get("generation", 1)
+    return current and int(status.get("availableReplicas") or 0) >= replicas
+
+
+def running_operator(ctx: Context, cluster_key: str) -> Operator | None:
+    """The cluster's KubeRay operator when it runs; advances its start-up on the way."""
+    store = ctx.rt.store
+    api = ClusterApi(ctx.rt, cluster_key, manager="kube-controller-manager")
+    crd = api.get("apiextensions.k8s.io/v1", "CustomResourceDefinition", RAY_CRD)
+    deployments = [
+        d
+        for d in api.list("apps/v1", "Deployment")
+        if d["metadata"]["name"] == NAME and not d["metadata"].get("deletionTimestamp")
+    ]
+    if not established(crd) or not deployments:
+        store.delete(OPERATORS, cluster_key)
+        return None
+    deployment = {"apiVersion": "apps/v1", "kind": "Deployment", **deployments[0]}
+    metadata = deployment["metadata"]
+    record = store.get(OPERATORS, cluster_key) or {}
+    revision = [metadata.get("uid"), metadata.get("generation")]
+    if record.get("revision") != revision:
+        record = {
+            "revision": revision,
+            "readyAt": ctx.now + timing.delay(ctx.rt, timing.OPERATOR_READY),
+        }
+        store.put(OPERATORS, cluster_key, record)
+    ready = ctx.now >= record["readyAt"]
+    if not ready or not record.get("shownReady"):
+        try:
+            write_status(api, deployment, _deployment_status(deployment, ready, ctx.stamp))
+        except (StatusError, KeyError):
+            return None
+        if ready:
+            store.put(OPERATORS, cluster_key, {**record, "shownReady": True})
+    if not ready:
+        return None
+    template = ((deployment.get("spec") or {}).get("template") or {}).get("spec") or {}
+    account = str(template.get("serviceAccountName") or "default")
+    return Operator(str(metadata["namespace"]), account, watched_namespaces(deployment))

@@ -1,0 +1,134 @@
+"""A RayCluster's status as KubeRay reports it, from its pods, service and creation failures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sandbox.controllers.quantities import format_quantity, pod_resources
+from sandbox.controllers.raycluster_pods import HEAD_GROUP, PORTS, groups, head_service_name
+from sandbox.controllers.statuspatch import conditions
+
+Obj = dict[str, Any]
+
+
+def _condition(pod: Obj, kind: str) -> Obj:
+    for condition in (pod.get("status") or {}).get("conditions") or []:
+        if condition.get("type") == kind:
+            return dict(condition)
+    return {}
+
+
+def ready(pod: Obj) -> bool:
+    """Running with the Ready condition."""
+    phase = (pod.get("status") or {}).get("phase")
+    return phase == "Running" and _condition(pod, "Ready").get("status") == "True"
+
+
+def unschedulable(pod: Obj) -> str:
+    """The scheduler's message for a pod no node can take, else ""."""
+    scheduled = _condition(pod, "PodScheduled")
+    if scheduled.get("status") == "False" and scheduled.get("reason") == "Unschedulable":
+        return str(scheduled.get("message") or "Unschedulable")
+    return ""
+
+
+def _desired(raycluster: Obj) -> dict[str, str]:
+    totals: dict[str, float] = {}
+    for template, count in groups(raycluster).values():
+        for name, value in pod_resources(template.get("spec") or {}).items():
+            totals[name] = totals.get(name, 0.0) + value * count
+    shown = {"desiredCPU": "cpu", "desiredMemory": "memory", "desiredGPU": "nvidia.com/gpu"}
+    return {field: format_quantity(name, totals.get(name, 0.0)) for field, name in shown.items()}
+
+
+def _state(
+    raycluster: Obj, failure: Obj | None, pods: list[Obj], complete: bool
+) -> tuple[str, str]:
+    if (raycluster.get("spec") or {}).get("suspend"):
+        return "suspended", ""
+    if failure is not None:
+        return "failed", str(failure["message"])
+    for pod in pods:
+        why = unschedulable(pod)
+        if why:
+            return "failed", f"pod {pod['metadata']['name']} is unschedulable: {why}"
+    return ("ready", "") if complete else ("", "")
+
+
+def raycluster_status(
+    raycluster: Obj, by_group: dict[str, list[Obj]], service: Obj | None, record: Obj, stamp: str
+) -> Obj:
+    """The status for `raycluster`, given its pods per group, head service and record."""
+    wanted = groups(raycluster)
+    workers_wanted = {g: n for g, (_, n) in wanted.items() if g != HEAD_GROUP}
+    heads = by_group.get(HEAD_GROUP, [])
+    workers = [p for g, found in by_group.items() if g != HEAD_GROUP for p in found]
+    head_ready = bool(heads) and ready(heads[0])
+    desired = sum(workers_wanted.values())
+    ready_workers = sum(1 for p in workers if ready(p))
+    complete = head_ready and ready_workers >= desired
+    failure = record.get("failure")
+    state, reason = _state(raycluster, failure, heads + workers, complete)
+    if state == "ready":
+        record["provisioned"] = True
+    spec = raycluster.get("spec") or {}
+    worker_specs = spec.get("workerGroupSpecs") or []
+    status: Obj = {
+        "observedGeneration": raycluster["metadata"].get("generation", 1),
+        "lastUpdateTime": stamp,
+        "desiredWorkerReplicas": desired,
+        "minWorkerReplicas": sum(int(w.get("minReplicas") or 0) for w in worker_specs),
+        "maxWorkerReplicas": sum(int(w.get("maxReplicas") or 0) for w in worker_specs),
+        "availableWorkerReplicas": sum(
+            1 for p in workers if (p.get("status") or {}).get("phase") == "Running"
+        ),
+        "readyWorkerReplicas": ready_workers,
+        **_desired(raycluster),
+        "endpoints": {name: str(port) for name, port in PORTS.items()},
+    }
+    if state:
+        status["state"] = state
+    if reason:
+        status["reason"] = reason
+    head: Obj = {"serviceName": head_service_name(raycluster["metadata"]["name"])}
+    if heads:
+        head["podName"] = heads[0]["metadata"]["name"]
+        if (heads[0].get("status") or {}).get("podIP"):
+            head["podIP"] = heads[0]["status"]["podIP"]
+    if service is not None and (service.get("spec") or {}).get("clusterIP"):
+        head["serviceIP"] = service["spec"]["clusterIP"]
+    status["head"] = head
+    head_reason = (
+        "HeadPodRunningAndReady"
+        if head_ready
+        else ("HeadPodNotFound" if not heads else "HeadPodNotReady")
+    )
+    wanted_conditions = [
+        {
+            "type": "HeadPodReady",
+            "status": "True" if head_ready else "False",
+            "reason": head_reason,
+        },
+        {
+            "type": "RayClusterProvisioned",
+            "status": "True" if record.get("provisioned") else "False",
+            "reason": "AllPodRunningAndReadyFirstTime"
+            if record.get("provisioned")
+            else "RayClusterPodsProvisioning",
+        },
+    ]
+    if failure is not None:
+        failed = (
+            "FailedCreateHeadPod" if failure["group"] == HEAD_GROUP else "FailedCreateWorkerPod"
+        )
+        wanted_conditions.append(
+            {
+                "type": "ReplicaFailure",
+                "status": "True",
+                "reason": failed,
+                "message": failure["message"],
+            }
+        )
+    old = (raycluster.get("status") or {}).get("conditions")
+    status["conditions"] = conditions(old, wanted_conditions, stamp, update_time=False)
+    return status

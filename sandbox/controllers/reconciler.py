@@ -1,0 +1,213 @@
+"""One RootSync or RepoSync reconciled on the sandbox clock, its state kept in `rt.store`.
+
+Each pass: read the branch when the poll period is up (credentials from the sync's Secret, the
+commit from GitHub); a new commit is applied after the modelled delay (first sync, or new
+commit); failed syncs are retried; everything is re-applied every resync period, which puts
+back objects changed out of band. The record (collection `controllers.syncs`) holds what was
+seen, attempted, applied and synced, the errors of each stage and the inventory to prune from.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from typing import Any
+
+from sandbox.controllers import settings as timing
+from sandbox.controllers.applier import SYSTEM_NAMESPACE, Applier, Reconciler, inventory
+from sandbox.controllers.context import Context
+from sandbox.controllers.gitsource import Source, SourceError, credentials, source_of
+from sandbox.controllers.knv import INVALID_SYNC, SyncError
+from sandbox.controllers.manifests import parse_files, validate
+from sandbox.controllers.statuspatch import write_status
+from sandbox.controllers.sync_status import sync_status
+from sandbox.k8s.clusterapi import ClusterApi
+from sandbox.k8s.errors import StatusError
+
+Obj = dict[str, Any]
+SYNCS = "controllers.syncs"
+MANAGER = "reconciler-manager"
+
+
+def sync_key(cluster_key: str, kind: str, namespace: str, name: str) -> str:
+    """The store key of a sync's record."""
+    return f"{cluster_key}|{kind}|{namespace}|{name}"
+
+
+def _error(error: SyncError) -> Obj:
+    return {"status": error.status(), "hub": error.hub()}
+
+
+def _new_record(uid: str) -> Obj:
+    return {
+        "uid": uid,
+        "spec": None,
+        "polledAt": 0.0,
+        "seen": "",
+        "pending": None,
+        "attempted": "",
+        "attemptedAt": 0.0,
+        "applied": "",
+        "synced": "",
+        "syncedAt": 0.0,
+        "failed": False,
+        "stalled": None,
+        "fetchError": None,
+        "sourceErrors": [],
+        "syncErrors": [],
+        "inventory": [],
+    }
+
+
+def _misplaced(who: Reconciler) -> SyncError | None:
+    if who.root and who.namespace != SYSTEM_NAMESPACE:
+        return SyncError(
+            INVALID_SYNC,
+            f"RootSync objects are only allowed in the {SYSTEM_NAMESPACE} namespace, "
+            f"not in {who.namespace}",
+        )
+    if not who.root and who.namespace == SYSTEM_NAMESPACE:
+        return SyncError(
+            INVALID_SYNC, f"RepoSync objects are not allowed in the {SYSTEM_NAMESPACE} namespace"
+        )
+    return None
+
+
+class SyncReconciler:
+    """Reconciles the syncs of one cluster."""
+
+    def __init__(self, ctx: Context, cluster_key: str) -> None:
+        self.ctx = ctx
+        self.cluster_key = cluster_key
+        self.api = ClusterApi(ctx.rt, cluster_key, manager=MANAGER)
+
+    def reconcile(self, obj: Obj) -> Obj:
+        """One pass over the sync `obj`; returns its record."""
+        store, now = self.ctx.rt.store, self.ctx.now
+        metadata = obj["metadata"]
+        who = Reconciler(obj["kind"] == "RootSync", metadata["namespace"], metadata["name"])
+        key = sync_key(self.cluster_key, obj["kind"], who.namespace, who.name)
+        rec = store.get(SYNCS, key)
+        if rec is None or rec.get("uid") != metadata.get("uid"):
+            rec = _new_record(str(metadata.get("uid")))
+        before = json.dumps(rec, sort_keys=True)
+        spec = obj.get("spec") or {}
+        spec_text = json.dumps(spec, sort_keys=True)
+        changed = rec["spec"] != spec_text
+        if changed:
+            rec.update(spec=spec_text, pending=None, polledAt=0.0)
+        source = source_of(spec)
+        misplaced = _misplaced(who)
+        if misplaced is not None:
+            rec["stalled"] = _error(misplaced)
+        elif changed or now >= rec["polledAt"] + timing.git_poll(
+            self.ctx.rt, self.ctx.settings, source.period
+        ):
+            rec["polledAt"] = now
+            self._poll(rec, who, source, changed)
+        commit = self._due(rec)
+        if commit:
+            self._sync(rec, who, source, commit)
+        if json.dumps(rec, sort_keys=True) != before:
+            store.put(SYNCS, key, rec)
+        with contextlib.suppress(StatusError, KeyError):  # deleted meanwhile
+            write_status(self.api, obj, sync_status(obj, rec, source, who, self.ctx.stamp))
+        return rec
+
+    def _poll(self, rec: Obj, who: Reconciler, source: Source, changed: bool) -> None:
+        try:
+            token = credentials(self.api, who.namespace, source)
+            commit = self.ctx.reader.commit(source, token)
+        except SourceError as exc:
+            rec["stalled"] = _error(exc.error) if exc.stalled else None
+            rec["fetchError"] = None if exc.stalled else _error(exc.error)
+            return
+        rec.update(stalled=None, fetchError=None, seen=commit)
+        pending = rec["pending"]
+        if pending is not None:
+            pending["commit"] = commit  # a newer commit rides on the one already waiting
+        elif commit != rec["attempted"] or changed:
+            rt = self.ctx.rt
+            wait = (
+                timing.commit_delay(rt, source.period)
+                if rec["attempted"]
+                else timing.delay(rt, timing.FIRST_SYNC)
+            )
+            rec["pending"] = {"commit": commit, "dueAt": self.ctx.now + wait}
+
+    def _due(self, rec: Obj) -> str:
+        now, rt, settings = self.ctx.now, self.ctx.rt, self.ctx.settings
+        if rec["stalled"] or rec["fetchError"]:
+            return ""
+        pending = rec["pending"]
+        if pending is not None:
+            if now < pending["dueAt"]:
+                return ""
+            rec["pending"] = None
+            return str(pending["commit"])
+        if not rec["attempted"]:
+            return ""
+        since = now - rec["attemptedAt"]
+        retry = rec["failed"] and since >= timing.retry_after(rt, settings)
+        if retry or since >= timing.period(rt, settings.resync_seconds):
+            return str(rec["attempted"])
+        return ""
+
+    def _scope(self, api_version: str, kind: str) -> bool | None:
+        try:
+            return self.api.kind(api_version, kind).namespaced
+        except KeyError:
+            return None
+
+    def _sync(self, rec: Obj, who: Reconciler, source: Source, commit: str) -> None:
+        rec.update(attempted=commit, attemptedAt=self.ctx.now)
+        try:
+            files = self.ctx.reader.files(source, commit)
+        except SourceError as exc:
+            rec.update(sourceErrors=[_error(exc.error)], failed=True)
+            return
+        declared, errors = parse_files(files)
+        valid, invalid = validate(declared, self._scope, "" if who.root else who.namespace)
+        errors += invalid
+        rec["sourceErrors"] = [_error(e) for e in errors]
+        if errors:
+            rec["failed"] = True
+            return
+        applier = Applier(self.ctx.rt, self.cluster_key, who)
+        failures = applier.apply(valid, commit, source.status())
+        held, pruning = applier.prune(rec["inventory"], valid)
+        failures += pruning
+        rec.update(
+            applied=commit,
+            inventory=inventory(valid) + held,
+            syncErrors=[_error(e) for e in failures],
+            failed=bool(failures),
+        )
+        if not failures:
+            rec.update(synced=commit, syncedAt=self.ctx.now)
+        self._record_inventory(who, rec["inventory"])
+
+    def _record_inventory(self, who: Reconciler, entries: list[Obj]) -> None:
+        """Mirror the inventory in a ResourceGroup named after the sync, as Config Sync does."""
+        resources = [
+            {
+                "group": e["apiVersion"].rpartition("/")[0],
+                "kind": e["kind"],
+                "namespace": e["namespace"],
+                "name": e["name"],
+            }
+            for e in entries
+        ]
+        group = {
+            "apiVersion": "kpt.dev/v1alpha1",
+            "kind": "ResourceGroup",
+            "metadata": {
+                "name": who.name,
+                "namespace": who.namespace,
+                "labels": {"configsync.gke.io/declared-version": "v1"},
+            },
+            "spec": {"resources": resources},
+        }
+        # without the ResourceGroup CRD, the store record still holds the inventory
+        with contextlib.suppress(KeyError, StatusError):
+            self.api.apply(group)
