@@ -15,7 +15,7 @@ from mlplat.converge.context import EnvContext, Outcome
 from mlplat.plan import Action
 from mlplat.render import cluster as render_cluster
 from mlplat.specs import load_spec
-from tasks import clusters, fleet, gitops, identity, network, projects
+from tasks import cluster_software, clusters, fleet, gitops, identity, network, projects
 
 DEFAULT_SPEC_DIR = "infra_specs"
 
@@ -65,11 +65,12 @@ def converge_environment(ctx: EnvContext) -> list[Outcome]:
     ]
     membership = fleet.ensure_membership(ctx, absent_cluster)
     feature_outcome = feature.result()
-    git_outcomes, _branch = repository.result()
+    git_outcomes, branch = repository.result()
     repo = targets.git_url(ctx.target, ctx.platform.gitops.owner, ctx.platform.gitops.repository)
     config = fleet.ensure_config_management(
         ctx, repo, _absent(ctx, project, membership, feature_outcome)
     )
+    software = cluster_software.ensure_cluster_software(ctx, branch.head if branch else None)
     return [
         project,
         billing,
@@ -85,6 +86,7 @@ def converge_environment(ctx: EnvContext) -> list[Outcome]:
         membership,
         *git_outcomes,
         config,
+        *software,
     ]
 
 

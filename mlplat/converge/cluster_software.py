@@ -5,6 +5,7 @@ the commit mlplat pushed, KubeRay's CRDs established."""
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from typing import Any
 
 from kubernetes.dynamic import DynamicClient
@@ -13,6 +14,7 @@ from mlplat import naming
 from mlplat.converge.context import EnvContext, Outcome, report
 from mlplat.converge.fleet import membership_key
 from mlplat.converge.sync_gate import wait_synced
+from mlplat.errors import MlplatError
 from mlplat.gcp.waiting import poll
 from mlplat.k8s import connection
 from mlplat.k8s import objects as k8s
@@ -52,13 +54,13 @@ def ensure_git_creds(ctx: EnvContext, token: str, namespace: str) -> Outcome:
     """Write `git-creds` into `namespace` once it exists (Config Sync creates its namespace);
     values are compared in memory and never logged or reported."""
     name = f"{namespace}/{naming.GIT_CREDS_SECRET}"
+    desired = git_creds(namespace, token)
     if ctx.dry_run:
-        return report(
-            ctx,
-            Change("k8s/secret", name, Action.CREATE),
-            applied=False,
-            detail="planned if missing or different",
-        )
+        try:
+            observed = k8s.get(cluster_api(ctx), "v1", "Secret", naming.GIT_CREDS_SECRET, namespace)
+        except MlplatError:  # no cluster (or no membership) yet: it will be created
+            observed = None
+        return _secret_report(ctx, name, desired, observed, apply=None)
     api = cluster_api(ctx)
     poll(
         f"k8s/namespace {namespace}: exists",
@@ -66,14 +68,24 @@ def ensure_git_creds(ctx: EnvContext, token: str, namespace: str) -> Outcome:
         lambda found: found is not None,
         deadline=ctx.deadlines.sync,
     )
-    desired = git_creds(namespace, token)
     observed = k8s.get(api, "v1", "Secret", naming.GIT_CREDS_SECRET, namespace)
+    return _secret_report(ctx, name, desired, observed, apply=lambda: k8s.apply(api, desired))
+
+
+def _secret_report(
+    ctx: EnvContext,
+    name: str,
+    desired: dict[str, Any],
+    observed: dict[str, Any] | None,
+    apply: Callable[[], object] | None,
+) -> Outcome:
     if observed is not None and observed.get("data") == desired["data"]:
         return report(ctx, Change("k8s/secret", name, Action.NOOP), applied=False)
     action = Action.CREATE if observed is None else Action.UPDATE
     fields = () if observed is None else (FieldChange("data", REDACTED, REDACTED),)
-    k8s.apply(api, desired)
-    return report(ctx, Change("k8s/secret", name, action, fields), applied=True)
+    if apply is not None:
+        apply()
+    return report(ctx, Change("k8s/secret", name, action, fields), applied=apply is not None)
 
 
 def wait_for_root_sync(ctx: EnvContext, commit: str | None) -> Outcome:

@@ -7,7 +7,7 @@ from typing import Any
 from kubernetes.dynamic import DynamicClient
 
 from mlplat.converge.context import EnvContext, Outcome, report
-from mlplat.errors import PermanentError
+from mlplat.errors import PermanentError, TransientError
 from mlplat.gcp.waiting import poll
 from mlplat.k8s import objects as k8s
 from mlplat.plan import Action, Change
@@ -25,11 +25,10 @@ def sync_errors(status: dict[str, Any]) -> str:
 
 
 def settled(found: dict[str, Any] | None, commit: str) -> bool:
-    """Synced at `commit`, or done trying it with errors."""
+    """Synced at `commit` without errors (errors may clear: Config Sync retries, e.g. while
+    Policy Controller is still installing the constraint kinds)."""
     status = (found or {}).get("status", {})
-    if sync_errors(status) and status.get("sync", {}).get("commit") == commit:
-        return True
-    return bool(status.get("lastSyncedCommit") == commit)
+    return bool(status.get("lastSyncedCommit") == commit) and not sync_errors(status)
 
 
 def wait_synced(
@@ -37,15 +36,25 @@ def wait_synced(
 ) -> Outcome:
     """Wait until the RootSync/RepoSync has synced `commit`; its errors fail the run."""
     gate = f"gate/{kind.lower()} {namespace}/{name}"
-    found = poll(
-        f"{gate}: synced at {commit[:12]}",
-        lambda: k8s.get(api, CONFIG_SYNC, kind, name, namespace),
-        lambda obj: settled(obj, commit),
-        deadline=ctx.deadlines.sync,
-    )
-    errors = sync_errors((found or {}).get("status", {}))
-    if errors:
-        raise PermanentError(f"{gate}: sync of {commit[:12]} failed: {errors}")
+    last: dict[str, Any] = {}
+
+    def fetch() -> dict[str, Any] | None:
+        found = k8s.get(api, CONFIG_SYNC, kind, name, namespace)
+        last["status"] = (found or {}).get("status", {})
+        return found
+
+    try:
+        poll(
+            f"{gate}: synced at {commit[:12]}",
+            fetch,
+            lambda obj: settled(obj, commit),
+            deadline=ctx.deadlines.sync,
+        )
+    except TransientError as exc:
+        errors = sync_errors(last.get("status", {}))
+        if errors:
+            raise PermanentError(f"{gate}: sync of {commit[:12]} failed: {errors}") from exc
+        raise
     return report(
         ctx,
         Change(f"gate/{kind.lower()}", f"{namespace}/{name}", Action.NOOP),

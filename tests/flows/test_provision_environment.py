@@ -24,7 +24,9 @@ def test_dry_run_on_empty_sandbox_plans_everything_and_mutates_nothing(sandbox: 
     assert actions["project mlp-dev-a1b2"] == "create"
     assert actions["gke/cluster mlp-dev"] == "create"
     assert actions.pop("git/protection dev") == "noop", "dev needs no approval, so no protection"
-    assert all(action == "create" for action in actions.values()), actions
+    gates = {r: a for r, a in actions.items() if r.startswith("gate/")}
+    assert set(gates.values()) == {"noop"}, "readiness gates only wait; skipped in a dry run"
+    assert all(a == "create" for r, a in actions.items() if r not in gates), actions
     assert writes(sandbox) == {}
 
 
@@ -38,6 +40,11 @@ def test_provision_then_rerun_is_a_noop(sandbox: Sandbox) -> None:
     assert (
         cluster.network_config.datapath_provider == container_v1.DatapathProvider.ADVANCED_DATAPATH
     )
+    rows = {row["resource"]: row for row in first["rows"]}
+    assert rows["gate/rootsync config-management-system/root-sync"]["detail"].startswith(
+        "synced at "
+    ), "root-sync synced the commit mlplat pushed"
+    assert rows["gate/crds ray.io"]["detail"] == "3 CRDs established"
     assert {p.name for p in cluster.node_pools} == {
         "system",
         "gpu-l4-reserved",
