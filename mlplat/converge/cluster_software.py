@@ -29,7 +29,12 @@ REDACTED = "(secret)"
 def cluster_api(ctx: EnvContext) -> DynamicClient:
     """A client for the environment's cluster through its membership's Connect Gateway."""
     number = membership_key(ctx).split("/")[1]
-    return connection.dynamic(ctx.target, number, naming.membership_id(ctx.platform, ctx.env))
+    membership = naming.membership_id(ctx.platform, ctx.env)
+    # Building the client runs API discovery, which can meet the same transient errors as calls.
+    return k8s.guarded(
+        f"k8s/discovery {membership}",
+        lambda: connection.dynamic(ctx.target, number, membership),
+    )
 
 
 def git_creds(namespace: str, token: str) -> dict[str, Any]:
