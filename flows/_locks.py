@@ -4,7 +4,7 @@ a Prefect global concurrency limit named after the environment, created on first
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 
 from prefect import get_run_logger
 from prefect.client.orchestration import get_client
@@ -34,13 +34,20 @@ def environment_lock(env: str, timeout: float = LOCK_WAIT_SECONDS) -> Iterator[N
     name = lock_name(env)
     _ensure_limit(name)
     get_run_logger().info("acquiring %s (one mutating run per environment)", name)
-    try:
-        with concurrency(
-            name, occupy=1, timeout_seconds=timeout, lease_duration=LEASE_SECONDS, strict=True
-        ):
-            yield
-    except TimeoutError as exc:
-        raise TimeoutError(
-            f"another mutating run of environment {env!r} held {name} for over {timeout:.0f}s; "
-            "try again when it has finished"
-        ) from exc
+    with ExitStack() as held:
+        try:
+            held.enter_context(
+                concurrency(
+                    name,
+                    occupy=1,
+                    timeout_seconds=timeout,
+                    lease_duration=LEASE_SECONDS,
+                    strict=True,
+                )
+            )
+        except TimeoutError as exc:  # only waiting for the slot: the run's own errors pass
+            raise TimeoutError(
+                f"another mutating run of environment {env!r} held {name} for over "
+                f"{timeout:.0f}s; try again when it has finished"
+            ) from exc
+        yield

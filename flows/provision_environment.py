@@ -10,6 +10,7 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
 
 from flows._locks import environment_lock
+from flows._teams import converge_teams
 from mlplat import target as targets
 from mlplat.converge.context import EnvContext, Outcome
 from mlplat.plan import Action
@@ -70,7 +71,11 @@ def converge_environment(ctx: EnvContext) -> list[Outcome]:
     config = fleet.ensure_config_management(
         ctx, repo, _absent(ctx, project, membership, feature_outcome)
     )
-    software = cluster_software.ensure_cluster_software(ctx, branch.head if branch else None)
+    commit = branch.head if branch else None
+    software = cluster_software.ensure_cluster_software(ctx, commit)
+    team_outcomes, _ = converge_teams(
+        ctx, ctx.spec.teams_in(ctx.env_name), commit, absent=_absent(ctx, project, services)
+    )
     return [
         project,
         billing,
@@ -87,20 +92,23 @@ def converge_environment(ctx: EnvContext) -> list[Outcome]:
         *git_outcomes,
         config,
         *software,
+        *team_outcomes,
     ]
 
 
-def publish(ctx: EnvContext, outcomes: list[Outcome]) -> dict[str, Any]:
-    """The plan (dry run) or summary table artifact, and the counts it shows."""
+def publish(ctx: EnvContext, outcomes: list[Outcome], what: str = "") -> dict[str, Any]:
+    """The plan (dry run) or summary table artifact, and the counts it shows; `what` names a
+    run that is not the whole environment's (e.g. `offboard-nlp`)."""
     rows = [outcome.row() for outcome in outcomes]
     counts = {action.value: 0 for action in Action}
     for outcome in outcomes:
         counts[outcome.change.action.value] += 1
     kind = "plan" if ctx.dry_run else "summary"
+    prefix = f"{what}-" if what else ""
     create_table_artifact(
         table=rows,
-        key=f"{kind}-{ctx.env_name}",
-        description=f"mlplat {kind} of environment {ctx.env_name}: "
+        key=f"{kind}-{prefix}{ctx.env_name}",
+        description=f"mlplat {kind} of {what + ' in ' if what else ''}environment {ctx.env_name}: "
         + ", ".join(f"{n} {a}" for a, n in counts.items() if n),
     )
     return {"environment": ctx.env_name, "dry_run": ctx.dry_run, "counts": counts, "rows": rows}
@@ -113,7 +121,8 @@ def provision_environment(
     spec_dir: str = DEFAULT_SPEC_DIR,
     endpoints: str | None = None,
 ) -> dict[str, Any]:
-    """Converge one environment: project → network → private GKE → fleet → Config Sync.
+    """Converge one environment: project → network → private GKE → fleet → Config Sync →
+    cluster software → every team of the environment (as onboard-team does).
 
     With `dry_run` nothing is changed and the plan is published as a table artifact.
     `endpoints` names a sandbox's endpoints.json (default: $MLPLAT_SANDBOX_ENDPOINTS, else

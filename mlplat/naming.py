@@ -97,9 +97,11 @@ def node_service_account_id(platform: Platform, env: Environment) -> str:
     return _gsa(f"{platform.name}-{env.name}-nodes")
 
 
-def team_service_account_id(platform: Platform, env: Environment, team: Team) -> str:
-    """Account ID of the Google service account a team's workloads act as."""
-    return _gsa(f"{platform.name}-{env.name}-{team.name}")
+def team_service_account_id(platform: Platform, env: Environment, team: Team | str) -> str:
+    """Account ID of the Google service account a team's workloads act as (from the team's
+    name alone, so that an offboarded team's account is found without its spec)."""
+    name = team if isinstance(team, str) else team.name
+    return _gsa(f"{platform.name}-{env.name}-{name}")
 
 
 def _gsa(name: str) -> str:

@@ -26,3 +26,13 @@ def ensure_cluster_software(ctx: EnvContext, commit: str | None) -> list[Outcome
         cluster_software.wait_for_root_sync(ctx, commit),
         cluster_software.wait_for_ray_crds(ctx),
     ]
+
+
+@task(
+    name="wait-for-root-sync",
+    task_run_name="wait-for-root-sync[{ctx.env_name}]",
+    cache_policy=NO_CACHE,
+)
+def wait_for_root_sync(ctx: EnvContext, commit: str | None) -> Outcome:
+    """root-sync has synced `commit` (the platform-wide files, teams' spaces included)."""
+    return cluster_software.wait_for_root_sync(with_run_logger(ctx), commit)

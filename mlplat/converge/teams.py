@@ -14,11 +14,12 @@ from mlplat.converge.cluster_software import cluster_api, ensure_git_creds
 from mlplat.converge.context import EnvContext, Outcome, report
 from mlplat.converge.sync_gate import wait_synced
 from mlplat.errors import ConflictError, PermanentError
-from mlplat.gcp import iam
+from mlplat.gcp import fleet, iam, projects
 from mlplat.gcp.waiting import poll
 from mlplat.k8s import objects as k8s
 from mlplat.plan import Action, Change, FieldChange
-from mlplat.render import raycluster
+from mlplat.render import fleet as render_fleet
+from mlplat.render import notebook, raycluster
 from mlplat.render.team import workload_service_account
 from mlplat.specs import Team
 
@@ -26,10 +27,29 @@ WORKLOAD_IDENTITY_USER = "roles/iam.workloadIdentityUser"
 
 
 def team(ctx: EnvContext, name: str) -> Team:
+    """The named team, which must be in the context's environment."""
     found = ctx.spec.teams.get(name)
     if found is None or ctx.env_name not in found.environments:
-        raise PermanentError(f"team {name!r} is not in environment {ctx.env_name!r}")
+        there = ", ".join(t.name for t in ctx.spec.teams_in(ctx.env_name)) or "none"
+        raise PermanentError(
+            f"team {name!r} is not in environment {ctx.env_name!r} (teams there: {there})"
+        )
     return found
+
+
+def require_provisioned(ctx: EnvContext) -> None:
+    """Team flows act on a provisioned environment: fail early and say what to run first."""
+    hint = f"run provision-environment {ctx.env_name} first"
+    if projects.get(ctx.target, ctx.project) is None:
+        raise PermanentError(
+            f"environment {ctx.env_name} is not provisioned: project {ctx.project} not found; "
+            + hint
+        )
+    membership = render_fleet.membership(ctx.platform, ctx.env, ctx.project).name
+    if fleet.get_membership(ctx.target, ctx.project, membership) is None:
+        raise PermanentError(
+            f"environment {ctx.env_name} has no fleet membership {membership}; " + hint
+        )
 
 
 def ensure_team_identity(ctx: EnvContext, member: Team, *, absent: bool = False) -> Outcome:
@@ -116,6 +136,29 @@ def wait_for_ray(ctx: EnvContext, member: Team) -> Outcome:
         Change("gate/raycluster", name, Action.NOOP),
         applied=False,
         detail=f"ready at {raycluster.endpoint(member)}",
+    )
+
+
+def wait_for_notebook(ctx: EnvContext, member: Team) -> Outcome:
+    """Readiness gate: the team's notebook Deployment has its replica available."""
+    name = f"{member.namespace_name}/{notebook.name(member)}"
+    if ctx.dry_run or not member.notebook.enabled:
+        return report(
+            ctx, Change("gate/notebook", name, Action.NOOP), applied=False, detail="skipped"
+        )
+    api = cluster_api(ctx)
+    poll(
+        f"gate/notebook {name}: available",
+        lambda: k8s.get(api, "apps/v1", "Deployment", notebook.name(member), member.namespace_name),
+        lambda found: int((found or {}).get("status", {}).get("availableReplicas") or 0) >= 1,
+        deadline=ctx.deadlines.sync,
+    )
+    return report(
+        ctx,
+        Change("gate/notebook", name, Action.NOOP),
+        applied=False,
+        detail=f"ready: kubectl port-forward -n {member.namespace_name} "
+        f"svc/{notebook.name(member)} {notebook.PORT}",
     )
 
 

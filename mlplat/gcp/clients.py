@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from functools import cache
 from typing import Any
 
@@ -91,9 +92,21 @@ def zone_operations(target: Target) -> compute_v1.ZoneOperationsClient:
     return compute_v1.ZoneOperationsClient(**_kwargs(target, "compute"))
 
 
-@cache
+_PER_THREAD = threading.local()
+
+
 def iam(target: Target) -> Any:
-    """IAM v1 through google-api-python-client (google-cloud-iam has no REST transport)."""
+    """IAM v1 through google-api-python-client (google-cloud-iam has no REST transport).
+
+    One per thread: its httplib2 transport is not thread-safe, and tasks run in threads
+    (shared, two concurrent requests get each other's responses)."""
+    built: dict[Target, Any] = _PER_THREAD.__dict__.setdefault("iam", {})
+    if target not in built:
+        built[target] = _build_iam(target)
+    return built[target]
+
+
+def _build_iam(target: Target) -> Any:
     endpoint = target.endpoint("iam")
     if endpoint is None:
         return discovery.build("iam", "v1", static_discovery=True, cache_discovery=False)

@@ -94,3 +94,46 @@ def create(api: DynamicClient, manifest: Mapping[str, Any]) -> dict[str, Any]:
         return result
 
     return guarded(what, once)
+
+
+def list_(
+    api: DynamicClient,
+    api_version: str,
+    kind: str,
+    *,
+    namespace: str | None = None,
+    label_selector: str | None = None,
+) -> list[dict[str, Any]]:
+    """The objects of a kind (in `namespace`, matching `label_selector`); [] when the kind
+    is not served."""
+    what = f"k8s/{kind}: list"
+
+    def once() -> list[dict[str, Any]]:
+        try:
+            resource = api.resources.get(api_version=api_version, kind=kind)
+        except ResourceNotFoundError:
+            api.resources.invalidate_cache()
+            return []
+        found = resource.get(namespace=namespace, label_selector=label_selector)
+        return [item.to_dict() for item in found.items]
+
+    return guarded(what, once)
+
+
+def delete(
+    api: DynamicClient, api_version: str, kind: str, name: str, namespace: str | None = None
+) -> bool:
+    """Delete an object; False when it was already gone."""
+    what = f"k8s/{kind} {namespace + '/' if namespace else ''}{name}: delete"
+
+    def once() -> bool:
+        resource = api.resources.get(api_version=api_version, kind=kind)
+        try:
+            resource.delete(name=name, namespace=namespace)
+        except (ApiException, DynamicApiError) as exc:
+            if getattr(exc, "status", None) == 404:
+                return False
+            raise
+        return True
+
+    return guarded(what, once)

@@ -26,7 +26,7 @@ from sandbox.k8s.clusters import ClusterRegistry, open_cluster
 from sandbox.k8s.errors import StatusError, no_such_path
 from sandbox.k8s.handlers import Call, error_reply, handle_resource, reply
 from sandbox.k8s.identity import UserInfo, authenticate, impersonate
-from sandbox.k8s.kinds import READ_VERBS
+from sandbox.k8s.kinds import READ_VERBS, REVIEW_PLURALS
 from sandbox.k8s.rbac import Attributes, authorize, forbidden_error
 from sandbox.k8s.routes import Route, parse_route, verb_of
 from sandbox.k8s.server import Streamed, StreamingHttpServer
@@ -152,7 +152,7 @@ class Gateway:
                 reason = _REASONS.get(code, "InternalError")
                 error = injected.error
                 raise StatusError(code, reason, error.message, headers=error.headers)
-            pause = rt.latency.call(method, write=verb not in READ_VERBS)
+            pause = rt.latency.call(method, write=not _is_read(verb, route))
             if pause:
                 time.sleep(pause)
             cluster = open_cluster(backend(rt), cluster_key)
@@ -176,7 +176,7 @@ class Gateway:
                 path=request.path,
                 query=request.raw_query,
                 status=response.status,
-                read=verb in READ_VERBS,
+                read=_is_read(verb, route),
                 fault=fault,
                 millis=round((time.monotonic() - started) * 1000, 2),
             )
@@ -196,6 +196,11 @@ class Gateway:
             return authorize(cluster.objects, who, attrs).allowed
 
         return impersonate(user, request.headers, groups, can)
+
+
+def _is_read(verb: str, route: Route | None) -> bool:
+    """Reads change nothing: the read verbs, and access reviews (answered, never stored)."""
+    return verb in READ_VERBS or (route is not None and route.plural in REVIEW_PLURALS)
 
 
 def _method_id(request: Request, route: Route | None, path: str) -> tuple[str, str]:

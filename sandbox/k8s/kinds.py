@@ -131,6 +131,7 @@ BUILTIN: tuple[Kind, ...] = (
 REVIEW_KINDS = frozenset(
     ("SubjectAccessReview", "SelfSubjectAccessReview", "LocalSubjectAccessReview")
 )
+REVIEW_PLURALS = frozenset(k.plural for k in BUILTIN if k.kind in REVIEW_KINDS)
 
 
 class KindIndex:

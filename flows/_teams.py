@@ -1,0 +1,119 @@
+"""The per-team part of a run, shared by provision_environment and onboard_team: each team's
+identity, credentials, RepoSync and workload gates and access check (teams in parallel), and
+one artifact per team."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from prefect.artifacts import create_markdown_artifact
+
+from mlplat.converge.context import EnvContext, Outcome
+from mlplat.converge.teams import AccessResult
+from mlplat.errors import PermanentError
+from mlplat.render import notebook, raycluster
+from mlplat.specs import Team
+from tasks import teams as team_tasks
+
+
+def converge_teams(
+    ctx: EnvContext, members: Sequence[Team], commit: str | None, *, absent: bool = False
+) -> tuple[list[Outcome], list[dict[str, Any]]]:
+    """Onboard `members` (in parallel) once root-sync has synced `commit`; fails when any
+    member's access is not what their role says, after publishing every team's artifact."""
+    pending = []
+    for member in members:
+        identity = team_tasks.ensure_team_identity.submit(ctx, member, absent)
+        creds = team_tasks.ensure_team_credentials.submit(ctx, member)
+        sync = team_tasks.wait_for_team_sync.submit(
+            ctx, member, commit, wait_for=[creds], return_state=False
+        )
+        workloads = team_tasks.wait_for_team_workloads.submit(
+            ctx, member, wait_for=[sync, identity], return_state=False
+        )
+        access = team_tasks.verify_team_access.submit(
+            ctx, member, wait_for=[sync], return_state=False
+        )
+        pending.append((member, identity, creds, sync, workloads, access))
+    outcomes: list[Outcome] = []
+    reports = []
+    failed = []
+    for member, identity, creds, sync, workloads, access in pending:
+        steps = [identity.result(), creds.result(), sync.result(), *workloads.result()]
+        checked = access.result()
+        reports.append(publish_team(ctx, member, steps, checked))
+        outcomes += steps
+        if checked.failures:
+            failed.append(f"{member.name}: " + "; ".join(checked.failures))
+    if failed:
+        raise PermanentError("access check failed: " + " | ".join(failed))
+    return outcomes, reports
+
+
+def _members(member: Team) -> dict[str, list[str]]:
+    roles = {}
+    for role in ("admin", "developer", "viewer"):
+        members = getattr(member.members, role)
+        names = [*members.users, *(f"group:{g}" for g in members.groups)]
+        if names:
+            roles[role] = names
+    return roles
+
+
+def team_report(
+    ctx: EnvContext, member: Team, steps: list[Outcome], access: AccessResult
+) -> dict[str, Any]:
+    """What the team's artifact shows, as data (also the flows' result)."""
+    quota = member.quota
+    return {
+        "team": member.name,
+        "environment": ctx.env_name,
+        "namespace": member.namespace_name,
+        "members": _members(member),
+        "quota": {"cpu": quota.cpu, "memory": quota.memory, "gpu": quota.gpu, "pods": quota.pods},
+        "ray_endpoint": raycluster.endpoint(member) if member.ray.enabled else None,
+        "notebook": notebook.name(member) if member.notebook.enabled else None,
+        "access": {"checked": access.checked, "failures": list(access.failures)},
+        "rows": [step.row() for step in steps],
+    }
+
+
+def publish_team(
+    ctx: EnvContext, member: Team, steps: list[Outcome], access: AccessResult
+) -> dict[str, Any]:
+    """The team's markdown artifact (key `team-<team>-<env>`); returns its data."""
+    data = team_report(ctx, member, steps, access)
+    lines = [
+        f"# Team {member.name} on {ctx.env_name}" + (" (plan)" if ctx.dry_run else ""),
+        "",
+        f"- **Namespace**: `{data['namespace']}`",
+    ]
+    for role, names in data["members"].items():
+        lines.append(f"- **{role}**: " + ", ".join(f"`{n}`" for n in names))
+    q = data["quota"]
+    lines.append(
+        f"- **Quota**: {q['cpu']} CPU, {q['memory']} memory, {q['gpu']} GPU, {q['pods']} pods"
+    )
+    if data["ray_endpoint"]:
+        lines.append(f"- **Ray**: `{data['ray_endpoint']}`")
+    if data["notebook"]:
+        lines.append(
+            f"- **Notebook**: `kubectl port-forward -n {data['namespace']} "
+            f"svc/{data['notebook']} {notebook.PORT}`"
+        )
+    if ctx.dry_run:
+        lines.append("- **Access check**: runs after onboarding")
+    elif access.failures:
+        lines.append(f"- **Access check**: FAILED ({len(access.failures)} of {access.checked})")
+        lines += [f"  - {failure}" for failure in access.failures]
+    else:
+        lines.append(f"- **Access check**: {access.checked} SubjectAccessReviews as expected")
+    lines += ["", "| resource | action | detail |", "|---|---|---|"]
+    lines += [f"| {r['resource']} | {r['action']} | {r['detail']} |" for r in data["rows"]]
+    create_markdown_artifact(
+        markdown="\n".join(lines),
+        key=f"team-{member.name}-{ctx.env_name}",
+        description=f"mlplat team {member.name} on {ctx.env_name}",
+    )
+    return data
