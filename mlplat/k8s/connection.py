@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import cache
+import threading
 
 import google.auth
 import google.auth.transport.requests
@@ -41,7 +41,16 @@ def api_client(target: Target, project_number: str, membership: str) -> client.A
     return client.ApiClient(configuration)
 
 
-@cache
+_PER_THREAD = threading.local()
+
+
 def dynamic(target: Target, project_number: str, membership: str) -> DynamicClient:
-    """A dynamic client (discovery once per membership and process)."""
-    return DynamicClient(api_client(target, project_number, membership))  # type: ignore[no-untyped-call]
+    """A dynamic client (discovery once per membership and thread: the client's discovery
+    cache is not thread-safe, and tasks run in threads)."""
+    built: dict[tuple[Target, str, str], DynamicClient] = _PER_THREAD.__dict__.setdefault(
+        "dynamic", {}
+    )
+    key = (target, project_number, membership)
+    if key not in built:
+        built[key] = DynamicClient(api_client(target, project_number, membership))  # type: ignore[no-untyped-call]
+    return built[key]
