@@ -11,6 +11,7 @@ from mlplat_cli import (
     kubeconfig_command,
     sandbox_commands,
     spec_commands,
+    team_commands,
     up_commands,
 )
 
@@ -32,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     spec_commands.register(commands)
     up_commands.register(commands)
+    team_commands.register(commands)
     kubeconfig_command.register(commands)
     drift_command.register(commands)
     sandbox_commands.register(commands)

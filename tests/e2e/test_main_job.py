@@ -84,3 +84,13 @@ def test_up_twice_then_kubectl(user_env: dict[str, str], tmp_path: Path) -> None
     )
     assert result.returncode == 0, result.stderr
     assert "namespace/kube-system" in result.stdout
+
+    onboard = _mlplat(user_env, "team", "onboard", "dev", "vision")
+    assert onboard.returncode == 0, onboard.stderr[-3000:]
+    assert re.search(r"access: \d+ SubjectAccessReviews as expected", onboard.stdout)
+    assert "Ray: ray://vision-ray-head-svc.vision.svc:10001" in onboard.stdout
+    refused = _mlplat(user_env, "team", "offboard", "dev", "nlp", "--yes")
+    assert refused.returncode == 1
+    assert "infra_specs/teams/nlp.yaml: team 'nlp' still lists environment 'dev'" in (
+        refused.stderr
+    )

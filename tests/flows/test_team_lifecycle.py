@@ -14,6 +14,7 @@ import pytest
 import yaml
 from github import GithubException
 from kubernetes import client
+from prefect.artifacts import Artifact
 
 from flows.deploy_ray import deploy_ray
 from flows.offboard_team import offboard_team
@@ -97,6 +98,11 @@ def test_quota_member_and_ray_changes_land_exactly(sandbox: Sandbox, tmp_path: P
     assert result["quota"]["cpu"] == "80"
     assert "frank@example.com" in result["members"]["developer"]
     assert result["access"]["checked"] > 0 and result["access"]["failures"] == []
+    artifact = Artifact.get("team-nlp-dev")
+    assert artifact is not None
+    assert "**Quota**: 80 CPU, 256Gi memory, 4 GPU, 100 pods" in str(artifact.data)
+    assert "`frank@example.com`" in str(artifact.data)
+    assert "`ray://nlp-ray-head-svc.nlp-team.svc:10001`" in str(artifact.data)
 
     api = kube(sandbox, "dev")
     quota = client.CoreV1Api(api).read_namespaced_resource_quota("team-quota", "nlp-team")
@@ -141,6 +147,30 @@ def test_quota_member_and_ray_changes_land_exactly(sandbox: Sandbox, tmp_path: P
     assert "ray needs up to 6 GPUs at full scale but quota.gpu is 4" in str(refused.value)
     assert writes(sandbox) == {}
     assert repo(sandbox).get_branch("dev").commit.sha == newest
+
+    # A grant made out of band that lets a member into another team's namespace fails the run.
+    def gpus_within_quota(team: dict[str, Any]) -> None:
+        team["ray"]["workers"][1]["max_replicas"] = 2
+
+    _edit(spec, "nlp", gpus_within_quota)
+    client.RbacAuthorizationV1Api(api).create_cluster_role_binding(
+        {
+            "metadata": {"name": "too-broad"},
+            "roleRef": {
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "ClusterRole",
+                "name": "view",
+            },
+            "subjects": [
+                {"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "bob@example.com"}
+            ],
+        }
+    )
+    with pytest.raises(PermanentError, match="access check failed: vision: ") as denied:
+        onboard_team("dev", "vision", **where)
+    assert "user bob@example.com may not list pods in nlp-team" in str(denied.value)
+    report = Artifact.get("team-vision-dev")
+    assert report is not None and "**Access check**: FAILED" in str(report.data)
 
 
 def test_offboarding_removes_everything_of_the_team(sandbox: Sandbox, tmp_path: Path) -> None:
