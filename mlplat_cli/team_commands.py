@@ -53,14 +53,17 @@ def _flow(args: argparse.Namespace, endpoints: Path | None) -> dict[str, Any]:
     if args.action == "onboard":
         from flows.onboard_team import onboard_team  # noqa: PLC0415
 
-        return onboard_team(args.env, args.team, dry_run=args.dry_run, **where)
+        onboarded: dict[str, Any] = onboard_team(args.env, args.team, dry_run=args.dry_run, **where)
+        return onboarded
     if args.action == "ray":
         from flows.deploy_ray import deploy_ray  # noqa: PLC0415
 
-        return deploy_ray(args.env, args.team, dry_run=args.dry_run, **where)
+        deployed: dict[str, Any] = deploy_ray(args.env, args.team, dry_run=args.dry_run, **where)
+        return deployed
     from flows.offboard_team import offboard_team  # noqa: PLC0415
 
-    return offboard_team(args.env, args.team, confirm=args.yes, **where)
+    offboarded: dict[str, Any] = offboard_team(args.env, args.team, confirm=args.yes, **where)
+    return offboarded
 
 
 def run_team(args: argparse.Namespace) -> int:
