@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from mlplat_cli import (
+    down_command,
     drift_command,
     kubeconfig_command,
     sandbox_commands,
@@ -33,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     spec_commands.register(commands)
     up_commands.register(commands)
+    down_command.register(commands)
     team_commands.register(commands)
     kubeconfig_command.register(commands)
     drift_command.register(commands)

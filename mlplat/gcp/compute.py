@@ -134,3 +134,12 @@ def _operations(target: Target, where: Where) -> Any:
 def is_conflict(exc: BaseException) -> bool:
     """Whether an error came from a 409 (the resource exists or is being created)."""
     return isinstance(exc, ConflictError)
+
+
+def delete(target: Target, kind: Kind, where: Where, name: str) -> str | None:
+    """Start deleting the resource; returns the operation name, None when it is gone."""
+    operation = get_or_none(
+        f"compute/{kind.name} {name}: delete",
+        lambda: _client(target, kind).delete(**where.args(), **{_key(kind): name}),
+    )
+    return None if operation is None else str(operation.name)

@@ -95,3 +95,26 @@ def update_feature(
             update_mask=field_mask_pb2.FieldMask(paths=[_snake(path) for path in mask]),
         ),
     )
+
+
+def delete_membership(target: Target, project: str, membership: str) -> bool:
+    """Start unregistering the cluster (follow with `get_membership` until gone); False when
+    it is gone already."""
+    started = get_or_none(
+        f"fleet/membership {membership}: delete",
+        lambda: clients.gkehub(target).delete_membership(
+            name=f"{global_location(project)}/memberships/{membership}"
+        ),
+    )
+    return started is not None
+
+
+def delete_feature(target: Target, project: str, feature: str) -> bool:
+    """Start deleting the feature (follow with `get_feature`); False when it is gone."""
+    started = get_or_none(
+        f"fleet/feature {feature}: delete",
+        lambda: clients.gkehub(target).delete_feature(
+            name=f"{global_location(project)}/features/{feature}"
+        ),
+    )
+    return started is not None

@@ -70,6 +70,23 @@ def get_service_account(target: Target, project: str, email: str) -> dict[str, A
     return found
 
 
+def list_service_accounts(target: Target, project: str) -> list[dict[str, Any]]:
+    """Every service account of the project (all pages)."""
+    accounts: list[dict[str, Any]] = []
+    token = None
+    while True:
+        page = _execute(
+            f"iam/service-accounts of {project}: list",
+            lambda token=token: _accounts(target).list(  # type: ignore[misc]
+                name=f"projects/{project}", pageToken=token
+            ),
+        )
+        accounts += page.get("accounts", [])
+        token = page.get("nextPageToken")
+        if not token:
+            return accounts
+
+
 def create_service_account(
     target: Target, project: str, account_id: str, display_name: str, description: str
 ) -> dict[str, Any]:
@@ -149,6 +166,33 @@ def ensure_project_bindings(
         guarded(f"project {project}: set policy", lambda: rm.set_iam_policy(request=request))
 
     return _ensure(get, set_, wanted, dry_run)
+
+
+def remove_project_member(
+    target: Target, project: str, member: str, *, dry_run: bool = False
+) -> list[str]:
+    """Take `member` out of every unconditional binding of the project's policy; returns the
+    roles it held."""
+    resource = f"projects/{project}"
+    rm = clients.projects(target)
+    request = iam_policy_pb2.GetIamPolicyRequest(resource=resource)
+    found = guarded(f"project {project}: get policy", lambda: rm.get_iam_policy(request=request))
+    policy: Policy = json_format.MessageToDict(found)
+    held = sorted(role for role, members in _bindings(policy).items() if member in members)
+    if not held or dry_run:
+        return held
+    bindings = []
+    for binding in policy.get("bindings", []):
+        kept = binding
+        if not binding.get("condition") and member in binding.get("members", []):
+            kept = {**binding, "members": [m for m in binding["members"] if m != member]}
+            if not kept["members"]:
+                continue
+        bindings.append(kept)
+    message = json_format.ParseDict({**policy, "bindings": bindings}, policy_pb2.Policy())
+    update = iam_policy_pb2.SetIamPolicyRequest(resource=resource, policy=message)
+    guarded(f"project {project}: set policy", lambda: rm.set_iam_policy(request=update))
+    return held
 
 
 def ensure_service_account_bindings(

@@ -127,3 +127,13 @@ def enable_services(target: Target, project_id: str, services: Iterable[str]) ->
         )
         operations.append(str(operation.operation.name))
     return operations
+
+
+def delete(target: Target, project_id: str) -> str:
+    """Request the project's deletion (it becomes DELETE_REQUESTED; its ID stays reserved);
+    returns the operation name."""
+    operation = guarded(
+        f"project {project_id}: delete",
+        lambda: clients.projects(target).delete_project(name=f"projects/{project_id}"),
+    )
+    return str(operation.operation.name)

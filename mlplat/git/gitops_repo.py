@@ -141,3 +141,17 @@ def commit_files(
         return str(new.sha)
 
     return guarded(f"git/branch {branch}: commit {len(changes.paths())} files", commit)
+
+
+def delete_branch(repo: Repository, branch: str) -> bool:
+    """Remove the branch (and its protection first); False when it is gone already."""
+    if required_reviews(repo, branch) is not None:
+        guarded(
+            f"git/branch {branch}: unprotect",
+            lambda: repo.get_branch(branch).remove_protection(),
+        )
+    ref = missing_as_none(f"git/branch {branch}: get", lambda: repo.get_git_ref(f"heads/{branch}"))
+    if ref is None:
+        return False
+    guarded(f"git/branch {branch}: delete", ref.delete)
+    return True

@@ -94,3 +94,8 @@ def test_up_twice_then_kubectl(user_env: dict[str, str], tmp_path: Path) -> None
     assert "infra_specs/teams/nlp.yaml: team 'nlp' still lists environment 'dev'" in (
         refused.stderr
     )
+
+    down = _mlplat(user_env, "down", "dev")
+    assert down.returncode == 0, down.stderr[-3000:]
+    assert "Would delete (run again with --yes):" in down.stdout
+    assert "  gke/cluster mlp-dev" in down.stdout

@@ -1,0 +1,277 @@
+"""Tearing an environment down, in reverse order of the chain: its files leave Git and Config
+Sync prunes what it applied (teams, Ray, policies), the membership's Config Sync spec goes, then
+the membership, the cluster with its node pools, identities, network and reservations, the
+branch, and (only when asked) the project. Each step observes first, so a rerun (or a resume
+after a crash) skips what is gone and waits on what is still going."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from github.Repository import Repository
+
+from mlplat import naming
+from mlplat.converge.cluster_software import cluster_api
+from mlplat.converge.context import EnvContext, Outcome, report
+from mlplat.converge.fleet import membership_key
+from mlplat.converge.gitops import owned
+from mlplat.converge.offboarding import wait_for_pruned
+from mlplat.converge.sync_gate import wait_synced
+from mlplat.gcp import compute, container, fleet, iam, projects
+from mlplat.gcp.waiting import poll
+from mlplat.git import gitops_repo as repos
+from mlplat.k8s import objects as k8s
+from mlplat.plan import Action, Change
+from mlplat.render import fleet as render_fleet
+from mlplat.render import kuberay
+from mlplat.render import network as render_network
+from mlplat.render.team import TEAM_LABEL
+
+FEATURE = render_fleet.CONFIG_MANAGEMENT_FEATURE
+MANAGED_BY_MLPLAT = "managed by mlplat"  # in the description of every account mlplat creates
+
+
+def _delete(
+    ctx: EnvContext, kind: str, name: str, exists: bool, remove: Callable[[], Any]
+) -> Outcome:
+    """Report (and unless planning, do) one deletion of something that `exists`."""
+    if not exists:
+        return report(ctx, Change(kind, name, Action.NOOP), applied=False, detail="absent")
+    if not ctx.dry_run:
+        remove()
+    return report(ctx, Change(kind, name, Action.DELETE), applied=not ctx.dry_run)
+
+
+def project_alive(ctx: EnvContext) -> bool:
+    """The project exists and is not being deleted (else nothing inside it is left to do)."""
+    found = projects.get(ctx.target, ctx.project)
+    return found is not None and found.get("state") == "ACTIVE"
+
+
+def remove_manifests(ctx: EnvContext, repo: Repository | None) -> tuple[Outcome, str | None]:
+    """Delete every file mlplat owns on the environment's branch, in one commit; returns the
+    commit Config Sync must sync (None when nothing was committed)."""
+    branch = naming.config_sync_branch(ctx.env)
+    head = None if repo is None else repos.branch_head(repo, branch)
+    if repo is None or head is None:
+        return report(ctx, Change("git/manifests", branch, Action.NOOP), applied=False), None
+    changes = repos.file_changes(repo, head, {}, owned)
+    if not changes:
+        return report(ctx, Change("git/manifests", branch, Action.NOOP), applied=False), None
+    change = Change("git/manifests", branch, Action.DELETE)
+    if ctx.dry_run:
+        return report(ctx, change, applied=False), None
+    message = f"mlplat: {ctx.env_name}: teardown: delete {len(changes.delete)} file(s)"
+    sha = repos.commit_files(repo, branch, head, {}, changes=changes, message=message)
+    return report(ctx, change, applied=True, detail=f"commit {sha[:12]}"), sha
+
+
+def synced_namespaces(ctx: EnvContext) -> list[str]:
+    """The namespaces Config Sync applied from the branch (teams', KubeRay's): observed before
+    the files leave Git, to wait on their pruning after."""
+    if not _cluster_reachable(ctx):
+        return []
+    api = cluster_api(ctx)
+    teams = k8s.list_(api, "v1", "Namespace", label_selector=TEAM_LABEL)
+    namespaces = sorted(str(ns["metadata"]["name"]) for ns in teams)
+    if k8s.get(api, "v1", "Namespace", kuberay.NAMESPACE) is not None:
+        namespaces.append(kuberay.NAMESPACE)
+    return namespaces
+
+
+def wait_unsynced(ctx: EnvContext, commit: str | None, namespaces: list[str]) -> list[Outcome]:
+    """Config Sync has synced the emptied branch and pruned `namespaces`."""
+    if commit is None or not _cluster_reachable(ctx):
+        return wait_for_pruned(ctx, namespaces) if ctx.dry_run else []
+    gate = wait_synced(
+        ctx,
+        cluster_api(ctx),
+        "RootSync",
+        naming.ROOTSYNC_NAME,
+        naming.CONFIG_MANAGEMENT_NAMESPACE,
+        commit=commit,
+    )
+    return [gate, *wait_for_pruned(ctx, namespaces)]
+
+
+def _cluster_reachable(ctx: EnvContext) -> bool:
+    if not project_alive(ctx):
+        return False
+    membership = render_fleet.membership(ctx.platform, ctx.env, ctx.project).name
+    return fleet.get_membership(ctx.target, ctx.project, membership) is not None
+
+
+def remove_config_management(ctx: EnvContext) -> Outcome:
+    """The membership's Config Sync + Policy Controller spec, then the feature if no other
+    membership uses it."""
+    feature = fleet.get_feature(ctx.target, ctx.project, FEATURE)
+    specs: dict[str, Any] = (feature or {}).get("membershipSpecs", {})
+    key = membership_key(ctx) if feature is not None else ""
+    others = [k for k in specs if k != key]
+    name = f"{ctx.project}/{FEATURE}"
+    if feature is None:
+        return _delete(ctx, "fleet/feature", name, False, lambda: None)
+
+    def remove() -> None:
+        if key in specs:
+            body: dict[str, Any] = {"membershipSpecs": {key: {}}}
+            fleet.update_feature(ctx.target, ctx.project, FEATURE, body, ["membershipSpecs"])
+        if not others:
+            fleet.delete_feature(ctx.target, ctx.project, FEATURE)
+            poll(
+                f"fleet/feature {FEATURE}: deleted",
+                lambda: fleet.get_feature(ctx.target, ctx.project, FEATURE),
+                lambda found: found is None,
+                deadline=ctx.deadlines.membership,
+            )
+
+    return _delete(ctx, "fleet/feature", name, True, remove)
+
+
+def remove_membership(ctx: EnvContext) -> Outcome:
+    """Unregister the cluster from the fleet and wait until the membership is gone."""
+    name = render_fleet.membership(ctx.platform, ctx.env, ctx.project).name
+    found = fleet.get_membership(ctx.target, ctx.project, name)
+
+    def remove() -> None:
+        fleet.delete_membership(ctx.target, ctx.project, name)
+        poll(
+            f"fleet/membership {name}: deleted",
+            lambda: fleet.get_membership(ctx.target, ctx.project, name),
+            lambda m: m is None,
+            deadline=ctx.deadlines.membership,
+        )
+
+    return _delete(ctx, "fleet/membership", name, found is not None, remove)
+
+
+def remove_cluster(ctx: EnvContext) -> Outcome:
+    """Delete the cluster (its node pools go with it); a delete already running is waited on."""
+    path = ctx.cluster_path
+    name = naming.cluster_name(ctx.platform, ctx.env)
+    found = container.get_cluster(ctx.target, path)
+
+    def remove() -> None:
+        if found is not None and found.get("status") != "STOPPING":
+            operation = container.running_operation(ctx.target, path)
+            if operation is not None:  # one operation at a time per cluster
+                container.wait(
+                    ctx.target, ctx.cluster_parent, operation, what=f"gke/cluster {name}: busy",
+                    deadline=ctx.deadlines.cluster,
+                )  # fmt: skip
+            container.delete_cluster(ctx.target, path)
+        poll(
+            f"gke/cluster {name}: deleted",
+            lambda: container.get_cluster(ctx.target, path),
+            lambda c: c is None,
+            deadline=ctx.deadlines.cluster,
+        )
+
+    pools = [p.get("name") for p in (found or {}).get("nodePools", [])]
+    outcome = _delete(ctx, "gke/cluster", name, found is not None, remove)
+    if pools and outcome.change.action is Action.DELETE:
+        return Outcome(outcome.change, outcome.applied, f"with node pools {', '.join(pools)}")
+    return outcome
+
+
+def remove_service_accounts(ctx: EnvContext) -> list[Outcome]:
+    """Every account mlplat created in the project (node and team identities), the node
+    account's project roles first."""
+    node = naming.service_account_email(
+        naming.node_service_account_id(ctx.platform, ctx.env), ctx.project
+    )
+    ours = [
+        a
+        for a in iam.list_service_accounts(ctx.target, ctx.project)
+        if str(a.get("description", "")).endswith(MANAGED_BY_MLPLAT)
+    ]
+    outcomes = []
+    held = iam.remove_project_member(
+        ctx.target, ctx.project, f"serviceAccount:{node}", dry_run=ctx.dry_run
+    )
+    if held:
+        outcomes.append(
+            report(
+                ctx,
+                Change("iam/project-roles", node, Action.DELETE),
+                applied=not ctx.dry_run,
+                detail=", ".join(held),
+            )
+        )
+    for account in sorted(ours, key=lambda a: str(a["email"])):
+        email = str(account["email"])
+        outcomes.append(
+            _delete(
+                ctx,
+                "iam/service-account",
+                email,
+                True,
+                lambda email=email: iam.delete_service_account(  # type: ignore[misc]
+                    ctx.target, ctx.project, email
+                ),
+            )
+        )
+    return outcomes
+
+
+def remove_network(ctx: EnvContext) -> list[Outcome]:
+    """Router (with NAT), subnet, reservations, then the VPC."""
+    regional = compute.Where(ctx.project, region=ctx.region)
+    zonal = compute.Where(ctx.project, zone=render_network.reservation_zone(ctx.platform, ctx.env))
+    steps = [
+        (compute.ROUTER, regional, naming.router_name(ctx.platform, ctx.env)),
+        (compute.SUBNETWORK, regional, naming.subnet_name(ctx.platform, ctx.env)),
+        *(
+            (compute.RESERVATION, zonal, r.name)
+            for r in render_network.reservations(ctx.platform, ctx.env)
+        ),
+        (compute.NETWORK, compute.Where(ctx.project), naming.network_name(ctx.platform, ctx.env)),
+    ]
+    outcomes = []
+    for kind, where, name in steps:
+        found = compute.get(ctx.target, kind, where, name)
+
+        def remove(
+            kind: compute.Kind = kind, where: compute.Where = where, name: str = name
+        ) -> None:
+            operation = compute.delete(ctx.target, kind, where, name)
+            if operation is not None:
+                compute.wait(
+                    ctx.target, where, operation, what=f"compute/{kind.name} {name}: delete",
+                    deadline=ctx.deadlines.network,
+                )  # fmt: skip
+
+        outcomes.append(_delete(ctx, f"compute/{kind.name}", name, found is not None, remove))
+    return outcomes
+
+
+def remove_branch(ctx: EnvContext, repo: Repository | None) -> Outcome:
+    """The environment's branch (the repository stays: other environments share it)."""
+    branch = naming.config_sync_branch(ctx.env)
+    exists = repo is not None and repos.branch_head(repo, branch) is not None
+    return _delete(
+        ctx,
+        "git/branch",
+        branch,
+        exists,
+        lambda: repos.delete_branch(repo, branch) if repo else None,
+    )
+
+
+def remove_project(ctx: EnvContext) -> Outcome:
+    """Request the project's deletion. Google keeps it restorable for 30 days and its ID
+    reserved, so the same spec cannot create it again meanwhile."""
+    alive = project_alive(ctx)
+
+    def remove() -> None:
+        ctx.log(
+            f"project {ctx.project}: deleting; its ID stays reserved (30 days on Google), so "
+            "this environment cannot be provisioned again under the same project ID meanwhile"
+        )
+        projects.wait_operation(
+            ctx.target, "projects", projects.delete(ctx.target, ctx.project),
+            f"project {ctx.project}: delete", ctx.deadlines.project,
+        )  # fmt: skip
+
+    return _delete(ctx, "project", ctx.project, alive, remove)
