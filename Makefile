@@ -16,7 +16,7 @@ bootstrap: .venv/.synced
 
 ## up: the main job: provision the reference platform on the sandbox (started if needed)
 up: bootstrap
-	$(UV) run --frozen mlplat up
+	$(UV) run --frozen mlplat up --approve
 
 ## test: every quality gate and the whole test suite (what CI runs)
 test: lint typecheck contracts unit

@@ -38,8 +38,18 @@ def check_drift(
     names = sorted(load_spec(Path(spec_dir)).environments) if env == ALL else [env]
     found = [f for name in names for f in _check(name, spec_dir, endpoints)]
     if found and remediate:
+        spec = load_spec(Path(spec_dir))
         drifted = sorted({f.environment for f in found})
-        logger.info("remediating %s", ", ".join(drifted))
+        gated = [n for n in drifted if spec.environments[n].approval_required]
+        for name in gated:
+            logger.warning(
+                "%s requires approval: not remediated here; run provision-environment %s "
+                "(it pauses with its plan for approval)",
+                name,
+                name,
+            )
+        drifted = [n for n in drifted if n not in gated]
+        logger.info("remediating %s", ", ".join(drifted) or "nothing")
         for name in drifted:
             ctx = context(name, spec_dir, dry_run=False, endpoints=endpoints)
             with environment_lock(name):

@@ -3,12 +3,14 @@ with Config Sync and Policy Controller, in dependency order with independent ste
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
 
+from flows._approval import check_unchanged, planned_changes, request_approval
 from flows._locks import environment_lock
 from flows._teams import converge_teams
 from mlplat import target as targets
@@ -120,15 +122,22 @@ def provision_environment(
     dry_run: bool = False,
     spec_dir: str = DEFAULT_SPEC_DIR,
     endpoints: str | None = None,
+    *,
+    approved: bool = False,
+    approval_timeout: int = 86400,
 ) -> dict[str, Any]:
     """Converge one environment: project → network → private GKE → fleet → Config Sync →
     cluster software → every team of the environment (as onboard-team does).
 
     With `dry_run` nothing is changed and the plan is published as a table artifact.
+    An environment whose spec sets `approval_required` publishes its plan and pauses until it
+    is approved in the Prefect UI (`approved=True`: approved beforehand, e.g. `mlplat up
+    --approve`); rejected, nothing changes.
     `endpoints` names a sandbox's endpoints.json (default: $MLPLAT_SANDBOX_ENDPOINTS, else
     Google with Application Default Credentials)."""
     ctx = context(env, spec_dir, dry_run, endpoints)
-    get_run_logger().info(
+    logger = get_run_logger()
+    logger.info(
         "environment %s: project %s on %s%s",
         env,
         ctx.project,
@@ -138,4 +147,14 @@ def provision_environment(
     if dry_run:
         return publish(ctx, converge_environment(ctx))
     with environment_lock(env):
+        if ctx.env.approval_required and not approved:
+            planning = dataclasses.replace(ctx, dry_run=True)
+            plan = publish(planning, converge_environment(planning))
+            if planned_changes(plan):
+                decision = request_approval(env, plan, approval_timeout)
+                if not decision.approve:
+                    logger.warning("plan of %s rejected: %s", env, decision.reason or "-")
+                    return {**plan, "approved": False, "reason": decision.reason}
+                logger.info("plan of %s approved: %s", env, decision.reason or "-")
+                check_unchanged(env, plan, publish(planning, converge_environment(planning)))
         return publish(ctx, converge_environment(ctx))

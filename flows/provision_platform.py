@@ -20,8 +20,11 @@ def provision_platform(
     dry_run: bool = False,
     spec_dir: str = DEFAULT_SPEC_DIR,
     endpoints: str | None = None,
+    *,
+    approved: bool = False,
 ) -> dict[str, Any]:
-    """Converge the named environments (default: all) concurrently; fails if any fails."""
+    """Converge the named environments (default: all) concurrently; fails if any fails.
+    Environments that require approval pause with their plan unless `approved`."""
     spec = load_spec(Path(spec_dir))  # validate once, before any API call
     chosen = envs or sorted(spec.environments)
     unknown = sorted(set(chosen) - set(spec.environments))
@@ -30,7 +33,9 @@ def provision_platform(
     get_run_logger().info("environments: %s%s", ", ".join(chosen), " (dry run)" if dry_run else "")
 
     def one(env: str) -> dict[str, Any]:
-        return provision_environment(env, dry_run=dry_run, spec_dir=spec_dir, endpoints=endpoints)
+        return provision_environment(
+            env, dry_run=dry_run, spec_dir=spec_dir, endpoints=endpoints, approved=approved
+        )
 
     with ThreadPoolExecutor(max_workers=max(1, len(chosen))) as pool:
         # Each thread runs in a copy of this flow's context, so its run is a child of this one.

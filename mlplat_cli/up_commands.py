@@ -54,6 +54,12 @@ def register(commands: Any) -> None:
         )
         if name == "up":
             sub.add_argument("--dry-run", action="store_true", help="plan only")
+            sub.add_argument(
+                "--approve",
+                action="store_true",
+                help="approve beforehand the plans of environments that require approval "
+                "(without it their runs pause with the plan until approved in the Prefect UI)",
+            )
         sub.set_defaults(run=run_up, plan_only=name == "plan")
     stop = commands.add_parser("stop", help="stop the sandbox and Prefect server `up` started")
     stop.set_defaults(run=run_stop)
@@ -73,6 +79,18 @@ def run_up(args: argparse.Namespace) -> int:
         print(f"mlplat: {exc}", file=sys.stderr)
         return 1
     session.show_progress()
+    approve = bool(getattr(args, "approve", False))
+    gated = [
+        name
+        for name, env in sorted(spec.environments.items())
+        if env.approval_required and (not args.envs or name in args.envs)
+    ]
+    if gated and not dry_run and not approve:
+        print(
+            f"{', '.join(gated)} require(s) approval: such a run pauses with its plan until "
+            f"approved in the Prefect UI ({ui}); pass --approve to approve beforehand",
+            file=sys.stderr,
+        )
     from flows.provision_platform import provision_platform  # noqa: PLC0415 - after Prefect env
 
     try:
@@ -81,6 +99,7 @@ def run_up(args: argparse.Namespace) -> int:
             dry_run=dry_run,
             spec_dir=str(args.spec),
             endpoints=str(endpoints) if endpoints else None,
+            approved=approve,
         )
     except (MlplatError, ValueError) as exc:
         print(f"\nmlplat: {exc}", file=sys.stderr)
