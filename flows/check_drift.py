@@ -15,13 +15,15 @@ from flows._locks import environment_lock
 from flows.provision_environment import DEFAULT_SPEC_DIR, context, converge_environment
 from mlplat.drift import Finding, findings
 from mlplat.specs import load_spec
+from tasks import cluster_drift
 
 ALL = "all"
 
 
 def _check(env: str, spec_dir: str, endpoints: str | None) -> list[Finding]:
     ctx = context(env, spec_dir, dry_run=True, endpoints=endpoints)
-    return findings(env, converge_environment(ctx))
+    inside = cluster_drift.observe_cluster_drift.submit(ctx)
+    return findings(env, converge_environment(ctx)) + inside.result()
 
 
 @flow(name="check-drift", flow_run_name="check-drift[{env}]")
@@ -53,6 +55,10 @@ def check_drift(
         for name in drifted:
             ctx = context(name, spec_dir, dry_run=False, endpoints=endpoints)
             with environment_lock(name):
+                # Objects first: a deleted namespace must exist again before its Secret.
+                cluster_drift.restore_cluster_objects(
+                    ctx, [f for f in found if f.environment == name]
+                )
                 converge_environment(ctx)
         found = [f for name in names for f in _check(name, spec_dir, endpoints)]
     rows = [f.row() for f in found]

@@ -18,6 +18,7 @@ class DriftClass(StrEnum):
     MISSING = "missing"
     UNEXPECTED = "unexpected"
     SYNC_ERROR = "sync error"
+    UNHEALTHY = "unhealthy"
 
 
 @dataclass(frozen=True)

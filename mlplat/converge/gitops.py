@@ -4,6 +4,7 @@ commit per change."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from github import Github
@@ -17,7 +18,8 @@ from mlplat.plan import Action, Change, FieldChange
 from mlplat.render import repository as render
 from mlplat.target import git_url
 
-OWNED_PREFIXES = (render.CLUSTERS_DIR + "/", render.APPS_DIR + "/")
+# The files mlplat renders in each team's folder; the team's own files there are left alone.
+TEAM_FILES = ("README.md", "raycluster.yaml", "notebook.yaml")
 
 
 @dataclass(frozen=True)
@@ -28,9 +30,22 @@ class BranchState:
     head: str
 
 
-def owned(path: str) -> bool:
-    """Files mlplat writes (and deletes when they leave the render); others are left alone."""
-    return path == "README.md" or path.startswith(OWNED_PREFIXES)
+def owned_by(teams: Collection[str]) -> Callable[[str], bool]:
+    """Which files of a branch are mlplat's (rewritten, and deleted once they leave the render):
+    the root README, everything under manifests/clusters/, the rendered files of the teams in
+    `teams`, and the whole folder of a team that left the environment (offboarding keeps
+    nothing behind)."""
+    prefix = render.APPS_DIR + "/"
+
+    def owned(path: str) -> bool:
+        if path == "README.md" or path.startswith(render.CLUSTERS_DIR + "/"):
+            return True
+        if not path.startswith(prefix):
+            return False
+        team, _, rest = path.removeprefix(prefix).partition("/")
+        return team not in teams or rest in TEAM_FILES
+
+    return owned
 
 
 def ensure_repository(ctx: EnvContext, gh: Github) -> tuple[Outcome, Repository | None]:
@@ -102,7 +117,8 @@ def ensure_manifests(
         fields = tuple(FieldChange(path, "rendered", None) for path in sorted(files))
         change = Change("git/manifests", branch, Action.CREATE, fields)
         return report(ctx, change, applied=False), None
-    changes = repos.file_changes(repo, head, files, owned)
+    teams = {member.name for member in ctx.spec.teams_in(ctx.env_name)}
+    changes = repos.file_changes(repo, head, files, owned_by(teams))
     if not changes:
         change = Change("git/manifests", branch, Action.NOOP)
         return report(ctx, change, applied=False), BranchState(branch, head)

@@ -15,7 +15,7 @@ from mlplat import naming
 from mlplat.converge.cluster_software import cluster_api
 from mlplat.converge.context import EnvContext, Outcome, report
 from mlplat.converge.fleet import membership_key
-from mlplat.converge.gitops import owned
+from mlplat.converge.gitops import owned_by
 from mlplat.converge.offboarding import wait_for_pruned
 from mlplat.converge.sync_gate import wait_synced
 from mlplat.gcp import compute, container, fleet, iam, projects
@@ -56,7 +56,7 @@ def remove_manifests(ctx: EnvContext, repo: Repository | None) -> tuple[Outcome,
     head = None if repo is None else repos.branch_head(repo, branch)
     if repo is None or head is None:
         return report(ctx, Change("git/manifests", branch, Action.NOOP), applied=False), None
-    changes = repos.file_changes(repo, head, {}, owned)
+    changes = repos.file_changes(repo, head, {}, owned_by(()))
     if not changes:
         return report(ctx, Change("git/manifests", branch, Action.NOOP), applied=False), None
     change = Change("git/manifests", branch, Action.DELETE)

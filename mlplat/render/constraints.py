@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from mlplat.render.desired import MANAGED_BY_VALUE, PART_OF_LABEL
 from mlplat.specs.models import Policies
 
 Manifest = dict[str, Any]
@@ -75,6 +76,6 @@ def _constraint(
     return {
         "apiVersion": CONSTRAINTS_GROUP,
         "kind": kind,
-        "metadata": {"name": name, "labels": {"app.kubernetes.io/managed-by": "mlplat"}},
+        "metadata": {"name": name, "labels": {PART_OF_LABEL: MANAGED_BY_VALUE}},
         "spec": spec,
     }

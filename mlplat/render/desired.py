@@ -8,6 +8,9 @@ from typing import Any
 
 MANAGED_BY_LABEL = "managed-by"
 MANAGED_BY_VALUE = "mlplat"
+# On objects that reach clusters through Git: Config Sync sets app.kubernetes.io/managed-by to
+# itself (configmanagement.gke.io), so mlplat marks them as part of the platform instead.
+PART_OF_LABEL = "app.kubernetes.io/part-of"
 PLATFORM_LABEL = "mlplat-platform"
 ENVIRONMENT_LABEL = "mlplat-environment"
 

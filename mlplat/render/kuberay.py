@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from mlplat.render.desired import MANAGED_BY_VALUE, PART_OF_LABEL
+
 Manifest = dict[str, Any]
 
 NAMESPACE = "kuberay-system"
@@ -52,7 +54,7 @@ def crd(kind: str, plural: str) -> Manifest:
 
 def operator(version: str, watch_namespaces: Sequence[str]) -> list[Manifest]:
     """Everything the operator needs, watching exactly `watch_namespaces` (sorted)."""
-    labels = {"app.kubernetes.io/name": OPERATOR, "app.kubernetes.io/managed-by": "mlplat"}
+    labels = {"app.kubernetes.io/name": OPERATOR, PART_OF_LABEL: MANAGED_BY_VALUE}
     watched = sorted(watch_namespaces)
     rules = [
         {"apiGroups": [RAY_GROUP], "resources": ["*"], "verbs": ["*"]},

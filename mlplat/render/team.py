@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from mlplat import naming
+from mlplat.render.desired import MANAGED_BY_VALUE, PART_OF_LABEL
 from mlplat.specs import Environment, Platform, Team
 from mlplat.specs.models import Members
 
@@ -67,7 +68,7 @@ RECONCILER_RULES: list[dict[str, Any]] = [
 
 
 def labels(team: Team) -> dict[str, str]:
-    return {TEAM_LABEL: team.name, "app.kubernetes.io/managed-by": "mlplat"}
+    return {TEAM_LABEL: team.name, PART_OF_LABEL: MANAGED_BY_VALUE}
 
 
 def workload_service_account(team: Team) -> str:

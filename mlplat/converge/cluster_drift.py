@@ -1,0 +1,177 @@
+"""Drift inside the cluster: every object mlplat committed to Git against the live one (only the
+fields the manifest declares, so what Kubernetes and Config Sync add never shows), the sync
+status of root-sync and each team's RepoSync, and the health of each team's RayCluster.
+
+Objects are read with one list call per kind, so the calls grow with kinds, not objects.
+Remediation applies the committed manifests server-side (what Config Sync would put back at
+its next resync)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import yaml
+from kubernetes.dynamic import DynamicClient
+
+from mlplat import naming
+from mlplat.converge.cluster_software import cluster_api
+from mlplat.converge.context import EnvContext
+from mlplat.converge.sync_gate import CONFIG_SYNC, sync_errors
+from mlplat.drift import DriftClass, Finding
+from mlplat.gcp import fleet, projects
+from mlplat.k8s import objects as k8s
+from mlplat.plan import diff
+from mlplat.render import fleet as render_fleet
+from mlplat.render import raycluster
+from mlplat.render import repository as render
+from mlplat.target import git_url
+
+Manifest = dict[str, Any]
+_NOT_COMPARED = ("apiVersion", "kind", "status")
+
+
+def hydrated(ctx: EnvContext) -> list[Manifest]:
+    """Every object of the environment's branch, as mlplat renders it now."""
+    repo_url = git_url(ctx.target, ctx.platform.gitops.owner, ctx.platform.gitops.repository)
+    files = render.environment_files(ctx.spec, ctx.env, project=ctx.project, repo_url=repo_url)
+    return [
+        doc
+        for path, text in files.items()
+        if path.endswith(".yaml")
+        for doc in yaml.safe_load_all(text)
+        if isinstance(doc, dict)
+    ]
+
+
+def _declared(manifest: Manifest) -> Manifest:
+    meta = manifest.get("metadata", {})
+    kept = {k: v for k, v in manifest.items() if k not in (*_NOT_COMPARED, "metadata")}
+    kept["metadata"] = {k: meta[k] for k in ("labels", "annotations") if k in meta}
+    return kept
+
+
+def _resource(manifest: Manifest) -> str:
+    meta = manifest["metadata"]
+    where = f"{meta['namespace']}/" if meta.get("namespace") else ""
+    return f"k8s/{manifest['kind']} {where}{meta['name']}"
+
+
+def reachable(ctx: EnvContext) -> bool:
+    """The environment's cluster can be asked (its project and membership exist)."""
+    if projects.get(ctx.target, ctx.project) is None:
+        return False
+    membership = render_fleet.membership(ctx.platform, ctx.env, ctx.project).name
+    return fleet.get_membership(ctx.target, ctx.project, membership) is not None
+
+
+def _live(api: DynamicClient, desired: list[Manifest]) -> dict[tuple[str, str, str, str], Manifest]:
+    kinds = sorted({(m["apiVersion"], m["kind"]) for m in desired})
+    index = {}
+    for api_version, kind in kinds:
+        for obj in k8s.list_(api, api_version, kind):
+            meta = obj["metadata"]
+            index[(api_version, kind, meta.get("namespace") or "", meta["name"])] = obj
+    return index
+
+
+def object_drift(ctx: EnvContext, api: DynamicClient, desired: list[Manifest]) -> list[Finding]:
+    """Committed objects that are missing or differ in a declared field."""
+    live = _live(api, desired)
+    found = []
+    for manifest in desired:
+        meta = manifest["metadata"]
+        key = (manifest["apiVersion"], manifest["kind"], meta.get("namespace") or "", meta["name"])
+        observed = live.get(key)
+        resource = _resource(manifest)
+        if observed is None:
+            found.append(Finding(ctx.env_name, resource, DriftClass.MISSING))
+            continue
+        for change in diff(_declared(manifest), observed):
+            found.append(
+                Finding(
+                    ctx.env_name,
+                    resource,
+                    DriftClass.CHANGED,
+                    change.path,
+                    _show(change.expected),
+                    _show(change.actual),
+                )
+            )
+    return found
+
+
+def _show(value: Any) -> str:
+    return "" if value is None else yaml.safe_dump(value, default_flow_style=True).strip()
+
+
+def _syncs(ctx: EnvContext) -> Iterator[tuple[str, str, str]]:
+    yield "RootSync", naming.CONFIG_MANAGEMENT_NAMESPACE, naming.ROOTSYNC_NAME
+    for member in ctx.spec.teams_in(ctx.env_name):
+        yield "RepoSync", member.namespace_name, naming.REPOSYNC_NAME
+
+
+def sync_drift(ctx: EnvContext, api: DynamicClient) -> list[Finding]:
+    """root-sync and the teams' RepoSyncs that report errors."""
+    found = []
+    for kind, namespace, name in _syncs(ctx):
+        sync = k8s.get(api, CONFIG_SYNC, kind, name, namespace)
+        errors = sync_errors((sync or {}).get("status", {})) if sync else ""
+        if errors:
+            found.append(
+                Finding(
+                    ctx.env_name,
+                    f"k8s/{kind} {namespace}/{name}",
+                    DriftClass.SYNC_ERROR,
+                    "status",
+                    "synced without errors",
+                    errors,
+                )
+            )
+    return found
+
+
+def ray_drift(ctx: EnvContext, api: DynamicClient) -> list[Finding]:
+    """Teams' RayClusters that exist but are not ready (a missing one is object drift)."""
+    found = []
+    for member in ctx.spec.teams_in(ctx.env_name):
+        if not member.ray.enabled:
+            continue
+        name = raycluster.cluster_name(member)
+        rc = k8s.get(api, "ray.io/v1", "RayCluster", name, member.namespace_name)
+        state = (rc or {}).get("status", {}).get("state")
+        if rc is not None and state != "ready":
+            reason = (rc or {}).get("status", {}).get("reason", "")
+            found.append(
+                Finding(
+                    ctx.env_name,
+                    f"k8s/RayCluster {member.namespace_name}/{name}",
+                    DriftClass.UNHEALTHY,
+                    "status.state",
+                    "ready",
+                    f"{state or 'unknown'}{': ' + reason if reason else ''}",
+                )
+            )
+    return found
+
+
+def cluster_findings(ctx: EnvContext) -> list[Finding]:
+    """All drift inside the environment's cluster ([] when there is no cluster to ask)."""
+    if not reachable(ctx):
+        return []
+    api = cluster_api(ctx)
+    return object_drift(ctx, api, hydrated(ctx)) + sync_drift(ctx, api) + ray_drift(ctx, api)
+
+
+def remediate_objects(ctx: EnvContext, findings: list[Finding]) -> int:
+    """Apply the committed manifest of every missing or changed object; returns how many."""
+    wanted = {f.resource for f in findings if f.drift in (DriftClass.MISSING, DriftClass.CHANGED)}
+    manifests = [m for m in hydrated(ctx) if _resource(m) in wanted]
+    if not manifests:
+        return 0
+    api = cluster_api(ctx)
+    # Namespaces first: the objects inside them need them.
+    for manifest in sorted(manifests, key=lambda m: m["kind"] != "Namespace"):
+        k8s.apply(api, manifest)
+        ctx.log(f"{_resource(manifest)}: applied the committed manifest")
+    return len(manifests)
