@@ -14,6 +14,7 @@ from prefect.states import Completed, Failed
 from flows._locks import environment_lock
 from flows.provision_environment import DEFAULT_SPEC_DIR, context, converge_environment
 from mlplat.drift import Finding, findings
+from mlplat.errors import MlplatError
 from mlplat.specs import load_spec
 from tasks import cluster_drift
 
@@ -59,7 +60,10 @@ def check_drift(
                 cluster_drift.restore_cluster_objects(
                     ctx, [f for f in found if f.environment == name]
                 )
-                converge_environment(ctx)
+                try:
+                    converge_environment(ctx)
+                except MlplatError as exc:  # what is left is reported by the check below
+                    logger.warning("remediation of %s stopped: %s", name, exc)
         found = [f for name in names for f in _check(name, spec_dir, endpoints)]
     rows = [f.row() for f in found]
     create_table_artifact(

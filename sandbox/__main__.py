@@ -19,6 +19,7 @@ import yaml
 
 from sandbox.cloud import ENDPOINTS_FILE, Sandbox
 from sandbox.faults import load_file
+from sandbox.github.component import ADMIN_TOKEN
 from sandbox.k8s.gateway import CA_PATH
 from sandbox.k8s.kubeconfig import kubeconfig
 
@@ -47,6 +48,8 @@ def env_lines(state_dir: Path) -> list[str]:
         f"export CLOUDSDK_CONFIG={shlex.quote(str(state_dir / 'gcloud-config'))}",
         "export CLOUDSDK_CORE_DISABLE_PROMPTS=1",
         f"export {ENV_ENDPOINTS}={shlex.quote(str(path.resolve()))}",
+        # The sandbox GitHub's fixed bot token (not a secret: it opens only this sandbox).
+        f"export GITHUB_TOKEN={ADMIN_TOKEN}",
     ]
     return lines
 

@@ -24,6 +24,21 @@ def sync_errors(status: dict[str, Any]) -> str:
     return "; ".join(found)
 
 
+# KNV1xxx codes are validation errors of the commit's content: they stay until a new commit,
+# except KNV1021 (a kind not served yet, e.g. while Policy Controller installs its CRDs).
+_RETRIED_VALIDATION = {"1021"}
+
+
+def invalid_commit(status: dict[str, Any]) -> bool:
+    """The synced content itself is invalid: waiting will not help."""
+    for part in ("source", "rendering", "sync"):
+        for error in status.get(part, {}).get("errors", []) or []:
+            code = str(error.get("code", ""))
+            if code.startswith("1") and code not in _RETRIED_VALIDATION:
+                return True
+    return False
+
+
 def settled(found: dict[str, Any] | None, commit: str) -> bool:
     """Synced at `commit` without errors (errors may clear: Config Sync retries, e.g. while
     Policy Controller is still installing the constraint kinds)."""
@@ -47,9 +62,12 @@ def wait_synced(
         poll(
             f"{gate}: synced at {commit[:12]}",
             fetch,
-            lambda obj: settled(obj, commit),
+            lambda obj: settled(obj, commit) or invalid_commit((obj or {}).get("status", {})),
             deadline=ctx.deadlines.sync,
         )
+        if invalid_commit(last.get("status", {})):
+            errors = sync_errors(last["status"])
+            raise PermanentError(f"{gate}: the branch holds invalid content: {errors}")
     except TransientError as exc:
         errors = sync_errors(last.get("status", {}))
         if errors:

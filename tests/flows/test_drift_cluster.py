@@ -1,0 +1,117 @@
+"""Drift inside the cluster, one out-of-band change per case, each on a fresh platform: the check
+reports exactly that change with its class; remediation fixes what it can, and reports what
+needs a human."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from kubernetes import client
+
+from flows.check_drift import check_drift
+from flows.provision_environment import provision_environment
+from sandbox.cloud import Sandbox
+from tests.flows.conftest import REFERENCE
+from tests.flows.platform_clients import kube, kubectl, repo
+
+Findings = set[tuple[str, str, str]]
+
+
+def _drift(sandbox: Sandbox, remediate: bool = False) -> tuple[str, Findings]:
+    state = check_drift(
+        "dev",
+        remediate=remediate,
+        spec_dir=str(REFERENCE),
+        endpoints=str(sandbox.endpoints_path),
+        return_state=True,
+    )
+    data: Any = state.result(raise_on_failure=False)
+    rows = [] if state.is_completed() else data["findings"]
+    return str(state.name), {(f["resource"], f["drift"], f["field"]) for f in rows}
+
+
+def _committed(sandbox: Sandbox, namespace: str) -> Findings:
+    """Every object the dev branch declares in `namespace`, read from Git, as missing."""
+    found: Findings = set()
+    branch = repo(sandbox)
+    tree = branch.get_git_tree("dev", recursive=True).tree
+    for entry in tree:
+        if not entry.path.endswith(".yaml"):
+            continue
+        content = branch.get_contents(entry.path, ref="dev")
+        assert not isinstance(content, list)
+        for doc in yaml.safe_load_all(content.decoded_content):
+            if not isinstance(doc, dict):
+                continue
+            meta = doc["metadata"]
+            if meta.get("namespace") == namespace:
+                found.add((f"k8s/{doc['kind']} {namespace}/{meta['name']}", "missing", ""))
+            elif doc["kind"] == "Namespace" and meta["name"] == namespace:
+                found.add((f"k8s/Namespace {namespace}", "missing", ""))
+    return found
+
+
+def _delete_namespace(sandbox: Sandbox, tmp_path: Path) -> Findings:
+    deleted = kubectl(sandbox, "dev", tmp_path, "delete", "namespace", "nlp-team", "--wait=true")
+    assert deleted.returncode == 0, deleted.stderr
+    return _committed(sandbox, "nlp-team") | {("k8s/secret nlp-team/git-creds", "missing", "")}
+
+
+def _edit_role_binding(sandbox: Sandbox, tmp_path: Path) -> Findings:
+    rbac = client.RbacAuthorizationV1Api(kube(sandbox, "dev"))
+    binding = rbac.read_namespaced_role_binding("vision-developers", "vision")
+    binding.subjects.append(
+        client.RbacV1Subject(api_group="rbac.authorization.k8s.io", kind="User", name="mallory")
+    )
+    rbac.replace_namespaced_role_binding("vision-developers", "vision", binding)
+    return {("k8s/RoleBinding vision/vision-developers", "changed", "subjects")}
+
+
+CASES: dict[str, Callable[[Sandbox, Path], Findings]] = {
+    "team namespace deleted with kubectl": _delete_namespace,
+    "RoleBinding edited": _edit_role_binding,
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_out_of_band_change_is_reported_then_remediated(
+    case: str, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    provision_environment("dev", spec_dir=str(REFERENCE), endpoints=str(sandbox.endpoints_path))
+    assert _drift(sandbox) == ("Completed", set())
+    expected = CASES[case](sandbox, tmp_path)
+    assert _drift(sandbox) == ("Drifted", expected)
+    assert _drift(sandbox, remediate=True) == ("Completed", set())
+    assert _drift(sandbox) == ("Completed", set())
+
+
+def test_bad_commit_is_a_sync_error_that_needs_a_human(sandbox: Sandbox) -> None:
+    provision_environment("dev", spec_dir=str(REFERENCE), endpoints=str(sandbox.endpoints_path))
+    bad = yaml.safe_dump(
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "in-the-wrong-place", "namespace": "kube-system"},
+        }
+    )
+    repo(sandbox).create_file(
+        "manifests/apps/vision/oops.yaml", "a team's bad manifest", bad, branch="dev"
+    )
+    sync = client.CustomObjectsApi(kube(sandbox, "dev"))
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        status = sync.get_namespaced_custom_object(
+            "configsync.gke.io", "v1beta1", "vision", "reposyncs", "repo-sync"
+        ).get("status", {})
+        if status.get("source", {}).get("errors") or status.get("sync", {}).get("errors"):
+            break
+        time.sleep(0.3)
+    expected = {("k8s/RepoSync vision/repo-sync", "sync error", "status")}
+    assert _drift(sandbox) == ("Drifted", expected)
+    # The team's own file is not mlplat's to delete: remediation leaves it to a human.
+    assert _drift(sandbox, remediate=True) == ("Drifted", expected)
