@@ -27,6 +27,7 @@ class Deadlines:
     node_pool: float = 3600
     membership: float = 1200
     sync: float = 900
+    review: float = 86400  # a pull request into a protected branch waiting for approval
 
 
 @dataclass(frozen=True)

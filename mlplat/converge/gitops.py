@@ -4,7 +4,7 @@ commit per change."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
 from github import Github
@@ -12,8 +12,10 @@ from github.Repository import Repository
 
 from mlplat import naming
 from mlplat.converge.context import EnvContext, Outcome, report
-from mlplat.errors import ConflictError
+from mlplat.errors import ConflictError, PermanentError
+from mlplat.gcp.waiting import poll
 from mlplat.git import gitops_repo as repos
+from mlplat.git import pull_requests as prs
 from mlplat.plan import Action, Change, FieldChange
 from mlplat.render import repository as render
 from mlplat.target import git_url
@@ -129,8 +131,50 @@ def ensure_manifests(
     if ctx.dry_run:
         return report(ctx, change, applied=False), BranchState(branch, head)
     message = _message(ctx, changes)
-    sha = repos.commit_files(repo, branch, head, files, changes=changes, message=message)
-    return report(ctx, change, applied=True, detail=f"commit {sha[:12]}"), BranchState(branch, sha)
+    sha, detail = publish(
+        ctx, repo, head, files, changes=changes, message=message, owned=owned_by(teams)
+    )
+    return report(ctx, change, applied=True, detail=detail), BranchState(branch, sha)
+
+
+def publish(
+    ctx: EnvContext,
+    repo: Repository,
+    head: str,
+    files: Mapping[str, str],
+    *,
+    changes: repos.FileChanges,
+    message: str,
+    owned: Callable[[str], bool],
+) -> tuple[str, str]:
+    """Land `changes` on the environment's branch: one commit, or, where the environment asks
+    for approval, a pull request merged once reviewers approved it. Returns the branch's new
+    head and what happened."""
+    branch = naming.config_sync_branch(ctx.env)
+    if not ctx.env.approval_required:
+        sha = repos.commit_files(repo, branch, head, files, changes=changes, message=message)
+        return sha, f"commit {sha[:12]}"
+    pull = prs.open_pull(repo, branch)
+    if pull is None or not prs.carries(repo, pull, files, owned):
+        title, _, body = message.partition("\n")
+        pull = prs.propose(
+            repo, branch, head, files, changes=changes, title=title, body=body.strip()
+        )
+    number = pull.number
+    ctx.log(f"git/manifests {branch}: pull request #{number} ({pull.html_url})")
+    try:  # the run itself was approved (approval gate, confirm, --approve)
+        sha = prs.merge(repo, number)
+    except PermanentError:  # protection enforced for administrators too: reviews decide
+        wanted = ctx.platform.gitops.reviewers_required
+        ctx.log(f"git/pull-request #{number}: waits for {wanted} approving review(s)")
+        poll(
+            f"git/pull-request #{number}: {wanted} approval(s)",
+            lambda: prs.approvals(repo, number),
+            lambda count: count >= wanted,
+            deadline=ctx.deadlines.review,
+        )
+        sha = prs.merge(repo, number)
+    return sha, f"pull request #{number} merged as {sha[:12]}"
 
 
 def _message(ctx: EnvContext, changes: repos.FileChanges) -> str:

@@ -15,7 +15,7 @@ from mlplat import naming
 from mlplat.converge.cluster_software import cluster_api
 from mlplat.converge.context import EnvContext, Outcome, report
 from mlplat.converge.fleet import membership_key
-from mlplat.converge.gitops import owned_by
+from mlplat.converge.gitops import owned_by, publish
 from mlplat.converge.offboarding import wait_for_pruned
 from mlplat.converge.sync_gate import wait_synced
 from mlplat.gcp import compute, container, fleet, iam, projects
@@ -63,8 +63,8 @@ def remove_manifests(ctx: EnvContext, repo: Repository | None) -> tuple[Outcome,
     if ctx.dry_run:
         return report(ctx, change, applied=False), None
     message = f"mlplat: {ctx.env_name}: teardown: delete {len(changes.delete)} file(s)"
-    sha = repos.commit_files(repo, branch, head, {}, changes=changes, message=message)
-    return report(ctx, change, applied=True, detail=f"commit {sha[:12]}"), sha
+    sha, detail = publish(ctx, repo, head, {}, changes=changes, message=message, owned=owned_by(()))
+    return report(ctx, change, applied=True, detail=detail), sha
 
 
 def synced_namespaces(ctx: EnvContext) -> list[str]:

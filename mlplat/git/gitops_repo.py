@@ -77,7 +77,8 @@ def required_reviews(repo: Repository, branch: str) -> int | None:
 
 
 def protect(repo: Repository, branch: str, reviewers: int) -> None:
-    """Changes reach the branch only through pull requests with `reviewers` approvals."""
+    """Changes reach the branch only through pull requests with `reviewers` approvals (mlplat's
+    bot, an administrator, merges its own once the run was approved; GitHub records it)."""
     guarded(
         f"git/branch {branch}: protect",
         lambda: repo.get_branch(branch).edit_protection(
@@ -118,6 +119,23 @@ def file_changes(
     return FileChanges(write, delete)
 
 
+def new_commit(
+    repo: Repository,
+    parent_sha: str,
+    files: Mapping[str, str],
+    *,
+    changes: FileChanges,
+    message: str,
+) -> str:
+    """A commit (not on any branch yet) writing and deleting `changes` on top of `parent_sha`."""
+    parent = repo.get_git_commit(parent_sha)
+    elements = [
+        InputGitTreeElement(path, "100644", "blob", content=files[path]) for path in changes.write
+    ] + [InputGitTreeElement(path, "100644", "blob", sha=None) for path in changes.delete]
+    tree = repo.create_git_tree(elements, base_tree=parent.tree)
+    return str(repo.create_git_commit(message, tree, [parent]).sha)
+
+
 def commit_files(
     repo: Repository,
     branch: str,
@@ -130,15 +148,9 @@ def commit_files(
     """One commit on `branch` writing and deleting `changes`; returns its SHA."""
 
     def commit() -> str:
-        parent = repo.get_git_commit(head)
-        elements = [
-            InputGitTreeElement(path, "100644", "blob", content=files[path])
-            for path in changes.write
-        ] + [InputGitTreeElement(path, "100644", "blob", sha=None) for path in changes.delete]
-        tree = repo.create_git_tree(elements, base_tree=parent.tree)
-        new = repo.create_git_commit(message, tree, [parent])
-        repo.get_git_ref(f"heads/{branch}").edit(new.sha)  # fast-forward only
-        return str(new.sha)
+        sha = new_commit(repo, head, files, changes=changes, message=message)
+        repo.get_git_ref(f"heads/{branch}").edit(sha)  # fast-forward only
+        return sha
 
     return guarded(f"git/branch {branch}: commit {len(changes.paths())} files", commit)
 

@@ -23,6 +23,7 @@ from prefect.flow_runs import resume_flow_run
 from flows.provision_environment import provision_environment
 from sandbox.cloud import Sandbox
 from tests.flows.conftest import REFERENCE, admin, writes
+from tests.flows.platform_clients import repo
 
 RUN_NAME = "provision-environment[prod]"
 
@@ -97,6 +98,14 @@ def test_prod_pauses_for_approval_then_applies_only_when_approved(sandbox: Sandb
     rows = {row["resource"]: row for row in applied["rows"]}
     assert rows["gke/cluster mlp-prod"]["action"] == "create"
     assert rows["gke/cluster mlp-prod"]["applied"] == "yes"
+    # prod's branch is protected: its files arrived through a pull request with the plan.
+    pulls = list(repo(sandbox).get_pulls(state="closed", base="prod"))
+    assert len(pulls) == 1 and pulls[0].merged
+    assert "- write manifests/clusters/teams/vision.yaml" in pulls[0].body
+    assert rows["git/manifests prod"]["detail"] == (
+        f"pull request #{pulls[0].number} merged as {pulls[0].merge_commit_sha[:12]}"
+    )
+    assert repo(sandbox).get_branch("prod").commit.sha == pulls[0].merge_commit_sha
 
     admin(sandbox, "POST", "/counters/reset")
     converged = _run(sandbox).join()  # nothing to approve: no pause
