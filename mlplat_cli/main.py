@@ -36,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     up_commands.register(commands)
     down_command.register(commands)
     team_commands.register(commands)
+    team_commands.register_promote(commands)
     kubeconfig_command.register(commands)
     drift_command.register(commands)
     sandbox_commands.register(commands)

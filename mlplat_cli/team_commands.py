@@ -44,6 +44,57 @@ def register(commands: Any) -> None:
         sub.set_defaults(run=run_team)
 
 
+def register_promote(commands: Any) -> None:
+    """Add `promote SOURCE TARGET` to the `mlplat` parser."""
+    sub = commands.add_parser(
+        "promote",
+        help="move the teams' own files from one environment's branch to the next",
+        description="Make TARGET's team-owned files (in manifests/apps/<team>/, those mlplat "
+        "does not render) equal SOURCE's, by commit or, for protected branches, pull request; "
+        "then wait until the teams' RepoSyncs on TARGET have synced it.",
+    )
+    sub.add_argument("source", metavar="SOURCE", help="environment to promote from")
+    sub.add_argument("target", metavar="TARGET", help="environment to promote to")
+    sub.add_argument("--team", help="only this team (default: every team in both)")
+    sub.add_argument("--dry-run", action="store_true", help="plan only")
+    sub.add_argument("--target-cloud", dest="cloud", choices=("sandbox", "gcp"), default="sandbox")
+    sub.add_argument("--spec", type=Path, default=DEFAULT_SPEC_DIR)
+    sub.set_defaults(run=run_promote)
+
+
+def run_promote(args: argparse.Namespace) -> int:
+    try:
+        spec = load_spec(args.spec)
+        endpoints, ui = session.prepare(args.cloud, spec)
+    except SpecError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except (RuntimeError, OSError) as exc:
+        print(f"mlplat: {exc}", file=sys.stderr)
+        return 1
+    session.show_progress()
+    from flows.promote import promote  # noqa: PLC0415 - after the Prefect environment
+
+    try:
+        result: dict[str, Any] = promote(
+            args.source,
+            args.target,
+            team=args.team,
+            dry_run=args.dry_run,
+            spec_dir=str(args.spec),
+            endpoints=str(endpoints) if endpoints else None,
+        )
+    except (MlplatError, ValueError) as exc:
+        print(f"\nmlplat: {exc}\nRuns and logs: {ui}", file=sys.stderr)
+        return 1
+    for row in result["rows"]:
+        detail = f" — {row['detail']}" if row["detail"] else ""
+        fields = f" ({row['fields']})" if row["fields"] else ""
+        print(f"  {row['action']:<7} {row['resource']}{fields}{detail}")
+    print(f"Prefect UI (runs, logs, artifacts): {ui}")
+    return 0
+
+
 def _flow(args: argparse.Namespace, endpoints: Path | None) -> dict[str, Any]:
     # Imported here: the flows need the Prefect environment that session.prepare sets.
     where: dict[str, Any] = {
