@@ -51,3 +51,13 @@ def environment_lock(env: str, timeout: float = LOCK_WAIT_SECONDS) -> Iterator[N
                 f"{timeout:.0f}s; try again when it has finished"
             ) from exc
         yield
+
+
+@contextmanager
+def mutating(env: str, *, dry_run: bool) -> Iterator[None]:
+    """The environment's lock for a run that changes things; a plan takes none."""
+    if dry_run:
+        yield
+        return
+    with environment_lock(env):
+        yield

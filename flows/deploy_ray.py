@@ -8,7 +8,7 @@ from typing import Any
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 
-from flows._locks import environment_lock
+from flows._locks import mutating
 from flows.provision_environment import DEFAULT_SPEC_DIR, context
 from mlplat.converge import teams
 from mlplat.converge.context import EnvContext
@@ -72,7 +72,5 @@ def deploy_ray(
     """Commit the team's RayCluster as its spec declares it and wait until it is ready."""
     ctx = context(env, spec_dir, dry_run, endpoints)
     get_run_logger().info("ray of team %s on %s%s", team, env, " (dry run)" if dry_run else "")
-    if dry_run:
-        return _deploy(ctx, team)
-    with environment_lock(env):
+    with mutating(env, dry_run=dry_run):
         return _deploy(ctx, team)

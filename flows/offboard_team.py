@@ -9,7 +9,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 
-from flows._locks import environment_lock
+from flows._locks import mutating
 from flows.provision_environment import DEFAULT_SPEC_DIR, context, publish
 from mlplat.converge import offboarding
 from mlplat.converge.context import EnvContext
@@ -43,7 +43,5 @@ def offboard_team(
     get_run_logger().info(
         "offboarding team %s from %s%s", team, env, "" if confirm else " (plan: confirm=False)"
     )
-    if not confirm:
-        return _offboard(ctx, team)
-    with environment_lock(env):
+    with mutating(env, dry_run=not confirm):
         return _offboard(ctx, team)

@@ -8,7 +8,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 
-from flows._locks import environment_lock
+from flows._locks import mutating
 from flows._teams import converge_teams
 from flows.provision_environment import DEFAULT_SPEC_DIR, context
 from mlplat.converge import teams
@@ -40,7 +40,5 @@ def onboard_team(
     With `dry_run` nothing changes and the team's artifact shows the plan."""
     ctx = context(env, spec_dir, dry_run, endpoints)
     get_run_logger().info("team %s on %s%s", team, env, " (dry run)" if dry_run else "")
-    if dry_run:
-        return _onboard(ctx, team)
-    with environment_lock(env):
+    with mutating(env, dry_run=dry_run):
         return _onboard(ctx, team)

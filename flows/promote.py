@@ -8,7 +8,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 
-from flows._locks import environment_lock
+from flows._locks import mutating
 from flows.provision_environment import DEFAULT_SPEC_DIR, context, publish
 from mlplat.converge import promotion
 from mlplat.converge.context import EnvContext
@@ -38,7 +38,5 @@ def promote(
     if source not in ctx.spec.environments or source == target:
         raise ValueError(f"promote: source {source!r} must be another known environment")
     get_run_logger().info("promoting %s → %s%s", source, target, " (dry run)" if dry_run else "")
-    if dry_run:
-        return _promote(ctx, source, team)
-    with environment_lock(target):
+    with mutating(target, dry_run=dry_run):
         return _promote(ctx, source, team)

@@ -8,7 +8,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 
-from flows._locks import environment_lock
+from flows._locks import mutating
 from flows.provision_environment import DEFAULT_SPEC_DIR, context, publish
 from mlplat.converge import teardown
 from mlplat.converge.context import EnvContext, Outcome
@@ -47,7 +47,5 @@ def teardown_environment(
         " including project " + ctx.project if delete_project else " (the project stays)",
         "" if confirm else " — plan only: confirm=True deletes",
     )
-    if not confirm:
-        return _teardown(ctx, delete_project)
-    with environment_lock(env):
+    with mutating(env, dry_run=not confirm):
         return _teardown(ctx, delete_project)

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
-from mlplat.errors import MlplatError, SpecError
-from mlplat.specs import load_spec
 from mlplat_cli import session
 from mlplat_cli.spec_commands import DEFAULT_SPEC_DIR
 
@@ -32,35 +29,21 @@ def register(commands: Any) -> None:
 
 
 def run_down(args: argparse.Namespace) -> int:
-    try:
-        spec = load_spec(args.spec)
-        endpoints, ui = session.prepare(args.target, spec)
-    except SpecError as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    except (RuntimeError, OSError) as exc:
-        print(f"mlplat: {exc}", file=sys.stderr)
-        return 1
-    session.show_progress()
+    ready = session.start(args.target, args.spec)
     from flows.teardown_environment import teardown_environment  # noqa: PLC0415
 
-    try:
-        result: dict[str, Any] = teardown_environment(
-            args.env,
-            confirm=args.yes,
-            delete_project=args.delete_project,
-            spec_dir=str(args.spec),
-            endpoints=str(endpoints) if endpoints else None,
-        )
-    except (MlplatError, ValueError) as exc:
-        print(f"\nmlplat: {exc}\nRuns and logs: {ui}", file=sys.stderr)
-        return 1
+    result: dict[str, Any] = session.run(
+        ready,
+        lambda: teardown_environment(
+            args.env, confirm=args.yes, delete_project=args.delete_project, **ready.where()
+        ),
+    )
     print("\n" + ("Deleted" if args.yes else "Would delete (run again with --yes)") + ":")
-    for row in result["rows"]:
-        if row["action"] == "delete":
-            detail = f" — {row['detail']}" if row["detail"] else ""
-            print(f"  {row['resource']}{detail}")
-    if not any(row["action"] == "delete" for row in result["rows"]):
+    deleted = [row for row in result["rows"] if row["action"] == "delete"]
+    for row in deleted:
+        detail = f" — {row['detail']}" if row["detail"] else ""
+        print(f"  {row['resource']}{detail}")
+    if not deleted:
         print("  nothing: the environment is gone already")
-    print(f"Prefect UI (runs, logs, artifacts): {ui}")
+    print(f"Prefect UI (runs, logs, artifacts): {ready.ui}")
     return 0

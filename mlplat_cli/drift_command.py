@@ -9,8 +9,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from mlplat.errors import MlplatError, SpecError
-from mlplat.specs import load_spec
 from mlplat_cli import session
 from mlplat_cli.spec_commands import DEFAULT_SPEC_DIR
 
@@ -35,29 +33,17 @@ def register(commands: Any) -> None:
 
 
 def run_drift(args: argparse.Namespace) -> int:
-    try:
-        spec = load_spec(args.spec)
-        endpoints, ui = session.prepare(args.target, spec)
-    except SpecError as exc:
-        print(exc, file=sys.stderr)
-        return EXIT_ERROR
-    except (RuntimeError, OSError) as exc:
-        print(f"mlplat: {exc}", file=sys.stderr)
-        return EXIT_ERROR
+    ready = session.start(args.target, args.spec, spec_error=EXIT_ERROR)
+    ui = ready.ui
     from flows.check_drift import check_drift  # noqa: PLC0415 - after the Prefect environment
 
-    try:
-        state = check_drift(
-            env=args.env,
-            remediate=args.remediate,
-            spec_dir=str(args.spec),
-            endpoints=str(endpoints) if endpoints else None,
-            return_state=True,
-        )
-        data = state.result(raise_on_failure=False)
-    except (MlplatError, ValueError) as exc:
-        print(f"mlplat: {exc}", file=sys.stderr)
-        return EXIT_ERROR
+    state = session.run(
+        ready,
+        lambda: check_drift(
+            env=args.env, remediate=args.remediate, return_state=True, **ready.where()
+        ),
+    )
+    data = state.result(raise_on_failure=False)
     if not isinstance(data, dict):
         print(f"mlplat: the drift check failed: {data}; see {ui}", file=sys.stderr)
         return EXIT_ERROR

@@ -11,6 +11,7 @@ from mlplat_cli import (
     drift_command,
     kubeconfig_command,
     sandbox_commands,
+    session,
     spec_commands,
     team_commands,
     up_commands,
@@ -52,6 +53,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(words)
     try:
         code: int = args.run(args)
+    except session.CommandError as exc:
+        print(f"mlplat: {exc.message}", file=sys.stderr)
+        return exc.code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -8,11 +8,17 @@ import os
 import sys
 import urllib.error
 import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
-from mlplat.specs import PlatformSpec
+from mlplat.errors import MlplatError, SpecError
+from mlplat.specs import PlatformSpec, load_spec
 from mlplat_cli import services
 from sandbox.github.component import ADMIN_TOKEN as SANDBOX_GITHUB_TOKEN
+
+T = TypeVar("T")
 
 
 def show_progress() -> None:
@@ -62,3 +68,51 @@ def sandbox_org(endpoints: Path, owner: str) -> None:
     except urllib.error.HTTPError as exc:
         if exc.code != 422:  # 422: it exists already
             raise
+
+
+class CommandError(Exception):
+    """A command ends with `message` on stderr and exit `code` (main() prints it)."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Ready:
+    """A command's spec and services, ready for flows to run."""
+
+    spec: PlatformSpec
+    spec_dir: Path
+    endpoints: Path | None
+    ui: str
+
+    def where(self) -> dict[str, Any]:
+        """The flows' `spec_dir` and `endpoints` parameters."""
+        return {
+            "spec_dir": str(self.spec_dir),
+            "endpoints": str(self.endpoints) if self.endpoints else None,
+        }
+
+
+def start(target: str, spec_dir: Path, *, spec_error: int = 2) -> Ready:
+    """Validate the spec, then start (or find) the services; raise CommandError on either."""
+    try:
+        spec = load_spec(spec_dir)
+    except SpecError as exc:
+        raise CommandError(spec_error, str(exc)) from exc
+    try:
+        endpoints, ui = prepare(target, spec)
+    except (RuntimeError, OSError) as exc:
+        raise CommandError(1, str(exc)) from exc
+    show_progress()
+    return Ready(spec, spec_dir, endpoints, ui)
+
+
+def run(ready: Ready, call: Callable[[], T]) -> T:
+    """Run a flow; its failure becomes CommandError, pointing at the run's logs."""
+    try:
+        return call()
+    except (MlplatError, ValueError) as exc:
+        raise CommandError(1, f"{exc}\nRuns and logs: {ready.ui}") from exc

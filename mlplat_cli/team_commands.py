@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
-from mlplat.errors import MlplatError, SpecError
-from mlplat.specs import load_spec
 from mlplat_cli import session
 from mlplat_cli.spec_commands import DEFAULT_SPEC_DIR
 
@@ -63,76 +60,50 @@ def register_promote(commands: Any) -> None:
 
 
 def run_promote(args: argparse.Namespace) -> int:
-    try:
-        spec = load_spec(args.spec)
-        endpoints, ui = session.prepare(args.cloud, spec)
-    except SpecError as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    except (RuntimeError, OSError) as exc:
-        print(f"mlplat: {exc}", file=sys.stderr)
-        return 1
-    session.show_progress()
+    ready = session.start(args.cloud, args.spec)
     from flows.promote import promote  # noqa: PLC0415 - after the Prefect environment
 
-    try:
-        result: dict[str, Any] = promote(
-            args.source,
-            args.target,
-            team=args.team,
-            dry_run=args.dry_run,
-            spec_dir=str(args.spec),
-            endpoints=str(endpoints) if endpoints else None,
-        )
-    except (MlplatError, ValueError) as exc:
-        print(f"\nmlplat: {exc}\nRuns and logs: {ui}", file=sys.stderr)
-        return 1
+    result: dict[str, Any] = session.run(
+        ready,
+        lambda: promote(
+            args.source, args.target, team=args.team, dry_run=args.dry_run, **ready.where()
+        ),
+    )
     for row in result["rows"]:
         detail = f" — {row['detail']}" if row["detail"] else ""
         fields = f" ({row['fields']})" if row["fields"] else ""
         print(f"  {row['action']:<7} {row['resource']}{fields}{detail}")
-    print(f"Prefect UI (runs, logs, artifacts): {ui}")
+    print(f"Prefect UI (runs, logs, artifacts): {ready.ui}")
     return 0
 
 
-def _flow(args: argparse.Namespace, endpoints: Path | None) -> dict[str, Any]:
-    # Imported here: the flows need the Prefect environment that session.prepare sets.
-    where: dict[str, Any] = {
-        "spec_dir": str(args.spec),
-        "endpoints": str(endpoints) if endpoints else None,
-    }
+def _flow(args: argparse.Namespace, ready: session.Ready) -> dict[str, Any]:
+    # Imported here: the flows need the Prefect environment that session.start sets.
     if args.action == "onboard":
         from flows.onboard_team import onboard_team  # noqa: PLC0415
 
-        onboarded: dict[str, Any] = onboard_team(args.env, args.team, dry_run=args.dry_run, **where)
+        onboarded: dict[str, Any] = onboard_team(
+            args.env, args.team, dry_run=args.dry_run, **ready.where()
+        )
         return onboarded
     if args.action == "ray":
         from flows.deploy_ray import deploy_ray  # noqa: PLC0415
 
-        deployed: dict[str, Any] = deploy_ray(args.env, args.team, dry_run=args.dry_run, **where)
+        deployed: dict[str, Any] = deploy_ray(
+            args.env, args.team, dry_run=args.dry_run, **ready.where()
+        )
         return deployed
     from flows.offboard_team import offboard_team  # noqa: PLC0415
 
-    offboarded: dict[str, Any] = offboard_team(args.env, args.team, confirm=args.yes, **where)
+    offboarded: dict[str, Any] = offboard_team(
+        args.env, args.team, confirm=args.yes, **ready.where()
+    )
     return offboarded
 
 
 def run_team(args: argparse.Namespace) -> int:
-    try:
-        spec = load_spec(args.spec)
-        endpoints, ui = session.prepare(args.target, spec)
-    except SpecError as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    except (RuntimeError, OSError) as exc:
-        print(f"mlplat: {exc}", file=sys.stderr)
-        return 1
-    session.show_progress()
-    try:
-        result = _flow(args, endpoints)
-    except (MlplatError, ValueError) as exc:
-        print(f"\nmlplat: {exc}\nRuns and logs: {ui}", file=sys.stderr)
-        return 1
+    ready = session.start(args.target, args.spec)
+    result = session.run(ready, lambda: _flow(args, ready))
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
@@ -151,5 +122,5 @@ def run_team(args: argparse.Namespace) -> int:
         print(f"\nRay of {args.team} on {args.env}: {result['endpoint']}")
     elif not args.yes:
         print("\nplan only: run again with --yes to remove")
-    print(f"Prefect UI (runs, logs, artifacts): {ui}")
+    print(f"Prefect UI (runs, logs, artifacts): {ready.ui}")
     return 0

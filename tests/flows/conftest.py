@@ -47,3 +47,18 @@ def writes(sandbox: Sandbox) -> dict[str, int]:
     """Mutating calls per method since the last reset."""
     methods = admin(sandbox, "GET", "/counters")["methods"]
     return {name: m["writes"] for name, m in methods.items() if m.get("writes")}
+
+
+def drift_check(sandbox: Sandbox, remediate: bool = False) -> tuple[str, list[dict[str, Any]]]:
+    """check_drift of dev on the reference spec: (final state's name, its findings)."""
+    from flows.check_drift import check_drift  # noqa: PLC0415 - flows need the harness first
+
+    state = check_drift(
+        "dev",
+        remediate=remediate,
+        spec_dir=str(REFERENCE),
+        endpoints=str(sandbox.endpoints_path),
+        return_state=True,
+    )
+    data: Any = state.result(raise_on_failure=False)
+    return str(state.name), [] if state.is_completed() else data["findings"]

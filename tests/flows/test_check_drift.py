@@ -3,33 +3,16 @@ with its class and field and nothing else; remediation fixes it."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from github import Auth, Github
 from google.cloud import container_v1
 
-from flows.check_drift import check_drift
 from flows.provision_environment import provision_environment
 from sandbox.cloud import Sandbox
-from sandbox.github.component import ADMIN_TOKEN, GitHub
-from tests.flows.conftest import REFERENCE
+from tests.flows.conftest import REFERENCE, drift_check
+from tests.flows.platform_clients import repo as platform_repo
 from tests.sandbox.conftest import client_kwargs
 
 PROJECT = "mlp-dev-a1b2"
 CLUSTER = f"projects/{PROJECT}/locations/us-central1/clusters/mlp-dev"
-
-
-def _drift(sandbox: Sandbox, remediate: bool = False) -> tuple[str, list[dict[str, Any]]]:
-    state = check_drift(
-        "dev",
-        remediate=remediate,
-        spec_dir=str(REFERENCE),
-        endpoints=str(sandbox.endpoints_path),
-        return_state=True,
-    )
-    data = state.result(raise_on_failure=False)
-    findings = [] if state.is_completed() else data["findings"]  # type: ignore[index]
-    return str(state.name), findings
 
 
 def _gke(sandbox: Sandbox) -> container_v1.ClusterManagerClient:
@@ -38,7 +21,7 @@ def _gke(sandbox: Sandbox) -> container_v1.ClusterManagerClient:
 
 def test_fresh_platform_has_no_drift_and_changes_are_found(sandbox: Sandbox) -> None:
     provision_environment("dev", spec_dir=str(REFERENCE), endpoints=str(sandbox.endpoints_path))
-    assert _drift(sandbox) == ("Completed", [])
+    assert drift_check(sandbox) == ("Completed", [])
 
     gke = _gke(sandbox)
     cluster = gke.get_cluster(name=CLUSTER)
@@ -61,20 +44,11 @@ def test_fresh_platform_has_no_drift_and_changes_are_found(sandbox: Sandbox) -> 
             },
         }
     )
-    github = sandbox.component("github")
-    assert isinstance(github, GitHub)
-    gh = Github(
-        base_url=github.api_url,
-        auth=Auth.Token(ADMIN_TOKEN),
-        retry=None,
-        seconds_between_requests=0,
-        seconds_between_writes=0,
-    )
-    repo = gh.get_repo("ml-platform-org/mlp-configsync")
+    repo = platform_repo(sandbox)
     readme = repo.get_contents("README.md", ref="dev")
     repo.update_file("README.md", "edited by hand", "hand edit", readme.sha, branch="dev")  # type: ignore[union-attr]
 
-    name, findings = _drift(sandbox)
+    name, findings = drift_check(sandbox)
     assert name == "Drifted"
     assert sorted(
         (f["resource"], f["drift"], f["field"], f["expected"], f["actual"]) for f in findings
@@ -84,7 +58,7 @@ def test_fresh_platform_has_no_drift_and_changes_are_found(sandbox: Sandbox) -> 
         ("gke/node-pool gpu-l4-spot", "changed", "autoscaling.totalMaxNodeCount", "24", "3"),
     ]
 
-    name, findings = _drift(sandbox, remediate=True)
+    name, findings = drift_check(sandbox, remediate=True)
     assert (name, findings) == ("Completed", [])
     assert (
         _gke(sandbox)

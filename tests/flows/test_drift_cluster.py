@@ -7,32 +7,22 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
 from kubernetes import client
 
-from flows.check_drift import check_drift
 from flows.provision_environment import provision_environment
 from sandbox.cloud import Sandbox
-from tests.flows.conftest import REFERENCE
+from tests.flows.conftest import REFERENCE, drift_check
 from tests.flows.platform_clients import kube, kubectl, repo
 
 Findings = set[tuple[str, str, str]]
 
 
 def _drift(sandbox: Sandbox, remediate: bool = False) -> tuple[str, Findings]:
-    state = check_drift(
-        "dev",
-        remediate=remediate,
-        spec_dir=str(REFERENCE),
-        endpoints=str(sandbox.endpoints_path),
-        return_state=True,
-    )
-    data: Any = state.result(raise_on_failure=False)
-    rows = [] if state.is_completed() else data["findings"]
-    return str(state.name), {(f["resource"], f["drift"], f["field"]) for f in rows}
+    name, rows = drift_check(sandbox, remediate)
+    return name, {(f["resource"], f["drift"], f["field"]) for f in rows}
 
 
 def _committed(sandbox: Sandbox, namespace: str) -> Findings:
