@@ -12,12 +12,11 @@ from typing import Any
 from github.Repository import Repository
 
 from mlplat import naming
-from mlplat.converge.cluster_software import cluster_api
+from mlplat.converge.cluster_software import cluster_api, wait_for_root_sync
 from mlplat.converge.context import EnvContext, Outcome, report
 from mlplat.converge.fleet import membership_key
 from mlplat.converge.gitops import owned_by, publish
 from mlplat.converge.offboarding import wait_for_pruned
-from mlplat.converge.sync_gate import wait_synced
 from mlplat.gcp import compute, container, fleet, iam, projects
 from mlplat.gcp.waiting import poll
 from mlplat.git import gitops_repo as repos
@@ -84,15 +83,7 @@ def wait_unsynced(ctx: EnvContext, commit: str | None, namespaces: list[str]) ->
     """Config Sync has synced the emptied branch and pruned `namespaces`."""
     if commit is None or not _cluster_reachable(ctx):
         return wait_for_pruned(ctx, namespaces) if ctx.dry_run else []
-    gate = wait_synced(
-        ctx,
-        cluster_api(ctx),
-        "RootSync",
-        naming.ROOTSYNC_NAME,
-        naming.CONFIG_MANAGEMENT_NAMESPACE,
-        commit=commit,
-    )
-    return [gate, *wait_for_pruned(ctx, namespaces)]
+    return [wait_for_root_sync(ctx, commit), *wait_for_pruned(ctx, namespaces)]
 
 
 def _cluster_reachable(ctx: EnvContext) -> bool:
