@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
 import threading
+from pathlib import Path
 
 import google.auth
 import google.auth.transport.requests
@@ -52,5 +54,11 @@ def dynamic(target: Target, project_number: str, membership: str) -> DynamicClie
     )
     key = (target, project_number, membership)
     if key not in built:
-        built[key] = DynamicClient(api_client(target, project_number, membership))  # type: ignore[no-untyped-call]
+        # The client caches discovery in a file named after the host, shared by every client
+        # of that URL (threads, processes, an earlier sandbox on the same port) and written
+        # without locking; each client gets its own file instead.
+        cache = Path(tempfile.mkdtemp(prefix="mlplat-discovery-")) / "discovery.json"
+        built[key] = DynamicClient(  # type: ignore[no-untyped-call]
+            api_client(target, project_number, membership), cache_file=str(cache)
+        )
     return built[key]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextlib import suppress
 from typing import Any, TypeVar
 
 from kubernetes.client.exceptions import ApiException
@@ -25,6 +26,17 @@ def _translate(exc: Exception, what: str) -> MlplatError:
     return PermanentError(message)
 
 
+def _resource(api: DynamicClient, api_version: str, kind: str) -> Any:
+    """The kind's resource from discovery. A discovery refresh that an error cut short leaves
+    the client's cache half-built (KeyError on the next lookup): rebuild it and retry."""
+    try:
+        return api.resources.get(api_version=api_version, kind=kind)
+    except KeyError as exc:
+        with suppress(Exception):  # a failed rebuild is retried by the next attempt
+            api.resources.invalidate_cache()
+        raise TransientError(f"k8s discovery of {kind}: cache half-built ({exc})") from exc
+
+
 def guarded(what: str, fn: Callable[[], T]) -> T:
     """Call the cluster API; transient failures are retried, all become ours."""
 
@@ -45,7 +57,7 @@ def get(
 
     def once() -> dict[str, Any] | None:
         try:
-            resource = api.resources.get(api_version=api_version, kind=kind)
+            resource = _resource(api, api_version, kind)
         except ResourceNotFoundError:
             api.resources.invalidate_cache()
             return None
@@ -67,7 +79,7 @@ def apply(api: DynamicClient, manifest: Mapping[str, Any]) -> dict[str, Any]:
     what = f"k8s/{manifest['kind']} {meta.get('namespace', '')}/{meta['name']}: apply"
 
     def once() -> dict[str, Any]:
-        resource = api.resources.get(api_version=manifest["apiVersion"], kind=manifest["kind"])
+        resource = _resource(api, manifest["apiVersion"], manifest["kind"])
         applied = api.server_side_apply(  # type: ignore[no-untyped-call]
             resource,
             body=dict(manifest),
@@ -86,7 +98,7 @@ def create(api: DynamicClient, manifest: Mapping[str, Any]) -> dict[str, Any]:
     what = f"k8s/{manifest['kind']}: create"
 
     def once() -> dict[str, Any]:
-        resource = api.resources.get(api_version=manifest["apiVersion"], kind=manifest["kind"])
+        resource = _resource(api, manifest["apiVersion"], manifest["kind"])
         created = resource.create(
             body=dict(manifest), namespace=manifest.get("metadata", {}).get("namespace")
         )
@@ -110,7 +122,7 @@ def list_(
 
     def once() -> list[dict[str, Any]]:
         try:
-            resource = api.resources.get(api_version=api_version, kind=kind)
+            resource = _resource(api, api_version, kind)
         except ResourceNotFoundError:
             api.resources.invalidate_cache()
             return []
@@ -127,7 +139,7 @@ def delete(
     what = f"k8s/{kind} {namespace + '/' if namespace else ''}{name}: delete"
 
     def once() -> bool:
-        resource = api.resources.get(api_version=api_version, kind=kind)
+        resource = _resource(api, api_version, kind)
         try:
             resource.delete(name=name, namespace=namespace)
         except (ApiException, DynamicApiError) as exc:
