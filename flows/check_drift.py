@@ -38,10 +38,10 @@ def check_drift(
     automations can notify). `remediate=True` converges the drifted environments first and
     reports only what remains."""
     logger = get_run_logger()
-    names = sorted(load_spec(Path(spec_dir)).environments) if env == ALL else [env]
+    spec = load_spec(Path(spec_dir))
+    names = sorted(spec.environments) if env == ALL else [env]
     found = [f for name in names for f in _check(name, spec_dir, endpoints)]
     if found and remediate:
-        spec = load_spec(Path(spec_dir))
         drifted = sorted({f.environment for f in found})
         gated = [n for n in drifted if spec.environments[n].approval_required]
         for name in gated:

@@ -13,6 +13,7 @@ from flows._teams import converge_teams
 from flows.provision_environment import DEFAULT_SPEC_DIR, context
 from mlplat.converge import teams
 from mlplat.converge.context import EnvContext
+from mlplat.plan import Action
 from tasks import cluster_software, gitops
 
 
@@ -23,7 +24,7 @@ def _onboard(ctx: EnvContext, team: str) -> dict[str, Any]:
     commit = branch.head if branch else None
     cluster_software.wait_for_root_sync(ctx, commit)
     _, reports = converge_teams(ctx, [member], commit)
-    changed = [o.row() for o in git_outcomes if o.change.action.value != "noop"]
+    changed = [o.row() for o in git_outcomes if o.change.action is not Action.NOOP]
     return {**reports[0], "git": changed}
 
 

@@ -15,14 +15,12 @@ import yaml
 from kubernetes.dynamic import DynamicClient
 
 from mlplat import naming
-from mlplat.converge.cluster_software import cluster_api
+from mlplat.converge.cluster_software import cluster_api, cluster_reachable
 from mlplat.converge.context import EnvContext
 from mlplat.converge.sync_gate import CONFIG_SYNC, sync_errors
 from mlplat.drift import DriftClass, Finding
-from mlplat.gcp import fleet, projects
 from mlplat.k8s import objects as k8s
 from mlplat.plan import diff
-from mlplat.render import fleet as render_fleet
 from mlplat.render import raycluster
 from mlplat.render import repository as render
 from mlplat.target import git_url
@@ -55,14 +53,6 @@ def _resource(manifest: Manifest) -> str:
     meta = manifest["metadata"]
     where = f"{meta['namespace']}/" if meta.get("namespace") else ""
     return f"k8s/{manifest['kind']} {where}{meta['name']}"
-
-
-def reachable(ctx: EnvContext) -> bool:
-    """The environment's cluster can be asked (its project and membership exist)."""
-    if projects.get(ctx.target, ctx.project) is None:
-        return False
-    membership = render_fleet.membership(ctx.platform, ctx.env, ctx.project).name
-    return fleet.get_membership(ctx.target, ctx.project, membership) is not None
 
 
 def _live(api: DynamicClient, desired: list[Manifest]) -> dict[tuple[str, str, str, str], Manifest]:
@@ -157,7 +147,7 @@ def ray_drift(ctx: EnvContext, api: DynamicClient) -> list[Finding]:
 
 def cluster_findings(ctx: EnvContext) -> list[Finding]:
     """All drift inside the environment's cluster ([] when there is no cluster to ask)."""
-    if not reachable(ctx):
+    if not cluster_reachable(ctx):
         return []
     api = cluster_api(ctx)
     return object_drift(ctx, api, hydrated(ctx)) + sync_drift(ctx, api) + ray_drift(ctx, api)

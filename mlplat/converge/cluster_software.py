@@ -15,10 +15,12 @@ from mlplat.converge.context import EnvContext, Outcome, report
 from mlplat.converge.fleet import membership_key
 from mlplat.converge.sync_gate import wait_synced
 from mlplat.errors import MlplatError
+from mlplat.gcp import fleet, projects
 from mlplat.gcp.waiting import poll
 from mlplat.k8s import connection
 from mlplat.k8s import objects as k8s
 from mlplat.plan import Action, Change, FieldChange
+from mlplat.render import fleet as render_fleet
 from mlplat.render.desired import MANAGED_BY_LABEL, MANAGED_BY_VALUE
 from mlplat.render.kuberay import CRD_KINDS, RAY_GROUP
 
@@ -35,6 +37,16 @@ def cluster_api(ctx: EnvContext) -> DynamicClient:
         f"k8s/discovery {membership}",
         lambda: connection.dynamic(ctx.target, number, membership),
     )
+
+
+def cluster_reachable(ctx: EnvContext) -> bool:
+    """The environment's cluster can be asked: its project is active and its membership (the
+    Connect Gateway's way in) exists."""
+    project = projects.get(ctx.target, ctx.project)
+    if project is None or project.get("state") != "ACTIVE":
+        return False
+    membership = render_fleet.membership(ctx.platform, ctx.env, ctx.project).name
+    return fleet.get_membership(ctx.target, ctx.project, membership) is not None
 
 
 def git_creds(namespace: str, token: str) -> dict[str, Any]:

@@ -5,10 +5,12 @@ that may already be gone."""
 
 from __future__ import annotations
 
+from kubernetes.dynamic import DynamicClient
+
 from mlplat import naming
-from mlplat.converge.cluster_software import cluster_api
+from mlplat.converge.cluster_software import cluster_api, cluster_reachable
 from mlplat.converge.context import EnvContext, Outcome, report
-from mlplat.errors import MlplatError, PermanentError
+from mlplat.errors import PermanentError
 from mlplat.gcp import iam
 from mlplat.gcp.waiting import poll
 from mlplat.k8s import objects as k8s
@@ -27,16 +29,17 @@ def require_left_spec(ctx: EnvContext, team: str, spec_file: str) -> None:
         )
 
 
-def team_namespaces(ctx: EnvContext, team: str) -> list[str]:
-    """The team's namespaces in the environment's cluster (by mlplat's team label)."""
-    try:
-        api = cluster_api(ctx)
-    except MlplatError:
-        if ctx.dry_run:  # nothing to observe without a cluster
-            return []
-        raise
-    found = k8s.list_(api, "v1", "Namespace", label_selector=f"{TEAM_LABEL}={team}")
+def labelled_namespaces(api: DynamicClient, selector: str) -> list[str]:
+    """Names of the namespaces matching a label selector."""
+    found = k8s.list_(api, "v1", "Namespace", label_selector=selector)
     return sorted(str(ns["metadata"]["name"]) for ns in found)
+
+
+def team_namespaces(ctx: EnvContext, team: str) -> list[str]:
+    """The team's namespaces in the environment's cluster ([] without a cluster)."""
+    if not cluster_reachable(ctx):
+        return []
+    return labelled_namespaces(cluster_api(ctx), f"{TEAM_LABEL}={team}")
 
 
 def wait_for_pruned(ctx: EnvContext, namespaces: list[str]) -> list[Outcome]:

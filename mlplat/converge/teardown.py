@@ -12,11 +12,11 @@ from typing import Any
 from github.Repository import Repository
 
 from mlplat import naming
-from mlplat.converge.cluster_software import cluster_api, wait_for_root_sync
+from mlplat.converge.cluster_software import cluster_api, cluster_reachable, wait_for_root_sync
 from mlplat.converge.context import EnvContext, Outcome, report
 from mlplat.converge.fleet import membership_key
 from mlplat.converge.gitops import owned_by, publish
-from mlplat.converge.offboarding import wait_for_pruned
+from mlplat.converge.offboarding import labelled_namespaces, wait_for_pruned
 from mlplat.gcp import compute, container, fleet, iam, projects
 from mlplat.gcp.waiting import poll
 from mlplat.git import gitops_repo as repos
@@ -69,11 +69,10 @@ def remove_manifests(ctx: EnvContext, repo: Repository | None) -> tuple[Outcome,
 def synced_namespaces(ctx: EnvContext) -> list[str]:
     """The namespaces Config Sync applied from the branch (teams', KubeRay's): observed before
     the files leave Git, to wait on their pruning after."""
-    if not _cluster_reachable(ctx):
+    if not cluster_reachable(ctx):
         return []
     api = cluster_api(ctx)
-    teams = k8s.list_(api, "v1", "Namespace", label_selector=TEAM_LABEL)
-    namespaces = sorted(str(ns["metadata"]["name"]) for ns in teams)
+    namespaces = labelled_namespaces(api, TEAM_LABEL)
     if k8s.get(api, "v1", "Namespace", kuberay.NAMESPACE) is not None:
         namespaces.append(kuberay.NAMESPACE)
     return namespaces
@@ -81,16 +80,9 @@ def synced_namespaces(ctx: EnvContext) -> list[str]:
 
 def wait_unsynced(ctx: EnvContext, commit: str | None, namespaces: list[str]) -> list[Outcome]:
     """Config Sync has synced the emptied branch and pruned `namespaces`."""
-    if commit is None or not _cluster_reachable(ctx):
+    if commit is None or not cluster_reachable(ctx):
         return wait_for_pruned(ctx, namespaces) if ctx.dry_run else []
     return [wait_for_root_sync(ctx, commit), *wait_for_pruned(ctx, namespaces)]
-
-
-def _cluster_reachable(ctx: EnvContext) -> bool:
-    if not project_alive(ctx):
-        return False
-    membership = render_fleet.membership(ctx.platform, ctx.env, ctx.project).name
-    return fleet.get_membership(ctx.target, ctx.project, membership) is not None
 
 
 def remove_config_management(ctx: EnvContext) -> Outcome:
