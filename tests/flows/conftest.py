@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from prefect.testing.utilities import prefect_test_harness
 
 from sandbox.cloud import Sandbox
 from sandbox.github.component import ADMIN_TOKEN, GitHub
@@ -18,9 +17,8 @@ REFERENCE = Path(__file__).resolve().parents[2] / "infra_specs"
 
 
 @pytest.fixture(scope="session", autouse=True)
-def prefect_server() -> Iterator[None]:
-    with prefect_test_harness(server_startup_timeout=60):
-        yield
+def prefect_server(prefect_harness: None) -> None:
+    """Every flow test runs against the session's Prefect server."""
 
 
 @pytest.fixture
