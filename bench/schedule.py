@@ -16,6 +16,8 @@ P50 = {
     "billing": 2.0,
     "billing-settle": 15.0,
     "services": 45.0,
+    "api-propagation": 30.0,
+    "service-account": 1.0,
     "iam-propagation": 30.0,
     "network": 20.0,
     "subnet": 15.0,
@@ -45,46 +47,65 @@ class Step:
     polled: bool = True  # an LRO Terraform polls every 10 s
 
 
+Durations = dict[str, float]  # seconds per step name (without the environment prefix)
+READY_APIS = ("compute", "container", "gkehub", "iam")  # each API answers 403 until ready
+
+
 @dataclass
 class Graph:
     steps: dict[str, Step] = field(default_factory=dict)
 
-    def add(self, name: str, kind: str, after: Iterable[str] = (), **extra: object) -> str:
-        self.steps[name] = Step(name, P50[kind], tuple(after), **extra)  # type: ignore[arg-type]
+    def add(
+        self,
+        name: str,
+        kind: str,
+        after: Iterable[str] = (),
+        seconds: float | None = None,
+        **extra: object,
+    ) -> str:
+        """Add a step lasting `seconds` (default: the model's p50 for `kind`)."""
+        duration = P50[kind] if seconds is None else seconds
+        self.steps[name] = Step(name, duration, tuple(after), **extra)  # type: ignore[arg-type]
         return name
 
 
-def environment(graph: Graph, env: str, teams: int, pools: int = 3) -> None:
-    """One environment's chain, as mlplat orders it (independent steps side by side)."""
+def environment(
+    graph: Graph, env: str, teams: int, pools: int = 3, durations: Durations | None = None
+) -> None:
+    """One environment's chain, as mlplat orders it (independent steps side by side).
+    `durations` overrides the model's p50 per step (e.g. with what the sandbox drew)."""
+    drawn = durations or {}
 
-    def n(step: str) -> str:
-        return f"{env}/{step}"
+    def add(step: str, kind: str, after: Iterable[str] = (), **extra: object) -> str:
+        return graph.add(f"{env}/{step}", kind, after, drawn.get(step), **extra)
 
-    project = graph.add(n("project"), "project")
-    billing = graph.add(n("billing"), "billing", [project])
-    settle = graph.add(n("billing-settle"), "billing-settle", [billing], polled=False)
-    services = graph.add(n("services"), "services", [settle])
-    identity = graph.add(n("iam-propagation"), "iam-propagation", [services], polled=False)
-    network = graph.add(n("network"), "network", [services])
-    subnet = graph.add(n("subnet"), "subnet", [network])
-    graph.add(n("router"), "router", [network])
+    project = add("project", "project")
+    billing = add("billing", "billing", [project])
+    settle = add("billing-settle", "billing-settle", [billing], polled=False)
+    services = add("services", "services", [settle])
+    ready = {
+        api: add(f"{api}-ready", "api-propagation", [services], polled=False) for api in READY_APIS
+    }
+    node_account = add("node-service-account", "service-account", [ready["iam"]])
+    visible = add("iam-propagation", "iam-propagation", [node_account], polled=False)
+    network = add("network", "network", [ready["compute"]])
+    subnet = add("subnet", "subnet", [network])
+    add("router", "router", [network])
     for i in range(pools):
-        graph.add(n(f"reservation-{i}"), "reservation", [services])
-    feature = graph.add(n("feature"), "feature", [services])
-    cluster_lock = n("cluster")
-    cluster = graph.add(n("cluster"), "cluster", [subnet, identity], lock=cluster_lock)
+        add(f"reservation-{i}", "reservation", [ready["compute"]])
+    feature = add("feature", "feature", [ready["gkehub"]])
+    lock = f"{env}/cluster"
+    cluster = add("cluster", "cluster", [subnet, visible, ready["container"]], lock=lock)
     for i in range(pools):
-        graph.add(n(f"node-pool-{i}"), "node-pool", [cluster], lock=cluster_lock)
-    membership = graph.add(n("membership"), "membership", [cluster])
-    config = graph.add(n("config-management"), "config-management", [membership, feature])
-    install = graph.add(n("config-sync-install"), "config-sync-install", [config], polled=False)
-    synced = graph.add(n("first-sync"), "first-sync", [install], polled=False)
-    operator = graph.add(n("kuberay-operator"), "kuberay-operator", [synced], polled=False)
+        add(f"node-pool-{i}", "node-pool", [cluster], lock=lock)
+    membership = add("membership", "membership", [cluster, ready["gkehub"]])
+    config = add("config-management", "config-management", [membership, feature])
+    install = add("config-sync-install", "config-sync-install", [config], polled=False)
+    synced = add("first-sync", "first-sync", [install], polled=False)
+    operator = add("kuberay-operator", "kuberay-operator", [synced], polled=False)
     for t in range(teams):
-        repo_sync = graph.add(
-            n(f"team-{t}/reposync"), "reposync-first-sync", [synced], polled=False
-        )
-        graph.add(n(f"team-{t}/raycluster"), "raycluster", [repo_sync, operator], polled=False)
+        repo_sync = add(f"team-{t}/reposync", "reposync-first-sync", [synced], polled=False)
+        add(f"team-{t}/raycluster", "raycluster", [repo_sync, operator], polled=False)
 
 
 def critical_path(graph: Graph) -> float:
@@ -138,9 +159,10 @@ def sequential(graph: Graph) -> float:
     return sum(step.seconds for step in graph.steps.values())
 
 
-def platform(envs: int, teams: int) -> Graph:
-    """The graph of `envs` environments with `teams` teams each."""
+def platform(envs: int, teams: int, durations: dict[str, Durations] | None = None) -> Graph:
+    """The graph of `envs` environments with `teams` teams each; `durations` per environment
+    name (env0, env1, …) override the model's p50s."""
     graph = Graph()
     for e in range(envs):
-        environment(graph, f"env{e}", teams)
+        environment(graph, f"env{e}", teams, durations=(durations or {}).get(f"env{e}"))
     return graph

@@ -8,6 +8,7 @@ GET  /faults             the fault configuration in force
 PUT  /faults             replace it (JSON body, see sandbox.faults); 400 when invalid
 POST /reset              forget all state and counters
 GET  /clock              {"now", "offset", "latency": {...}}
+GET  /latency            {"samples": [{"key", "subject", "seconds"}]}: what realistic mode drew
 POST /clock/advance      {"seconds": N}: move sandbox time forward, settle what is due
 """
 
@@ -66,6 +67,8 @@ class AdminServer:
             return Response.json(200, {})
         if route == ("GET", "/clock"):
             return Response.json(200, _clock(rt))
+        if route == ("GET", "/latency"):
+            return Response.json(200, {"samples": rt.latency.journal()})
         if route == ("POST", "/clock/advance"):
             try:
                 rt.advance(float((body or {}).get("seconds", 0)))

@@ -14,6 +14,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from sandbox import latency
+
 
 @dataclass(frozen=True)
 class Request:
@@ -140,7 +142,8 @@ class HttpServer:
                     base_url=f"http://{host}",
                 )
                 try:
-                    response = server._handler(request)
+                    with latency.subject(f"{self.command} {request.path}"):
+                        response = server._handler(request)
                 except Exception:
                     traceback.print_exc(file=sys.stderr)
                     response = Response.json(

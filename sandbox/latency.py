@@ -5,6 +5,10 @@ operation, `call:<method id>` for a synchronous call, or a named window such as 
 has a p50 and a p90; realistic mode samples a lognormal
 with sigma = ln(p90/p50)/1.2816, clips it, and divides it by `time_scale`.
 API modules declare their own keys with `declare` at import time.
+
+Every realistic sample is journalled with its *subject* (the request line, or the cluster a
+controller pass works on, set with `subject()`), so a benchmark can tell which durations the
+sandbox actually drew for which resource (`GET /latency` on the admin endpoint).
 """
 
 from __future__ import annotations
@@ -12,7 +16,11 @@ from __future__ import annotations
 import math
 import random
 import threading
-from typing import Literal
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, Literal
 
 Mode = Literal["instant", "realistic"]
 Quantiles = tuple[float, float]
@@ -26,6 +34,18 @@ DEFAULT_OPERATION: Quantiles = (10.0, 30.0)
 CLIP_SECONDS = 2400.0
 
 _TABLE: dict[str, Quantiles] = {}
+_SUBJECT: ContextVar[str] = ContextVar("latency_subject", default="")
+JOURNAL_SIZE = 200_000
+
+
+@contextmanager
+def subject(text: str) -> Iterator[None]:
+    """Journal the samples drawn inside this block under `text` (a request, a cluster)."""
+    token = _SUBJECT.set(text)
+    try:
+        yield
+    finally:
+        _SUBJECT.reset(token)
 
 
 def declare(table: dict[str, Quantiles]) -> None:
@@ -54,6 +74,7 @@ class LatencyModel:
         self.seed = seed
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
+        self._journal: deque[dict[str, Any]] = deque(maxlen=JOURNAL_SIZE)
 
     @property
     def realistic(self) -> bool:
@@ -67,8 +88,15 @@ class LatencyModel:
         p50, p90 = _TABLE.get(key, default)
         sigma = math.log(p90 / p50) / _Z90
         with self._lock:
-            value = math.exp(self._rng.gauss(math.log(p50), sigma))
-        return min(value, CLIP_SECONDS) / self.time_scale
+            value = min(math.exp(self._rng.gauss(math.log(p50), sigma)), CLIP_SECONDS)
+            self._journal.append({"key": key, "subject": _SUBJECT.get(), "seconds": value})
+        return value / self.time_scale
+
+    def journal(self) -> list[dict[str, Any]]:
+        """The samples drawn so far, oldest first, in model seconds (before time_scale); the
+        oldest fall off after JOURNAL_SIZE."""
+        with self._lock:
+            return list(self._journal)
 
     def operation(self, key: str) -> float:
         """How long until a long-running operation for key is done."""

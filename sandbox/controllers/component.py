@@ -16,6 +16,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from sandbox import latency
 from sandbox.controllers import fleet, policy, quota
 from sandbox.controllers.configsync import reconcile_config_sync
 from sandbox.controllers.context import Context
@@ -136,7 +137,8 @@ class Controllers:
         """Run one cluster's work; a failure is reported once on stderr and does not stop the
         other clusters."""
         try:
-            return work()
+            with latency.subject(key):
+                return work()
         except Exception as exc:
             signature = f"{key}:{type(exc).__name__}:{exc}"
             if signature not in self._reported:

@@ -13,6 +13,7 @@ import contextlib
 import json
 from typing import Any
 
+from sandbox import latency
 from sandbox.controllers import settings as timing
 from sandbox.controllers.applier import SYSTEM_NAMESPACE, Applier, Reconciler, inventory
 from sandbox.controllers.context import Context
@@ -104,7 +105,8 @@ class SyncReconciler:
             self.ctx.rt, self.ctx.settings, source.period
         ):
             rec["polledAt"] = now
-            self._poll(rec, who, source, changed)
+            with latency.subject(key):  # which sync the first-sync delay is drawn for
+                self._poll(rec, who, source, changed)
         commit = self._due(rec)
         if commit:
             self._sync(rec, who, source, commit)

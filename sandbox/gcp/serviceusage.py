@@ -149,7 +149,8 @@ def _enable(rt: Runtime, args: dict[str, Any]) -> dict[str, Any] | None:
     for name in servicecatalog.with_dependencies(args["services"]):
         if is_enabled(rt, project, name):
             continue
-        usable_at = rt.now() + rt.latency.window("window:serviceusage.propagation")
+        with latency.subject(f"projects/{project['projectId']}/services/{name}"):
+            usable_at = rt.now() + rt.latency.window("window:serviceusage.propagation")
         rt.store.put(
             STATES, f"{project['projectId']}/{name}", {"state": "ENABLED", "usableAt": usable_at}
         )

@@ -105,6 +105,19 @@ def test_realistic_mode_runs_on_the_clock_with_propagation_windows(tmp_path: Pat
         clients.admin("POST", "/clock/advance", hour)
         assert list(networks.list(project="slow-project")) == []
 
+        journal = clients.admin("GET", "/latency")["samples"]
+        windows = {
+            s["subject"]: s["seconds"]
+            for s in journal
+            if s["key"] == "window:serviceusage.propagation"
+        }  # drawn per service, named after the project and service
+        assert "projects/slow-project/services/compute.googleapis.com" in windows
+        enables = [s for s in journal if s["key"] == "serviceusage.enable.heavy"]
+        assert [s["subject"] for s in enables] == [
+            "POST /v1/projects/slow-project/services/compute.googleapis.com:enable"
+        ]
+        assert all(s["seconds"] > 0 for s in journal)
+
 
 def test_latency_samples_follow_the_model() -> None:
     model = LatencyModel("realistic", time_scale=2.0, seed=11)
