@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from mlplat.errors import TransientError
+from mlplat.unreachable import reachable
 
 T = TypeVar("T")
 
@@ -51,7 +52,7 @@ def call(
     while True:
         attempt += 1
         try:
-            return fn()
+            return reachable(fn)  # connection failures become ours, transient or not
         except TransientError as error:
             wait = delay_for(attempt, policy, error, rng)
             out_of_time = time.monotonic() - started + wait > policy.deadline

@@ -78,7 +78,10 @@ def ensure_sandbox(directory: Path, latency: str, time_scale: float) -> tuple[Pa
     if found is not None:
         return found, False
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / "endpoints.json").unlink(missing_ok=True)
+    # A previous sandbox's endpoints.json stays: the new one binds the same ports again when
+    # they are free, so that runs still going against them carry on. Ready once rewritten.
+    path = directory / "endpoints.json"
+    previous = _mtime(path)
     log = directory / "sandbox.log"
     process = _spawn(
         [
@@ -97,8 +100,20 @@ def ensure_sandbox(directory: Path, latency: str, time_scale: float) -> tuple[Pa
         directory / "sandbox.pid",
         dict(os.environ),
     )
-    _wait("the sandbox", lambda: sandbox_endpoints(directory) is not None, process, log)
-    return directory / "endpoints.json", True
+    _wait(
+        "the sandbox",
+        lambda: _mtime(path) != previous and sandbox_endpoints(directory) is not None,
+        process,
+        log,
+    )
+    return path, True
+
+
+def _mtime(path: Path) -> int | None:
+    try:
+        return path.stat().st_mtime_ns
+    except FileNotFoundError:
+        return None
 
 
 def _free_port(preferred: int) -> int:

@@ -1,40 +1,38 @@
-"""A flow process killed in the middle of cluster creation: the next run waits on the
-operation already in flight, creates no second cluster, and finishes. Both runs go through a
-real `prefect server` (its lease repossessor frees the killed run's environment slot, as in
-production; the test harness's server runs no such service)."""
+"""A flow process killed in the middle of cluster creation holds its environment's slot until
+the slot's lease lapses; the next run waits for that (rather than running beside a run it cannot
+know is dead), then finds the cluster, creates no second one, and finishes.
+
+Both runs go through a real `prefect server`: its lease repossessor frees the killed run's slot,
+as in production (the test harness's server runs no such service). Where exactly a run may be
+killed, and what the next one must then do, is tests/reliability/test_crash_resume.py's subject
+(it gives the slot back at once instead of waiting out the lease)."""
 
 from __future__ import annotations
 
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from google.cloud import container_v1
 
+from flows._locks import LEASE_SECONDS
 from mlplat_cli.services import ensure_prefect
 from sandbox.cloud import Sandbox
-from sandbox.github.component import ADMIN_TOKEN, GitHub
-from tests.flows.conftest import REFERENCE, admin
-from tests.sandbox.conftest import client_kwargs
+from tests.flows.conftest import REFERENCE, writes
+from tests.reliability.killer import Point, arm, kill_at, start_flow
 
 CREATE = "container.projects.locations.clusters.create"
-CLUSTER = "projects/mlp-dev-a1b2/locations/us-central1/clusters/mlp-dev"
-RUN = (
-    "import json, sys; from flows.provision_environment import provision_environment; "
-    "print(json.dumps(provision_environment('dev', spec_dir=sys.argv[1], endpoints=sys.argv[2])))"
-)
 
 
 @pytest.fixture
 def prefect_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A real Prefect server (SQLite under tmp_path), stopped afterwards."""
+    """A real Prefect server (SQLite under tmp_path) whose repossessor looks for lapsed leases
+    every second (default: 15 s), stopped afterwards."""
     monkeypatch.setenv("PREFECT_HOME", str(tmp_path / "prefect-home"))
+    monkeypatch.setenv("PREFECT_SERVER_SERVICES_REPOSSESSOR_LOOP_SECONDS", "1")
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
     url, _ = ensure_prefect(tmp_path / "services")
     try:
@@ -44,55 +42,26 @@ def prefect_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
         os.killpg(pid, signal.SIGTERM)
 
 
-@pytest.fixture
-def slow_sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
-    """Realistic latency at 1/60 of real time: a regional cluster takes several seconds."""
-    with Sandbox(tmp_path / "state", latency="realistic", time_scale=60, seed=3) as running:
-        github = running.component("github")
-        assert isinstance(github, GitHub)
-        github.create_org("ml-platform-org")
-        monkeypatch.setenv("GITHUB_TOKEN", ADMIN_TOKEN)
-        yield running
-
-
-def _creates(sandbox: Sandbox) -> int:
-    method = admin(sandbox, "GET", "/counters")["methods"].get(CREATE, {})
-    return int(method.get("writes", 0))
-
-
 @pytest.mark.timeout(600)
-def test_killed_during_cluster_creation_resumes_without_a_second_create(
-    slow_sandbox: Sandbox, prefect_server: str
+def test_a_killed_runs_environment_is_freed_by_its_lease_and_the_next_run_resumes(
+    sandbox: Sandbox, prefect_server: str, tmp_path: Path
 ) -> None:
-    env = {**os.environ, "PREFECT_API_URL": prefect_server}
-    args = [sys.executable, "-c", RUN, str(REFERENCE), str(slow_sandbox.endpoints_path)]
-    process = subprocess.Popen(
-        args,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 240
-        while _creates(slow_sandbox) == 0:
-            assert process.poll() is None, "the flow ended before creating the cluster"
-            assert time.monotonic() < deadline, "the cluster create never came"
-            time.sleep(0.1)
-        gke = container_v1.ClusterManagerClient(**client_kwargs(slow_sandbox.url("container")))
-        assert gke.get_cluster(name=CLUSTER).status == container_v1.Cluster.Status.PROVISIONING
-    finally:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=30)
+    wire = arm(sandbox, Point("cluster-create", CREATE, in_flight=5.0))
+    log = tmp_path / "killed-run.log"
+    kill_at(start_flow(sandbox, REFERENCE, log, prefect_server), wire, log)
+    killed_at = time.monotonic()
 
-    rerun = subprocess.run(args, env=env, capture_output=True, text=True, timeout=400, check=False)
-    assert rerun.returncode == 0, rerun.stderr[-3000:]
-    result = json.loads(rerun.stdout.strip().splitlines()[-1])
-    assert _creates(slow_sandbox) == 1, "a second cluster create was sent"
-    assert gke.get_cluster(name=CLUSTER).status == container_v1.Cluster.Status.RUNNING
+    rerun_log = tmp_path / "next-run.log"
+    rerun = start_flow(sandbox, REFERENCE, rerun_log, prefect_server)
+    assert rerun.wait(timeout=LEASE_SECONDS * 2 + 240) == 0, rerun_log.read_text()[-3000:]
+    waited = time.monotonic() - killed_at
+    assert waited > LEASE_SECONDS / 2, f"the next run did not wait for the slot ({waited:.0f}s)"
+    output = rerun_log.read_text().splitlines()
+    result = json.loads([line for line in output if line.startswith("{")][-1])
+    assert writes(sandbox)[CREATE] == 1, "a second cluster create was sent"
     rows = {row["resource"]: row["action"] for row in result["rows"]}
-    assert rows["gke/cluster mlp-dev"] == "noop", "the rerun found the cluster, created nothing"
+    assert rows["gke/cluster mlp-dev"] == "noop", "the next run found the cluster"
     assert all(
-        rows[f"gke/node-pool {p}"] == "create"
-        for p in ("gpu-l4-reserved", "gpu-l4-ondemand", "gpu-l4-spot")
+        rows[f"gke/node-pool {pool}"] == "create"
+        for pool in ("gpu-l4-reserved", "gpu-l4-ondemand", "gpu-l4-spot")
     )
