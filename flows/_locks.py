@@ -3,14 +3,18 @@ a Prefect global concurrency limit named after the environment, created on first
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
+from datetime import UTC, datetime
+from typing import Any
 
-from prefect import get_run_logger
+from prefect import get_run_logger, runtime
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
 from prefect.concurrency.sync import concurrency
 from prefect.exceptions import ObjectNotFound
+from prefect.variables import Variable
 
 LOCK_WAIT_SECONDS = 3600.0
 LEASE_SECONDS = 60.0  # the minimum Prefect accepts; a crashed run's slot frees after this
@@ -20,20 +24,62 @@ def lock_name(env: str) -> str:
     return f"mlplat-env-{env}"
 
 
-def _ensure_limit(name: str) -> None:
+def _ensure_limit(name: str) -> bool:
+    """Create the limit when missing; whether its slot is taken right now."""
     with get_client(sync_client=True) as client:
         try:
-            client.read_global_concurrency_limit_by_name(name)
+            limit = client.read_global_concurrency_limit_by_name(name)
         except ObjectNotFound:
             client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=name, limit=1))
+            return False
+        return bool(limit.active_slots >= limit.limit)
+
+
+def _holder_variable(name: str) -> str:
+    return f"{name}-holder"  # a Prefect Variable: who holds the slot, for those who wait
+
+
+def _holder(name: str) -> str:
+    """Who holds the slot, as its holder recorded it (Prefect does not tell)."""
+    found: Any = Variable.get(_holder_variable(name), default=None)
+    if not isinstance(found, dict):
+        return "another run (it did not say which)"
+    how = (
+        f"run by deployment {found['deployment']!r}"
+        if found.get("deployment")
+        else "run outside any deployment, e.g. by the mlplat CLI"
+    )
+    return f"flow run {found['run']!r} ({found['id']}, {how}, holding it since {found['since']})"
+
+
+def _record_holder(name: str) -> None:
+    deployment = runtime.deployment.name
+    flow = runtime.flow_run.flow_name
+    value = {
+        "run": str(runtime.flow_run.name),
+        "id": str(runtime.flow_run.id),
+        "deployment": f"{flow}/{deployment}" if deployment else "",
+        "since": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+    }
+    Variable.set(_holder_variable(name), value, overwrite=True)
 
 
 @contextmanager
 def environment_lock(env: str, timeout: float = LOCK_WAIT_SECONDS) -> Iterator[None]:
     """Hold the environment's slot; another mutating run waits (and says so) up to `timeout`."""
     name = lock_name(env)
-    _ensure_limit(name)
-    get_run_logger().info("acquiring %s (one mutating run per environment)", name)
+    logger = get_run_logger()
+    taken = _ensure_limit(name)
+    logger.info("acquiring %s (one mutating run per environment)", name)
+    if taken:
+        logger.warning(
+            "waiting for lock %s: environment %r is being changed by %s; waiting up to %.0fs",
+            name,
+            env,
+            _holder(name),
+            timeout,
+        )
+    started = time.monotonic()
     with ExitStack() as held:
         try:
             held.enter_context(
@@ -50,7 +96,20 @@ def environment_lock(env: str, timeout: float = LOCK_WAIT_SECONDS) -> Iterator[N
                 f"another mutating run of environment {env!r} held {name} for over "
                 f"{timeout:.0f}s; try again when it has finished"
             ) from exc
-        yield
+        waited = time.monotonic() - started
+        if taken or waited > 1:  # (a run that took it between the check and now: no warning)
+            logger.info(
+                "acquired %s after waiting %.1fs for the other run of %r to finish",
+                name,
+                waited,
+                env,
+            )
+        _record_holder(name)
+        try:
+            yield
+        finally:
+            with suppress(Exception):  # only a note for those who wait
+                Variable.unset(_holder_variable(name))
 
 
 @contextmanager

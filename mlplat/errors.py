@@ -56,6 +56,46 @@ class TransientError(MlplatError):
         self.retry_after = retry_after
 
 
+class MalformedResponseError(PermanentError):
+    """An API answered something mlplat cannot read: a value of the wrong JSON type, a state
+    it decides on with a value it does not know, or (to a write) a cut-short body. Never taken
+    for "absent" (that would create a duplicate) and never guessed around."""
+
+
+class TruncatedResponseError(TransientError):
+    """An API's answer to a read was cut short (not valid JSON)."""
+
+
+TRUNCATED = "truncated JSON"
+WRONG_TYPE = "wrong type"
+UNKNOWN_ENUM = "unknown enum value"
+
+
+def malformed(method: str, problem: str, detail: str, *, idempotent: bool) -> MlplatError:
+    """Our error for an answer of `method` (an API method id, or what mlplat was doing) that
+    could not be read: `problem` is TRUNCATED, WRONG_TYPE or UNKNOWN_ENUM.
+
+    A cut-short answer to a call that is safe to repeat (a read, a server-side apply) is
+    retried: the server answered and something between (a proxy, a dropped connection) lost
+    the end, as with a 502. Other writes are not repeated: the change was made, and a repeated
+    create would meet a 409 that reads as someone else's resource; the run stops and the next
+    one observes the change. Wrong types and unknown values are the server's answer itself:
+    asking again gives the same, so they are not retried."""
+    message = f"{method} answered a malformed response ({problem}): {detail}"
+    if problem == TRUNCATED and idempotent:
+        return TruncatedResponseError(message)
+    if problem == TRUNCATED:
+        return MalformedResponseError(f"{message}; the change was likely made: run again to see it")
+    return MalformedResponseError(message)
+
+
+def in_context(error: MalformedResponseError | TruncatedResponseError, what: str) -> MlplatError:
+    """The same error, its message prefixed with what mlplat was doing (`gke/cluster x: get`)."""
+    if isinstance(error, TruncatedResponseError):
+        return TruncatedResponseError(f"{what}: {error}", retry_after=error.retry_after)
+    return MalformedResponseError(f"{what}: {error}")
+
+
 def _display(file: Path) -> str:
     try:
         return str(file.resolve().relative_to(Path.cwd().resolve()))

@@ -91,6 +91,13 @@ class ApiServer:
             traceback.print_exc(file=sys.stderr)
             error = ApiError(500, f"Internal error encountered: {exc}", "INTERNAL")
             response = self._json(500, error.body(self.api.legacy_errors), request.base_url)
+        if method is not None and not fault:
+            malformed = self.rt.faults.malform(
+                self.api.name, method.id, response.status, response.body
+            )
+            if malformed is not None:
+                fault = malformed.label
+                response = Response(response.status, malformed.body, response.headers)
         self.rt.counters.record(
             RequestRecord(
                 time=self.rt.now(),

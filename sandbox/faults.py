@@ -12,8 +12,25 @@ Configuration (JSON or YAML file at start, or `PUT /faults` on the admin endpoin
                      message: "The zone does not have enough resources"}}
       - {method: container.projects.locations.clusters.create, times: 1,
          operation: {status: INTERNAL, message: "Cluster creation failed"}}   # only the first
+      - {method: compute.networks.get, rate: 1.0, malformed: truncated}
+      - {method: "k8s.list.*", malformed: wrong-type, field: items}
+      - {method: container.projects.locations.clusters.get, malformed: unknown-enum}
 
 `times` caps how often a rule fires (no cap when absent).
+
+A `malformed` rule serves the request for real (a write is done) and then corrupts its
+successful JSON answer (2xx with a JSON body; errors and other bodies pass untouched; see
+`sandbox.malformed`):
+- `truncated`: the body cut in half (a proxy that dropped the connection midway);
+- `wrong-type`: one field's value of the wrong JSON type: an object or a list becomes a string,
+  a string becomes a number, a number or boolean becomes a string;
+- `unknown-enum`: one enum-like field (`status`, `state`, `phase`, `code`, `lifecycleState`
+  holding a string) becomes `"FROBNICATING"`, a value no client knows.
+`field` (a dotted path, list indices as numbers: `state.code`, `items.0.status`) picks the
+field; without it, wrong-type takes the first top-level field holding an object or a list (else
+the first holding a scalar) and unknown-enum the first enum-like field, breadth first. A rule
+fires only on answers it can corrupt (an answer without the field is served as it is), and the
+request log shows `malformed <kind>` as the request's fault.
 
 `method` is a discovery method id or a glob over ids. Each (rule, method) pair draws from its own
 random stream seeded from `seed`, so one method's sequence does not depend on other traffic.
@@ -32,6 +49,7 @@ from typing import Any
 import yaml
 
 from sandbox.errors import ApiError, resource_exhausted
+from sandbox.malformed import MALFORMED_KINDS, corrupt
 
 HTTP_BY_STATUS = {
     "INVALID_ARGUMENT": 400,
@@ -64,6 +82,14 @@ class RequestFault:
 
 
 @dataclass(frozen=True)
+class Malformed:
+    """A successful answer's body, corrupted."""
+
+    body: bytes
+    label: str
+
+
+@dataclass(frozen=True)
 class _Rule:
     api: str
     method: str
@@ -73,6 +99,8 @@ class _Rule:
     retry_after: float
     operation: dict[str, str] | None
     times: int | None = None
+    malformed: str | None = None
+    field: str | None = None
 
     def matches(self, api: str, method: str) -> bool:
         return fnmatch.fnmatchcase(api, self.api) and fnmatch.fnmatchcase(method, self.method)
@@ -92,7 +120,7 @@ def _rule(index: int, raw: Any) -> _Rule:
     if not isinstance(raw, dict):
         raise ValueError(f"{where}: expected a mapping")
     known = {"api", "method", "rate", "code", "delay", "retryAfter", "operation", "times"}
-    unknown = set(raw) - known
+    unknown = set(raw) - known - {"malformed", "field"}  # a response rule's keys
     if unknown:
         raise ValueError(f"{where}: unknown keys {sorted(unknown)}")
     rate = float(raw.get("rate", 1.0))
@@ -100,8 +128,11 @@ def _rule(index: int, raw: Any) -> _Rule:
         raise ValueError(f"{where}.rate: must be between 0 and 1")
     code_raw = raw.get("code")
     operation = raw.get("operation")
-    if (code_raw is None) == (operation is None):
-        raise ValueError(f"{where}: give exactly one of `code` (request) or `operation`")
+    malformed, field = _malformed(where, raw)
+    if sum(x is not None for x in (code_raw, operation, malformed)) != 1:
+        raise ValueError(
+            f"{where}: give exactly one of `code` (request), `operation` or `malformed` (response)"
+        )
     code: int | None = None
     delay = float(raw.get("delay", 0.0))
     if code_raw == "deadline":
@@ -124,7 +155,26 @@ def _rule(index: int, raw: Any) -> _Rule:
         retry_after=float(raw.get("retryAfter", 1.0)),
         operation=operation,
         times=None if raw.get("times") is None else int(raw["times"]),
+        malformed=malformed,
+        field=field,
     )
+
+
+def _malformed(where: str, raw: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The `malformed` kind and `field` of a rule (None, None for other rules)."""
+    kind, field = raw.get("malformed"), raw.get("field")
+    if kind is None:
+        if field is not None:
+            raise ValueError(f"{where}.field: only with `malformed`")
+        return None, None
+    if kind not in MALFORMED_KINDS:
+        raise ValueError(f"{where}.malformed: one of {list(MALFORMED_KINDS)}, not {kind!r}")
+    if field is not None:
+        if kind == "truncated":
+            raise ValueError(f"{where}.field: a truncated body has no field to pick")
+        if not isinstance(field, str) or not field or "" in field.split("."):
+            raise ValueError(f"{where}.field: a dotted path such as `status` or `state.code`")
+    return str(kind), field
 
 
 class Faults:
@@ -180,6 +230,24 @@ class Faults:
                     continue
                 if self._draw(index, rule, method):
                     return RequestFault(_request_error(rule), rule.delay, f"http {rule.code}")
+        return None
+
+    def malform(self, api: str, method: str, status: int, body: bytes) -> Malformed | None:
+        """The corrupted body to answer instead of `body`, if a `malformed` rule fires. Only
+        successful JSON answers are corrupted; a rule draws only on answers it can corrupt."""
+        if not 200 <= status < 300 or not body.strip():
+            return None
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            return None
+        with self._lock:
+            for index, rule in enumerate(self._rules):
+                if rule.malformed is None or not rule.matches(api, method):
+                    continue
+                corrupted = corrupt(rule.malformed, payload, body, rule.field)
+                if corrupted is not None and self._draw(index, rule, method):
+                    return Malformed(corrupted, f"malformed {rule.malformed}")
         return None
 
     def operation_failure(self, api: str, method: str) -> ApiError | None:

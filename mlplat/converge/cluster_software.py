@@ -14,7 +14,7 @@ from mlplat import naming
 from mlplat.converge.context import EnvContext, Outcome, report
 from mlplat.converge.fleet import membership_key
 from mlplat.converge.sync_gate import wait_synced
-from mlplat.errors import MlplatError
+from mlplat.errors import MalformedResponseError, MlplatError, TruncatedResponseError
 from mlplat.gcp import fleet, projects
 from mlplat.gcp.waiting import poll
 from mlplat.k8s import connection
@@ -75,6 +75,8 @@ def ensure_git_creds(ctx: EnvContext, token: str, namespace: str) -> Outcome:
     if ctx.dry_run:
         try:
             observed = k8s.get(cluster_api(ctx), "v1", "Secret", naming.GIT_CREDS_SECRET, namespace)
+        except (MalformedResponseError, TruncatedResponseError):
+            raise  # an answer that cannot be read says nothing about whether it exists
         except MlplatError:  # no cluster (or no membership) yet: it will be created
             observed = None
         return _secret_report(ctx, name, desired, observed, apply=None)

@@ -5,14 +5,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from mlplat import naming
+from mlplat.gcp.waiting import OperationFailedError
 from mlplat.plan import Action, Change
 from mlplat.specs import Environment, Platform, PlatformSpec
 from mlplat.target import Target
 
 _LOG = logging.getLogger("mlplat")
+T = TypeVar("T")
+START_ATTEMPTS = 3  # how often, in all, a step whose operation failed retryably is started
 
 
 @dataclass(frozen=True)
@@ -97,3 +100,17 @@ def report(ctx: EnvContext, change: Change, *, applied: bool, detail: str = "") 
         line = f"{line} (planned)"
     ctx.log(line + (f" — {detail}" if detail else ""))
     return Outcome(change, applied=applied, detail=detail)
+
+
+def restarting(ctx: EnvContext, what: str, step: Callable[[], T]) -> T:
+    """Run `step` (start an operation, wait on it); when the operation ends in an error that a
+    new attempt may cure (INTERNAL, UNAVAILABLE…), say so and run it again, START_ATTEMPTS
+    times in all. `step` observes first, so a new attempt never starts a second operation."""
+    for attempt in range(1, START_ATTEMPTS):
+        try:
+            return step()
+        except OperationFailedError as exc:
+            if not exc.retryable:
+                raise
+            ctx.log(f"{what}: {exc}; starting again ({attempt + 1} of {START_ATTEMPTS})")
+    return step()

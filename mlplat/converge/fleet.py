@@ -3,13 +3,14 @@ Config Sync + Policy Controller spec; ready when the membership is READY."""
 
 from __future__ import annotations
 
-from contextlib import suppress
+import functools
+from collections.abc import Callable
 from typing import Any
 
-from mlplat.converge.context import EnvContext, Outcome, report
+from mlplat.converge.context import EnvContext, Outcome, report, restarting
 from mlplat.errors import ConflictError, OwnershipError, PermanentError
 from mlplat.gcp import fleet, projects
-from mlplat.gcp.waiting import poll
+from mlplat.gcp.waiting import OperationFailedError, poll
 from mlplat.plan import Action, plan
 from mlplat.render import fleet as render
 from mlplat.render.desired import is_ours
@@ -24,15 +25,47 @@ def ensure_feature(ctx: EnvContext, *, absent: bool = False) -> Outcome:
     change = plan(desired.kind, desired.name, {}, observed)
     if ctx.dry_run or change.action is Action.NOOP:
         return report(ctx, change, applied=False)
-    with suppress(ConflictError):  # enabled meanwhile, or by an earlier run
-        fleet.create_feature(ctx.target, ctx.project, FEATURE, desired.create_body())
-    poll(
-        f"fleet/feature {FEATURE}: ACTIVE",
-        lambda: fleet.get_feature(ctx.target, ctx.project, FEATURE),
-        lambda f: f is not None and _state(f, "resourceState") == "ACTIVE",
-        deadline=ctx.deadlines.membership,
+    what = f"fleet/feature {FEATURE}"
+    restarting(
+        ctx,
+        f"{what}: create",
+        lambda: _created(
+            ctx,
+            what,
+            create=lambda: fleet.create_feature(
+                ctx.target, ctx.project, FEATURE, desired.create_body()
+            ),
+            fetch=lambda: fleet.get_feature(ctx.target, ctx.project, FEATURE),
+            ready=lambda f: _state(f, "resourceState") == "ACTIVE",
+        ),
     )
     return report(ctx, change, applied=True)
+
+
+def _created(
+    ctx: EnvContext,
+    what: str,
+    *,
+    create: Callable[[], Any],
+    fetch: Callable[[], dict[str, Any] | None],
+    ready: Callable[[dict[str, Any]], bool],
+) -> None:
+    """Create (an earlier run's create, or one meanwhile, is fine: then there is no operation
+    of ours to follow) and wait until ready. Hub removes what a failed create made."""
+    try:
+        operation = create()
+    except ConflictError:
+        operation = None
+    if operation is not None:
+        fleet.wait(operation, what=f"{what}: create", deadline=ctx.deadlines.membership)
+    found = poll(
+        f"{what}: ready",
+        fetch,
+        lambda r: r is None or ready(r),
+        deadline=ctx.deadlines.membership,
+    )
+    if found is None:
+        raise OperationFailedError(f"{what}: gone again after its create", retryable=True)
 
 
 def ensure_membership(ctx: EnvContext, *, absent: bool = False) -> Outcome:
@@ -44,16 +77,29 @@ def ensure_membership(ctx: EnvContext, *, absent: bool = False) -> Outcome:
     change = plan(desired.kind, desired.name, desired.body, observed, immutable=desired.immutable)
     if ctx.dry_run:
         return report(ctx, change, applied=False)
+    what = f"fleet/membership {desired.name}"
+    fetch = functools.partial(fleet.get_membership, ctx.target, ctx.project, desired.name)
     if change.action is Action.CREATE:
-        with suppress(ConflictError):  # an earlier run's registration: waited on below
-            fleet.create_membership(ctx.target, ctx.project, desired.name, desired.create_body())
+        restarting(
+            ctx,
+            f"{what}: create",
+            lambda: _created(
+                ctx,
+                what,
+                create=lambda: fleet.create_membership(
+                    ctx.target, ctx.project, desired.name, desired.create_body()
+                ),
+                fetch=fetch,
+                ready=lambda m: m.get("state", {}).get("code") == "READY",
+            ),
+        )
     elif change.action is Action.UPDATE:
         fleet.update_membership_labels(
             ctx.target, ctx.project, desired.name, dict(desired.body["labels"])
         )
     poll(
-        f"fleet/membership {desired.name}: READY",
-        lambda: fleet.get_membership(ctx.target, ctx.project, desired.name),
+        f"{what}: READY",
+        fetch,
         lambda m: m is not None and m.get("state", {}).get("code") == "READY",
         deadline=ctx.deadlines.membership,
     )
@@ -71,7 +117,15 @@ def ensure_config_management(ctx: EnvContext, repo_url: str, *, absent: bool = F
     if ctx.dry_run or change.action is Action.NOOP:
         return report(ctx, change, applied=False)
     body = {"membershipSpecs": {key: {"configmanagement": dict(desired.body)}}}
-    fleet.update_feature(ctx.target, ctx.project, FEATURE, body, ["membershipSpecs"])
+    what = f"fleet/feature {FEATURE}: update {desired.name}"
+
+    def update() -> None:  # the same patch again is harmless
+        operation = fleet.update_feature(
+            ctx.target, ctx.project, FEATURE, body, ["membershipSpecs"]
+        )
+        fleet.wait(operation, what=what, deadline=ctx.deadlines.membership)
+
+    restarting(ctx, what, update)
     return report(ctx, change, applied=True)
 
 

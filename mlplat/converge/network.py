@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlplat.converge.context import EnvContext, Outcome, report
+from mlplat.converge.context import EnvContext, Outcome, report, restarting
 from mlplat.errors import OwnershipError, PermanentError
 from mlplat.gcp import compute
 from mlplat.plan import Action, Change, plan
@@ -70,19 +70,22 @@ def _ensure(ctx: EnvContext, desired: Desired, where: compute.Where, absent: boo
 def _create(
     ctx: EnvContext, kind: compute.Kind, where: compute.Where, desired: Desired, what: str
 ) -> None:
-    operation = compute.in_flight(ctx.target, where, desired.name)  # a crashed run's create
-    if operation is None:
-        try:
-            operation = compute.insert(ctx.target, kind, where, desired.create_body())
-        except PermanentError as exc:
-            if not compute.is_conflict(exc):
-                raise
-            operation = compute.in_flight(ctx.target, where, desired.name)
-            if operation is None:
-                return  # created meanwhile
-    compute.wait(
-        ctx.target, where, operation, what=f"{what}: create", deadline=ctx.deadlines.network
-    )
+    def once() -> None:
+        operation = compute.in_flight(ctx.target, where, desired.name)  # a crashed run's create
+        if operation is None:
+            try:
+                operation = compute.insert(ctx.target, kind, where, desired.create_body())
+            except PermanentError as exc:
+                if not compute.is_conflict(exc):
+                    raise
+                operation = compute.in_flight(ctx.target, where, desired.name)
+                if operation is None:
+                    return  # created meanwhile
+        compute.wait(
+            ctx.target, where, operation, what=f"{what}: create", deadline=ctx.deadlines.network
+        )
+
+    restarting(ctx, f"{what}: create", once)  # a failed insert leaves no resource behind
 
 
 def _patch(

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import time
 
-from mlplat.converge.context import EnvContext, Outcome, report
+from mlplat.converge.context import EnvContext, Outcome, report, restarting
 from mlplat.errors import OwnershipError, PermanentError
 from mlplat.gcp import projects
 from mlplat.plan import Action, Change, FieldChange, plan
 from mlplat.render import project as render
-from mlplat.render.desired import is_ours
+from mlplat.render.desired import Desired, is_ours
 
 ADOPT_GRACE = 30.0  # a crashed run's create may take this long to become visible
 
@@ -23,20 +23,8 @@ def ensure_project(ctx: EnvContext) -> Outcome:
     if ctx.dry_run or change.action is Action.NOOP:
         return report(ctx, change, applied=False)
     if change.action is Action.CREATE:
-        try:
-            operation = projects.create(ctx.target, desired.create_body())
-        except OwnershipError:
-            if not _appears_as_ours(ctx):
-                raise
-            return report(ctx, change, applied=True, detail="created by an earlier run")
-        projects.wait_operation(
-            ctx.target,
-            "projects",
-            operation,
-            f"project {ctx.project}: create",
-            ctx.deadlines.project,
-        )
-        return report(ctx, change, applied=True)
+        detail = restarting(ctx, f"project {ctx.project}: create", lambda: _create(ctx, desired))
+        return report(ctx, change, applied=True, detail=detail)
     unsupported = [f.path for f in change.fields if not f.path.startswith("labels")]
     if unsupported:
         raise PermanentError(f"project {ctx.project}: cannot update {', '.join(unsupported)}")
@@ -45,6 +33,20 @@ def ensure_project(ctx: EnvContext) -> Outcome:
         ctx.target, "projects", operation, f"project {ctx.project}: update", ctx.deadlines.project
     )
     return report(ctx, change, applied=True)
+
+
+def _create(ctx: EnvContext, desired: Desired) -> str:
+    """Create the project and wait until it exists; a detail for the summary."""
+    try:
+        operation = projects.create(ctx.target, desired.create_body())
+    except OwnershipError:
+        if not _appears_as_ours(ctx):
+            raise
+        return "created by an earlier run"
+    projects.wait_operation(
+        ctx.target, "projects", operation, f"project {ctx.project}: create", ctx.deadlines.project
+    )
+    return ""
 
 
 def _check_owner(ctx: EnvContext, observed: dict[str, object] | None) -> None:
@@ -100,12 +102,11 @@ def ensure_services(ctx: EnvContext, *, project_absent: bool = False) -> Outcome
     change = Change(kind, name, Action.CREATE if project_absent else Action.UPDATE, fields)
     if ctx.dry_run:
         return report(ctx, change, applied=False)
-    for operation in projects.enable_services(ctx.target, ctx.project, missing):
-        projects.wait_operation(
-            ctx.target,
-            "services",
-            operation,
-            f"project {ctx.project}: enable APIs",
-            ctx.deadlines.services,
-        )
+    what = f"project {ctx.project}: enable APIs"
+
+    def enable() -> None:  # enabling an enabled API again is a no-op
+        for operation in projects.enable_services(ctx.target, ctx.project, missing):
+            projects.wait_operation(ctx.target, "services", operation, what, ctx.deadlines.services)
+
+    restarting(ctx, what, enable)
     return report(ctx, change, applied=True, detail=f"enabled {len(missing)} APIs")

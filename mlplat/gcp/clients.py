@@ -1,10 +1,14 @@
-"""Official Google API clients for a target: REST transport; anonymous against the sandbox."""
+"""Official Google API clients for a target: REST transport; anonymous against the sandbox.
+
+Every answer of a google-cloud client is checked against its API's discovery document before the
+client reads it (`mlplat.gcp.responses`): the clients read corrupted answers leniently.
+"""
 
 from __future__ import annotations
 
 import threading
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from google.api_core.client_options import ClientOptions
 from google.auth.credentials import AnonymousCredentials
@@ -18,7 +22,10 @@ from google.cloud import (
 )
 from googleapiclient import discovery
 
+from mlplat.gcp.responses import response_hook
 from mlplat.target import Target
+
+C = TypeVar("C")
 
 
 def _kwargs(target: Target, api: str) -> dict[str, Any]:
@@ -32,64 +39,83 @@ def _kwargs(target: Target, api: str) -> dict[str, Any]:
     }
 
 
+def _checked(client: C, document: str) -> C:
+    """The client, its answers checked against `document` (e.g. `compute.v1`) first.
+
+    The generated REST transports send through a `requests` session (`_session`, declared by
+    every generated transport) and offer no public way to see an answer before parsing it."""
+    session = client._transport._session  # type: ignore[attr-defined]
+    session.hooks["response"].append(response_hook(document))
+    return client
+
+
 @cache
 def projects(target: Target) -> resourcemanager_v3.ProjectsClient:
-    return resourcemanager_v3.ProjectsClient(**_kwargs(target, "cloudresourcemanager"))
+    return _checked(
+        resourcemanager_v3.ProjectsClient(**_kwargs(target, "cloudresourcemanager")),
+        "cloudresourcemanager.v3",
+    )
 
 
 @cache
 def billing(target: Target) -> billing_v1.CloudBillingClient:
-    return billing_v1.CloudBillingClient(**_kwargs(target, "cloudbilling"))
+    return _checked(
+        billing_v1.CloudBillingClient(**_kwargs(target, "cloudbilling")), "cloudbilling.v1"
+    )
 
 
 @cache
 def service_usage(target: Target) -> service_usage_v1.ServiceUsageClient:
-    return service_usage_v1.ServiceUsageClient(**_kwargs(target, "serviceusage"))
+    return _checked(
+        service_usage_v1.ServiceUsageClient(**_kwargs(target, "serviceusage")), "serviceusage.v1"
+    )
 
 
 @cache
 def networks(target: Target) -> compute_v1.NetworksClient:
-    return compute_v1.NetworksClient(**_kwargs(target, "compute"))
+    return _checked(compute_v1.NetworksClient(**_kwargs(target, "compute")), "compute.v1")
 
 
 @cache
 def subnetworks(target: Target) -> compute_v1.SubnetworksClient:
-    return compute_v1.SubnetworksClient(**_kwargs(target, "compute"))
+    return _checked(compute_v1.SubnetworksClient(**_kwargs(target, "compute")), "compute.v1")
 
 
 @cache
 def routers(target: Target) -> compute_v1.RoutersClient:
-    return compute_v1.RoutersClient(**_kwargs(target, "compute"))
+    return _checked(compute_v1.RoutersClient(**_kwargs(target, "compute")), "compute.v1")
 
 
 @cache
 def reservations(target: Target) -> compute_v1.ReservationsClient:
-    return compute_v1.ReservationsClient(**_kwargs(target, "compute"))
+    return _checked(compute_v1.ReservationsClient(**_kwargs(target, "compute")), "compute.v1")
 
 
 @cache
 def clusters(target: Target) -> container_v1.ClusterManagerClient:
-    return container_v1.ClusterManagerClient(**_kwargs(target, "container"))
+    return _checked(
+        container_v1.ClusterManagerClient(**_kwargs(target, "container")), "container.v1"
+    )
 
 
 @cache
 def gkehub(target: Target) -> gkehub_v1.GkeHubClient:
-    return gkehub_v1.GkeHubClient(**_kwargs(target, "gkehub"))
+    return _checked(gkehub_v1.GkeHubClient(**_kwargs(target, "gkehub")), "gkehub.v1")
 
 
 @cache
 def global_operations(target: Target) -> compute_v1.GlobalOperationsClient:
-    return compute_v1.GlobalOperationsClient(**_kwargs(target, "compute"))
+    return _checked(compute_v1.GlobalOperationsClient(**_kwargs(target, "compute")), "compute.v1")
 
 
 @cache
 def region_operations(target: Target) -> compute_v1.RegionOperationsClient:
-    return compute_v1.RegionOperationsClient(**_kwargs(target, "compute"))
+    return _checked(compute_v1.RegionOperationsClient(**_kwargs(target, "compute")), "compute.v1")
 
 
 @cache
 def zone_operations(target: Target) -> compute_v1.ZoneOperationsClient:
-    return compute_v1.ZoneOperationsClient(**_kwargs(target, "compute"))
+    return _checked(compute_v1.ZoneOperationsClient(**_kwargs(target, "compute")), "compute.v1")
 
 
 _PER_THREAD = threading.local()

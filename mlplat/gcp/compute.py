@@ -11,11 +11,11 @@ from typing import Any
 
 from google.cloud import compute_v1
 
-from mlplat.errors import ConflictError, PermanentError
+from mlplat.errors import ConflictError
 from mlplat.gcp import clients
 from mlplat.gcp.convert import from_dict, to_dict
 from mlplat.gcp.errors import get_or_none, guarded
-from mlplat.gcp.waiting import poll
+from mlplat.gcp.waiting import RETRYABLE_HTTP, OperationFailedError, poll
 from mlplat.target import Target
 
 
@@ -120,7 +120,10 @@ def wait(target: Target, where: Where, operation: str, *, what: str, deadline: f
     )
     if done.error and done.error.errors:
         messages = "; ".join(f"{e.code}: {e.message}" for e in done.error.errors)
-        raise PermanentError(f"{what}: operation failed: {messages}")
+        raise OperationFailedError(
+            f"{what}: operation failed: {messages}",
+            retryable=done.http_error_status_code in RETRYABLE_HTTP,
+        )
 
 
 def _operations(target: Target, where: Where) -> Any:

@@ -6,11 +6,10 @@ from typing import Any
 
 from google.cloud import container_v1
 
-from mlplat.errors import PermanentError
 from mlplat.gcp import clients
 from mlplat.gcp.convert import from_dict, to_dict
 from mlplat.gcp.errors import get_or_none, guarded
-from mlplat.gcp.waiting import poll
+from mlplat.gcp.waiting import RETRYABLE_CODES, OperationFailedError, poll
 from mlplat.target import Target
 
 DONE = container_v1.Operation.Status.DONE
@@ -137,9 +136,14 @@ def wait(target: Target, parent: str, operation: str, *, what: str, deadline: fl
 
     done = poll(what, fetch, lambda op: op.status == DONE, deadline=deadline)
     if done.error and done.error.message:
-        raise PermanentError(f"{what}: operation failed: {done.error.message}")
+        raise OperationFailedError(
+            f"{what}: operation failed: {done.error.message}",
+            retryable=done.error.code in RETRYABLE_CODES,
+        )
     if done.status_message:
-        raise PermanentError(f"{what}: operation failed: {done.status_message}")
+        raise OperationFailedError(
+            f"{what}: operation failed: {done.status_message}", retryable=False
+        )
 
 
 def set_node_pool_management(

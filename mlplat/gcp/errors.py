@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 from google.api_core import exceptions as gexc
+from google.protobuf import json_format
 
 from mlplat import retry
-from mlplat.errors import ConflictError, MlplatError, PermanentError, TransientError
+from mlplat.errors import (
+    ConflictError,
+    MalformedResponseError,
+    MlplatError,
+    PermanentError,
+    TransientError,
+    TruncatedResponseError,
+    in_context,
+)
 from mlplat.retry import DEFAULT_POLICY, RetryPolicy
 
 LOG = logging.getLogger("mlplat.gcp")
@@ -83,28 +93,43 @@ def translate(exc: gexc.GoogleAPICallError, what: str) -> MlplatError:
     return PermanentError(message)
 
 
+@contextmanager
+def answers_of(what: str) -> Iterator[None]:
+    """Answers that could not be read (found by `mlplat.gcp.responses` before the client read
+    them, or by the client itself) become our errors, saying what mlplat was doing."""
+    try:
+        yield
+    except (MalformedResponseError, TruncatedResponseError) as exc:
+        raise in_context(exc, what) from exc
+    except json_format.ParseError as exc:
+        raise MalformedResponseError(f"{what}: the answer could not be read: {exc}") from exc
+
+
 def guarded(what: str, fn: Callable[[], T], *, policy: RetryPolicy = DEFAULT_POLICY) -> T:
     """Call a Google API: transient failures are retried, every failure becomes ours."""
 
     def once() -> T:
-        try:
-            return fn()
-        except gexc.GoogleAPICallError as exc:
-            raise translate(exc, what) from exc
+        with answers_of(what):
+            try:
+                return fn()
+            except gexc.GoogleAPICallError as exc:
+                raise translate(exc, what) from exc
 
     return retry.call(once, policy=policy, on_retry=_log_retry(what))
 
 
 def get_or_none(what: str, fn: Callable[[], T]) -> T | None:
-    """Like `guarded`, but a missing resource (404, or 403 on a project) is None."""
+    """Like `guarded`, but a missing resource (404, or 403 on a project) is None. Only an
+    answer that says so is: one that cannot be read is an error, never "absent"."""
 
     def once() -> T | None:
-        try:
-            return fn()
-        except gexc.NotFound:
-            return None
-        except gexc.GoogleAPICallError as exc:
-            raise translate(exc, what) from exc
+        with answers_of(what):
+            try:
+                return fn()
+            except gexc.NotFound:
+                return None
+            except gexc.GoogleAPICallError as exc:
+                raise translate(exc, what) from exc
 
     return retry.call(once, on_retry=_log_retry(what))
 

@@ -15,6 +15,7 @@ from google.protobuf import field_mask_pb2
 from mlplat.gcp import clients
 from mlplat.gcp.convert import from_dict, to_dict
 from mlplat.gcp.errors import get_or_none, guarded
+from mlplat.gcp.waiting import RETRYABLE_CODES, OperationFailedError, poll
 from mlplat.target import Target
 
 
@@ -37,10 +38,11 @@ def get_membership(target: Target, project: str, membership: str) -> dict[str, A
     return None if found is None else to_dict(found)
 
 
-def create_membership(target: Target, project: str, membership: str, body: dict[str, Any]) -> None:
-    """Start registering the cluster; follow it with `get_membership` until READY."""
+def create_membership(target: Target, project: str, membership: str, body: dict[str, Any]) -> Any:
+    """Start registering the cluster; returns the operation (`wait`), then follow it with
+    `get_membership` until READY."""
     message = from_dict(gkehub_v1.Membership, body)
-    guarded(
+    return guarded(
         f"fleet/membership {membership}: create",
         lambda: clients.gkehub(target).create_membership(
             parent=global_location(project), membership_id=membership, resource=message
@@ -72,9 +74,10 @@ def get_feature(target: Target, project: str, feature: str) -> dict[str, Any] | 
     return None if found is None else to_dict(found)
 
 
-def create_feature(target: Target, project: str, feature: str, body: dict[str, Any]) -> None:
+def create_feature(target: Target, project: str, feature: str, body: dict[str, Any]) -> Any:
+    """Start enabling the feature; returns the operation (`wait`)."""
     message = from_dict(gkehub_v1.Feature, body)
-    guarded(
+    return guarded(
         f"fleet/feature {feature}: create",
         lambda: clients.gkehub(target).create_feature(
             parent=global_location(project), feature_id=feature, resource=message
@@ -84,10 +87,11 @@ def create_feature(target: Target, project: str, feature: str, body: dict[str, A
 
 def update_feature(
     target: Target, project: str, feature: str, body: dict[str, Any], mask: list[str]
-) -> None:
-    """Patch the feature; with mask `membershipSpecs` only the memberships in `body` change."""
+) -> Any:
+    """Patch the feature; with mask `membershipSpecs` only the memberships in `body` change.
+    Returns the operation (follow it with `wait`): a failed patch changes nothing."""
     message = from_dict(gkehub_v1.Feature, body)
-    guarded(
+    return guarded(
         f"fleet/feature {feature}: update {', '.join(mask)}",
         lambda: clients.gkehub(target).update_feature(
             name=f"{global_location(project)}/features/{feature}",
@@ -95,6 +99,18 @@ def update_feature(
             update_mask=field_mask_pb2.FieldMask(paths=[_snake(path) for path in mask]),
         ),
     )
+
+
+def wait(operation: Any, *, what: str, deadline: float) -> None:
+    """Wait for a Hub operation (the future a call returned); a failed one raises
+    OperationFailedError."""
+    poll(what, lambda: guarded(what, operation.done), bool, deadline=deadline)
+    done = operation.operation  # the google.longrunning.Operation, now done
+    if done.HasField("error"):
+        raise OperationFailedError(
+            f"{what}: operation failed: {done.error.message}",
+            retryable=done.error.code in RETRYABLE_CODES,
+        )
 
 
 def delete_membership(target: Target, project: str, membership: str) -> bool:

@@ -14,8 +14,8 @@ from googleapiclient.errors import HttpError
 
 from mlplat import retry
 from mlplat.errors import ConflictError, MlplatError, PermanentError, TransientError
-from mlplat.gcp import clients
-from mlplat.gcp.errors import guarded
+from mlplat.gcp import clients, responses
+from mlplat.gcp.errors import answers_of, guarded
 from mlplat.target import Target
 
 Bindings = dict[str, set[str]]  # role → members
@@ -42,14 +42,30 @@ def _translate(exc: HttpError, what: str) -> MlplatError:
 
 def _execute(what: str, request: Callable[[], Any], *, missing_ok: bool = False) -> Any:
     def once() -> Any:
-        try:
-            return request().execute(num_retries=0)
-        except HttpError as exc:
-            if missing_ok and int(exc.resp.status) == 404:
-                return None
-            raise _translate(exc, what) from exc
+        built = request()
+        with answers_of(what):
+            try:
+                result = built.execute(num_retries=0)
+            except HttpError as exc:
+                if missing_ok and int(exc.resp.status) == 404:
+                    return None
+                raise _translate(exc, what) from exc
+            return _checked(built, result)
 
     return retry.call(once)
+
+
+def _checked(built: Any, result: Any) -> Any:
+    """The answer, once it fits its method's schema: googleapiclient hands back any JSON, and
+    the raw text when the body is not JSON."""
+    doc = responses.document("iam.v1")
+    method = doc.method_by_id(str(built.methodId))
+    name = str(built.methodId)
+    if isinstance(result, str | bytes):
+        text = result.encode() if isinstance(result, str) else result
+        return responses.check_body(doc, method, name, text)
+    responses.check_payload(doc, method, name, result)
+    return result
 
 
 def _accounts(target: Target) -> Any:

@@ -10,11 +10,11 @@ from google.cloud import billing_v1, resourcemanager_v3, service_usage_v1
 from google.longrunning import operations_pb2
 from google.protobuf import field_mask_pb2
 
-from mlplat.errors import OwnershipError, PermanentError
+from mlplat.errors import OwnershipError
 from mlplat.gcp import clients
 from mlplat.gcp.convert import from_dict, to_dict
-from mlplat.gcp.errors import guarded, translate
-from mlplat.gcp.waiting import poll
+from mlplat.gcp.errors import answers_of, guarded, translate
+from mlplat.gcp.waiting import RETRYABLE_CODES, OperationFailedError, poll
 from mlplat.retry import call
 from mlplat.target import Target
 
@@ -26,12 +26,13 @@ def get(target: Target, project_id: str) -> dict[str, Any] | None:
     403 for both, so that project IDs of others do not leak)."""
 
     def once() -> dict[str, Any] | None:
-        try:
-            return to_dict(clients.projects(target).get_project(name=f"projects/{project_id}"))
-        except (gexc.NotFound, gexc.PermissionDenied, gexc.Forbidden):
-            return None
-        except gexc.GoogleAPICallError as exc:
-            raise translate(exc, f"project {project_id}: get") from exc
+        with answers_of(f"project {project_id}: get"):
+            try:
+                return to_dict(clients.projects(target).get_project(name=f"projects/{project_id}"))
+            except (gexc.NotFound, gexc.PermissionDenied, gexc.Forbidden):
+                return None
+            except gexc.GoogleAPICallError as exc:
+                raise translate(exc, f"project {project_id}: get") from exc
 
     return call(once)
 
@@ -42,15 +43,17 @@ def create(target: Target, body: dict[str, Any]) -> str:
     project = from_dict(resourcemanager_v3.Project, body)
 
     def once() -> str:
-        try:
-            operation = clients.projects(target).create_project(project=project)
-        except gexc.Conflict as exc:
-            raise OwnershipError(
-                f"project {project_id}: the ID is taken (by another owner, or reserved after a "
-                "deletion) and not visible as ours; choose another project_id or project_suffix"
-            ) from exc
-        except gexc.GoogleAPICallError as exc:
-            raise translate(exc, f"project {project_id}: create") from exc
+        with answers_of(f"project {project_id}: create"):
+            try:
+                operation = clients.projects(target).create_project(project=project)
+            except gexc.Conflict as exc:
+                raise OwnershipError(
+                    f"project {project_id}: the ID is taken (by another owner, or reserved after "
+                    "a deletion) and not visible as ours; choose another project_id or "
+                    "project_suffix"
+                ) from exc
+            except gexc.GoogleAPICallError as exc:
+                raise translate(exc, f"project {project_id}: create") from exc
         return str(operation.operation.name)
 
     return call(once)
@@ -76,7 +79,10 @@ def wait_operation(target: Target, api: str, name: str, what: str, deadline: flo
 
     operation = poll(what, fetch, lambda op: bool(op.done), deadline=deadline)
     if operation.HasField("error"):
-        raise PermanentError(f"{what}: operation failed: {operation.error.message}")
+        raise OperationFailedError(
+            f"{what}: operation failed: {operation.error.message}",
+            retryable=operation.error.code in RETRYABLE_CODES,
+        )
 
 
 def billing_account(target: Target, project_id: str) -> str:

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from mlplat.errors import TransientError
+from mlplat.errors import PermanentError, TransientError
 
 LOG = logging.getLogger("mlplat.wait")
 T = TypeVar("T")
@@ -15,6 +15,19 @@ T = TypeVar("T")
 MIN_INTERVAL = 0.05
 MAX_INTERVAL = 10.0
 OVERSHOOT = 0.05  # poll every 5 % of the time waited so far: at most ~5 % late
+# google.rpc.Code of a failed operation that a new attempt may cure: UNKNOWN, DEADLINE_EXCEEDED,
+# ABORTED, INTERNAL, UNAVAILABLE (not RESOURCE_EXHAUSTED: a stock-out or quota needs a human).
+RETRYABLE_CODES = frozenset({2, 4, 10, 13, 14})
+RETRYABLE_HTTP = frozenset({500, 502, 503, 504})  # Compute's httpErrorStatusCode for the same
+
+
+class OperationFailedError(PermanentError):
+    """A long-running operation ended in error. `retryable`: its status says a new attempt may
+    succeed (the step observes again and starts over, a bounded number of times)."""
+
+    def __init__(self, message: str, *, retryable: bool) -> None:
+        super().__init__(message)
+        self.retryable = retryable
 
 
 def poll(

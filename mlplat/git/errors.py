@@ -1,14 +1,29 @@
-"""PyGithub errors → mlplat's error types (secondary rate limits and 5xx are transient)."""
+"""PyGithub errors → mlplat's error types (secondary rate limits and 5xx are transient).
+
+Answers PyGithub cannot read become our errors too: a body that is not JSON (cut short) raises
+JSONDecodeError from the call, and a value of the wrong type raises BadAttributeException when
+the attribute is read; so the adapters read the attributes they use inside `guarded`.
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from github import GithubException, RateLimitExceededException
+from github.GithubException import BadAttributeException
 
 from mlplat import retry
-from mlplat.errors import ConflictError, MlplatError, PermanentError, TransientError
+from mlplat.errors import (
+    TRUNCATED,
+    WRONG_TYPE,
+    ConflictError,
+    MlplatError,
+    PermanentError,
+    TransientError,
+    malformed,
+)
 
 T = TypeVar("T")
 
@@ -28,20 +43,50 @@ def translate(exc: GithubException, what: str) -> MlplatError:
     return PermanentError(message)
 
 
-def guarded(what: str, fn: Callable[[], T]) -> T:
-    """Call GitHub: transient failures are retried, every failure becomes ours."""
+def unreadable(
+    exc: json.JSONDecodeError | BadAttributeException, what: str, *, idempotent: bool
+) -> MlplatError:
+    """Our error for an answer PyGithub could not read (see `mlplat.errors.malformed`)."""
+    if isinstance(exc, json.JSONDecodeError):
+        return malformed(what, TRUNCATED, str(exc), idempotent=idempotent)
+    got = repr(exc.actual_value)[:60]
+    return malformed(
+        what, WRONG_TYPE, f"expected {_type_name(exc.expected_type)}, got {got}", idempotent=False
+    )
+
+
+_NAMES = {dict: "an object", list: "a list", str: "a string", int: "an integer", bool: "a boolean"}
+
+
+def _type_name(expected: Any) -> str:
+    """PyGithub's expected type (a class, a tuple of classes, `[dict]`…) in words."""
+    if isinstance(expected, tuple):
+        return " or ".join(sorted({_type_name(t) for t in expected}))
+    if isinstance(expected, list):
+        return "a list"
+    if isinstance(expected, dict):
+        return "an object"
+    return _NAMES.get(expected, getattr(expected, "__name__", str(expected)))
+
+
+def guarded(what: str, fn: Callable[[], T], *, idempotent: bool = False) -> T:
+    """Call GitHub: transient failures are retried, every failure becomes ours. `idempotent`
+    calls (reads) are also retried when their answer was cut short."""
 
     def once() -> T:
         try:
             return fn()
         except GithubException as exc:
             raise translate(exc, what) from exc
+        except (json.JSONDecodeError, BadAttributeException) as exc:
+            raise unreadable(exc, what, idempotent=idempotent) from exc
 
     return retry.call(once)
 
 
 def missing_as_none(what: str, fn: Callable[[], T]) -> T | None:
-    """Like `guarded`, but a 404 is None."""
+    """Like `guarded` for a read, but a 404 is None (an answer that cannot be read is an
+    error, never "absent")."""
 
     def once() -> T | None:
         try:
@@ -50,5 +95,7 @@ def missing_as_none(what: str, fn: Callable[[], T]) -> T | None:
             if exc.status == 404:
                 return None
             raise translate(exc, what) from exc
+        except (json.JSONDecodeError, BadAttributeException) as exc:
+            raise unreadable(exc, what, idempotent=True) from exc
 
     return retry.call(once)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from github import Auth, Github, InputGitTreeElement
 from github.Repository import Repository
@@ -14,6 +15,7 @@ from mlplat.git.errors import guarded, missing_as_none
 from mlplat.target import Target
 
 GITHUB_API = "https://api.github.com"
+T = TypeVar("T")
 
 
 def connect(target: Target, token: str) -> Github:
@@ -29,9 +31,23 @@ def connect(target: Target, token: str) -> Github:
     )
 
 
+def loaded(obj: T, *attributes: str) -> T:
+    """`obj` once the attributes mlplat reads are readable: PyGithub raises for a value of the
+    wrong type only when it is read, so adapters read them inside `guarded`."""
+    for path in attributes:
+        value: object = obj
+        for attribute in path.split("."):
+            value = getattr(value, attribute)
+    return obj
+
+
+_REPOSITORY = ("default_branch", "full_name", "owner")
+
+
 def get_repository(gh: Github, owner: str, name: str) -> Repository | None:
     return missing_as_none(
-        f"git/repository {owner}/{name}: get", lambda: gh.get_repo(f"{owner}/{name}")
+        f"git/repository {owner}/{name}: get",
+        lambda: loaded(gh.get_repo(f"{owner}/{name}"), *_REPOSITORY),
     )
 
 
@@ -40,7 +56,7 @@ def create_repository(gh: Github, owner: str, name: str, description: str) -> Re
 
     def create() -> Repository:
         org = gh.get_organization(owner)
-        return org.create_repo(
+        created = org.create_repo(
             name,
             description=description,
             private=True,
@@ -49,14 +65,16 @@ def create_repository(gh: Github, owner: str, name: str, description: str) -> Re
             has_projects=False,
             has_wiki=False,
         )
+        return loaded(created, *_REPOSITORY)
 
     return guarded(f"git/repository {owner}/{name}: create", create)
 
 
 def branch_head(repo: Repository, branch: str) -> str | None:
     """The commit a branch points at, or None when it does not exist."""
-    ref = missing_as_none(f"git/branch {branch}: get", lambda: repo.get_git_ref(f"heads/{branch}"))
-    return None if ref is None else str(ref.object.sha)
+    return missing_as_none(
+        f"git/branch {branch}: get", lambda: str(repo.get_git_ref(f"heads/{branch}").object.sha)
+    )
 
 
 def create_branch(repo: Repository, branch: str, sha: str) -> None:
@@ -67,13 +85,12 @@ def create_branch(repo: Repository, branch: str, sha: str) -> None:
 
 def required_reviews(repo: Repository, branch: str) -> int | None:
     """Approvals the branch's protection requires (0 without review rule), None unprotected."""
-    protection = missing_as_none(
-        f"git/branch {branch}: get protection", lambda: repo.get_branch(branch).get_protection()
-    )
-    if protection is None:
-        return None
-    reviews = protection.required_pull_request_reviews
-    return 0 if reviews is None else int(reviews.required_approving_review_count)
+
+    def read() -> int:
+        reviews = repo.get_branch(branch).get_protection().required_pull_request_reviews
+        return 0 if reviews is None else int(reviews.required_approving_review_count)
+
+    return missing_as_none(f"git/branch {branch}: get protection", read)
 
 
 def protect(repo: Repository, branch: str, reviewers: int) -> None:
@@ -110,8 +127,12 @@ def file_changes(
     repo: Repository, head: str, files: Mapping[str, str], owned: Callable[[str], bool]
 ) -> FileChanges:
     """Compare the branch's tree (one read) with the rendered files."""
-    tree = guarded("git/tree: get", lambda: repo.get_git_tree(head, recursive=True))
-    current = {entry.path: entry.sha for entry in tree.tree if entry.type == "blob"}
+
+    def read() -> dict[str, str]:
+        tree = repo.get_git_tree(head, recursive=True).tree
+        return {entry.path: entry.sha for entry in tree if entry.type == "blob"}
+
+    current = guarded("git/tree: get", read, idempotent=True)
     write = tuple(
         sorted(path for path, text in files.items() if current.get(path) != blob_sha(text.encode()))
     )
@@ -127,13 +148,23 @@ def new_commit(
     changes: FileChanges,
     message: str,
 ) -> str:
-    """A commit (not on any branch yet) writing and deleting `changes` on top of `parent_sha`."""
-    parent = repo.get_git_commit(parent_sha)
+    """A commit (not on any branch yet) writing and deleting `changes` on top of `parent_sha`.
+    Each call is retried on its own (content-addressed objects: repeating one is harmless), so
+    that a transient failure of one does not cost the others."""
+    parent = guarded(
+        f"git/commit {parent_sha[:12]}: get",
+        lambda: loaded(repo.get_git_commit(parent_sha), "tree"),
+        idempotent=True,
+    )
     elements = [
         InputGitTreeElement(path, "100644", "blob", content=files[path]) for path in changes.write
     ] + [InputGitTreeElement(path, "100644", "blob", sha=None) for path in changes.delete]
-    tree = repo.create_git_tree(elements, base_tree=parent.tree)
-    return str(repo.create_git_commit(message, tree, [parent]).sha)
+    tree = guarded(
+        "git/tree: create", lambda: repo.create_git_tree(elements, base_tree=parent.tree)
+    )
+    return guarded(
+        "git/commit: create", lambda: str(repo.create_git_commit(message, tree, [parent]).sha)
+    )
 
 
 def commit_files(
@@ -147,12 +178,11 @@ def commit_files(
 ) -> str:
     """One commit on `branch` writing and deleting `changes`; returns its SHA."""
 
-    def commit() -> str:
-        sha = new_commit(repo, head, files, changes=changes, message=message)
-        repo.get_git_ref(f"heads/{branch}").edit(sha)  # fast-forward only
-        return sha
-
-    return guarded(f"git/branch {branch}: commit {len(changes.paths())} files", commit)
+    sha = new_commit(repo, head, files, changes=changes, message=message)
+    what = f"git/branch {branch}: commit {len(changes.paths())} files"
+    ref = guarded(f"{what}: get", lambda: repo.get_git_ref(f"heads/{branch}"), idempotent=True)
+    guarded(what, lambda: ref.edit(sha))  # fast-forward only; the same SHA again is a no-op
+    return sha
 
 
 def delete_branch(repo: Repository, branch: str) -> bool:

@@ -8,10 +8,11 @@ from typing import Any, TypeVar
 
 from kubernetes.client.exceptions import ApiException
 from kubernetes.dynamic import DynamicClient
-from kubernetes.dynamic.exceptions import DynamicApiError, ResourceNotFoundError
+from kubernetes.dynamic.exceptions import DynamicApiError, NotFoundError, ResourceNotFoundError
 
 from mlplat import retry
 from mlplat.errors import MlplatError, PermanentError, TransientError
+from mlplat.k8s import answers
 
 FIELD_MANAGER = "mlplat"
 T = TypeVar("T")
@@ -35,6 +36,22 @@ def _resource(api: DynamicClient, api_version: str, kind: str) -> Any:
         with suppress(Exception):  # a failed rebuild is retried by the next attempt
             api.resources.invalidate_cache()
         raise TransientError(f"k8s discovery of {kind}: cache half-built ({exc})") from exc
+    except ResourceNotFoundError:
+        # The library reads a 503 on a group version's resource list as "no resources": only
+        # a successful listing without the kind means the kind is not served.
+        if not _served(api, api_version, kind):
+            raise
+        raise TransientError(f"k8s discovery of {kind}: hidden by a failed request") from None
+
+
+def _served(api: DynamicClient, api_version: str, kind: str) -> bool:
+    """Whether the server lists `kind` under `api_version` (a failed request raises)."""
+    path = f"/apis/{api_version}" if "/" in api_version else f"/api/{api_version}"
+    try:
+        listed = api.request("GET", path)
+    except NotFoundError:
+        return False
+    return any(item["kind"] == kind for item in listed.resources or [])
 
 
 def guarded(what: str, fn: Callable[[], T]) -> T:
@@ -67,8 +84,7 @@ def get(
             if getattr(exc, "status", None) == 404:
                 return None
             raise
-        result: dict[str, Any] = found.to_dict()
-        return result
+        return answers.object_of(what, found, idempotent=True)
 
     return guarded(what, once)
 
@@ -87,8 +103,7 @@ def apply(api: DynamicClient, manifest: Mapping[str, Any]) -> dict[str, Any]:
             field_manager=FIELD_MANAGER,
             force_conflicts=True,
         )
-        result: dict[str, Any] = applied.to_dict()
-        return result
+        return answers.object_of(what, applied, idempotent=True)  # applying again is harmless
 
     return guarded(what, once)
 
@@ -102,8 +117,7 @@ def create(api: DynamicClient, manifest: Mapping[str, Any]) -> dict[str, Any]:
         created = resource.create(
             body=dict(manifest), namespace=manifest.get("metadata", {}).get("namespace")
         )
-        result: dict[str, Any] = created.to_dict()
-        return result
+        return answers.object_of(what, created, idempotent=False)
 
     return guarded(what, once)
 
@@ -126,8 +140,9 @@ def list_(
         except ResourceNotFoundError:
             api.resources.invalidate_cache()
             return []
-        found = resource.get(namespace=namespace, label_selector=label_selector)
-        return [item.to_dict() for item in found.items]
+        with answers.listing(what):
+            found = resource.get(namespace=namespace, label_selector=label_selector)
+        return answers.items_of(what, found)
 
     return guarded(what, once)
 

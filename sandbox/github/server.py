@@ -189,6 +189,12 @@ class Front:
             traceback.print_exc(file=sys.stderr)
             error = GitHubError(500, f"Server Error: {exc}")
             response = _json(500, error.payload(), headers)
+        malformed = self.svc.rt.faults.malform(
+            "github", route.method_id, response.status, response.body
+        )
+        if malformed is not None:
+            corrupted = Response(response.status, malformed.body, response.headers)
+            return corrupted, route.method_id, read, malformed.label
         return response, route.method_id, read, ""
 
     def _call(

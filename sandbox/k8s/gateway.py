@@ -167,6 +167,11 @@ class Gateway:
         except Exception as exc:  # a sandbox bug: answer a 500 Status, keep serving
             traceback.print_exc(file=sys.stderr)
             response = error_reply(StatusError(500, "InternalError", f"sandbox error: {exc}"))
+        if isinstance(response, Response) and not fault:
+            malformed = rt.faults.malform("k8s", method, response.status, response.body)
+            if malformed is not None:
+                fault = malformed.label
+                response = Response(response.status, malformed.body, response.headers)
         rt.counters.record(
             RequestRecord(
                 time=rt.now(),

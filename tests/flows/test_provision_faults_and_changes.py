@@ -1,4 +1,5 @@
-"""provision_environment under injected faults, after spec changes, and on refusals."""
+"""provision_environment after spec changes, and on refusals. (Under injected faults: the
+reliability suite's fault soak, tests/reliability/test_fault_soak.py.)"""
 
 from __future__ import annotations
 
@@ -33,46 +34,6 @@ def _run(sandbox: Sandbox, spec: Path, dry_run: bool = False) -> dict:  # type: 
 
 def _gke(sandbox: Sandbox) -> container_v1.ClusterManagerClient:
     return container_v1.ClusterManagerClient(**client_kwargs(sandbox.url("container")))
-
-
-def test_converges_under_faults_without_duplicates(sandbox: Sandbox, tmp_path: Path) -> None:
-    admin(
-        sandbox,
-        "PUT",
-        "/faults",
-        {
-            "seed": 11,
-            "rules": [
-                {"api": "*", "method": "*", "rate": 0.2, "code": 503},
-                {"api": "*", "method": "*.list", "rate": 0.1, "code": 429, "retryAfter": 0.05},
-                {
-                    "method": "container.projects.locations.clusters.create",
-                    "times": 1,
-                    "operation": {
-                        "status": "INTERNAL",
-                        "message": "injected: cluster creation failed",
-                    },
-                },
-            ],
-        },
-    )
-    result = _run(sandbox, REFERENCE)
-    admin(sandbox, "PUT", "/faults", {"rules": []})
-    assert result["counts"]["create"] >= 12
-    gke = _gke(sandbox)
-    clusters = gke.list_clusters(parent=f"projects/{PROJECT}/locations/-").clusters
-    assert [(c.name, c.status) for c in clusters] == [
-        ("mlp-dev", container_v1.Cluster.Status.RUNNING)
-    ]
-    pools = sorted(p.name for p in gke.list_node_pools(parent=CLUSTER).node_pools)
-    assert pools == ["gpu-l4-ondemand", "gpu-l4-reserved", "gpu-l4-spot", "system"]
-    projects = resourcemanager_v3.ProjectsClient(
-        **client_kwargs(sandbox.url("cloudresourcemanager"))
-    )
-    assert [p.project_id for p in projects.search_projects(query="")] == [PROJECT]
-    admin(sandbox, "POST", "/counters/reset")
-    _run(sandbox, REFERENCE)
-    assert writes(sandbox) == {}
 
 
 def test_spec_change_plans_and_applies_exactly_that_field(sandbox: Sandbox, tmp_path: Path) -> None:

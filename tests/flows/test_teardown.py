@@ -6,16 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from google.auth.credentials import AnonymousCredentials
-from google.auth.transport.requests import AuthorizedSession
-from google.cloud import compute_v1, container_v1, gkehub_v1, resourcemanager_v3
-from google.iam.v1 import iam_policy_pb2
+from google.cloud import resourcemanager_v3
 
 from flows.provision_environment import provision_environment
 from flows.teardown_environment import teardown_environment
 from sandbox.cloud import Sandbox
 from tests.flows.conftest import REFERENCE, admin, writes
-from tests.flows.platform_clients import repo
+from tests.reliability.inventory import leftovers
 from tests.sandbox.conftest import client_kwargs
 
 PROJECT = "mlp-dev-a1b2"
@@ -24,44 +21,7 @@ REGION = "us-central1"
 
 def _leftovers(sandbox: Sandbox) -> dict[str, Any]:
     """Everything of ours that any API still lists in the project."""
-
-    def kw(api: str) -> dict[str, Any]:
-        return client_kwargs(sandbox.url(api))
-
-    gke = container_v1.ClusterManagerClient(**kw("container"))
-    hub = gkehub_v1.GkeHubClient(**kw("gkehub"))
-    networks = compute_v1.NetworksClient(**kw("compute")).list(project=PROJECT)
-    subnets = compute_v1.SubnetworksClient(**kw("compute")).list(project=PROJECT, region=REGION)
-    routers = compute_v1.RoutersClient(**kw("compute")).list(project=PROJECT, region=REGION)
-    reservations = compute_v1.ReservationsClient(**kw("compute")).aggregated_list(project=PROJECT)
-    accounts = (
-        AuthorizedSession(AnonymousCredentials())  # type: ignore[no-untyped-call]
-        .get(f"{sandbox.url('iam')}/v1/projects/{PROJECT}/serviceAccounts")
-        .json()
-    )
-    policy = resourcemanager_v3.ProjectsClient(**kw("cloudresourcemanager")).get_iam_policy(
-        request=iam_policy_pb2.GetIamPolicyRequest(resource=f"projects/{PROJECT}")
-    )
-    return {
-        "clusters": [
-            c.name for c in gke.list_clusters(parent=f"projects/{PROJECT}/locations/-").clusters
-        ],
-        "memberships": [
-            m.name for m in hub.list_memberships(parent=f"projects/{PROJECT}/locations/-")
-        ],
-        "features": [
-            f.name for f in hub.list_features(parent=f"projects/{PROJECT}/locations/global")
-        ],
-        "networks": [n.name for n in networks],
-        "subnetworks": [s.name for s in subnets],
-        "routers": [r.name for r in routers],
-        "reservations": [r.name for _, scoped in reservations for r in scoped.reservations],
-        "service accounts": [a["email"] for a in accounts.get("accounts", [])],
-        "service-account members": [
-            m for b in policy.bindings for m in b.members if "iam.gserviceaccount.com" in m
-        ],
-        "branches": [b.name for b in repo(sandbox).get_branches()],
-    }
+    return leftovers(sandbox, PROJECT, REGION)
 
 
 def test_teardown_leaves_nothing_and_is_idempotent(sandbox: Sandbox) -> None:
