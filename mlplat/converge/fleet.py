@@ -131,10 +131,9 @@ def ensure_config_management(ctx: EnvContext, repo_url: str, *, absent: bool = F
 
 def membership_key(ctx: EnvContext) -> str:
     """`projects/<number>/locations/global/memberships/<id>`, as Hub keys membership specs."""
-    project = projects.get(ctx.target, ctx.project)
-    if project is None:
+    number = projects.number(ctx.target, ctx.project)
+    if number is None:
         raise PermanentError(f"project {ctx.project} not found")
-    number = str(project["name"]).split("/", 1)[1]
     membership = render.membership(ctx.platform, ctx.env, ctx.project).name
     return f"projects/{number}/locations/global/memberships/{membership}"
 

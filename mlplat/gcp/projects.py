@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from typing import Any
 
@@ -35,6 +36,27 @@ def get(target: Target, project_id: str) -> dict[str, Any] | None:
                 raise translate(exc, f"project {project_id}: get") from exc
 
     return call(once)
+
+
+_NUMBERS: dict[tuple[Target, str], str] = {}
+_NUMBERS_LOCK = threading.Lock()
+
+
+def number(target: Target, project_id: str) -> str | None:
+    """The project's number, or None when the project is absent. A project's number never
+    changes (nor is its ID ever reused), so it is asked once per process."""
+    key = (target, project_id)
+    with _NUMBERS_LOCK:
+        known = _NUMBERS.get(key)
+    if known is not None:
+        return known
+    project = get(target, project_id)
+    if project is None:
+        return None
+    found = str(project["name"]).split("/", 1)[1]
+    with _NUMBERS_LOCK:
+        _NUMBERS[key] = found
+    return found
 
 
 def create(target: Target, body: dict[str, Any]) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import tempfile
 import threading
 from pathlib import Path
@@ -44,11 +46,28 @@ def api_client(target: Target, project_number: str, membership: str) -> client.A
 
 
 _PER_THREAD = threading.local()
+_SEEDS: dict[tuple[Target, str, str], Path] = {}  # the first client's discovery file per cluster
+_SEEDS_LOCK = threading.Lock()
+
+
+def _seeded(key: tuple[Target, str, str], cache: Path) -> None:
+    """Start `cache` from the first client's discovery of the same cluster, when it reads
+    whole (it is written without locking; a torn copy would only cost a fresh discovery)."""
+    with _SEEDS_LOCK:
+        seed = _SEEDS.setdefault(key, cache)
+    if seed == cache:
+        return
+    with contextlib.suppress(OSError, ValueError):
+        text = seed.read_bytes()
+        json.loads(text)
+        cache.write_bytes(text)
 
 
 def dynamic(target: Target, project_number: str, membership: str) -> DynamicClient:
-    """A dynamic client (discovery once per membership and thread: the client's discovery
-    cache is not thread-safe, and tasks run in threads)."""
+    """A dynamic client (one per membership and thread: the client's discovery cache is not
+    thread-safe, and tasks run in threads), starting from what the first client of the
+    cluster discovered so far. Discovery is lazy: one call per API group, when first used
+    (an eager discovery of every group at once rarely survives an error rate)."""
     built: dict[tuple[Target, str, str], DynamicClient] = _PER_THREAD.__dict__.setdefault(
         "dynamic", {}
     )
@@ -56,8 +75,10 @@ def dynamic(target: Target, project_number: str, membership: str) -> DynamicClie
     if key not in built:
         # The client caches discovery in a file named after the host, shared by every client
         # of that URL (threads, processes, an earlier sandbox on the same port) and written
-        # without locking; each client gets its own file instead.
+        # without locking; each client gets its own file instead. A kind missing from a copy
+        # (a CRD installed since) makes that client discover again when it looks the kind up.
         cache = Path(tempfile.mkdtemp(prefix="mlplat-discovery-")) / "discovery.json"
+        _seeded(key, cache)
         built[key] = DynamicClient(  # type: ignore[no-untyped-call]
             api_client(target, project_number, membership), cache_file=str(cache)
         )
