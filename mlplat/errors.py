@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 
 class MlplatError(Exception):
@@ -69,6 +71,20 @@ class TruncatedResponseError(TransientError):
 TRUNCATED = "truncated JSON"
 WRONG_TYPE = "wrong type"
 UNKNOWN_ENUM = "unknown enum value"
+
+
+def described(value: Any) -> str:
+    """A JSON value's type, and the value when short (`the string 'x'`, `a list`), for
+    messages about a malformed answer."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"the boolean {json.dumps(value)}"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return f"the string {value[:40]!r}"
+    return "a list" if isinstance(value, list) else "an object"
 
 
 def malformed(method: str, problem: str, detail: str, *, idempotent: bool) -> MlplatError:

@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 
 import googleapiclient
 
-from mlplat.errors import TRUNCATED, UNKNOWN_ENUM, WRONG_TYPE, malformed
+from mlplat.errors import TRUNCATED, UNKNOWN_ENUM, WRONG_TYPE, described, malformed
 
 DOCUMENTS = Path(googleapiclient.__file__).parent / "discovery_cache" / "documents"
 DECISIONS = frozenset({"status", "state", "code"})
@@ -131,7 +131,7 @@ def _check(
     where = path or "the answer"
     if kind == "object":
         if not isinstance(value, dict):
-            found.append((WRONG_TYPE, f"{where}: expected an object, got {_described(value)}"))
+            found.append((WRONG_TYPE, f"{where}: expected an object, got {described(value)}"))
             return
         properties = schema.get("properties", {})
         extra = schema.get("additionalProperties")
@@ -142,14 +142,14 @@ def _check(
                 _check(doc, sub, item, path=where_next, found=found, depth=depth + 1)
     elif kind == "array":
         if not isinstance(value, list):
-            found.append((WRONG_TYPE, f"{where}: expected a list, got {_described(value)}"))
+            found.append((WRONG_TYPE, f"{where}: expected a list, got {described(value)}"))
             return
         for index, item in enumerate(value):
             item_schema = schema.get("items", {})
             _check(doc, item_schema, item, path=f"{path}[{index}]", found=found, depth=depth + 1)
     elif kind in _SCALARS and not _SCALARS[kind](schema, value):
         expected = "an enum value" if "enum" in schema else _ARTICLES[kind]
-        found.append((WRONG_TYPE, f"{where}: expected {expected}, got {_described(value)}"))
+        found.append((WRONG_TYPE, f"{where}: expected {expected}, got {described(value)}"))
     elif _unknown_state(schema, value, path):
         known = ", ".join(v for v in schema["enum"] if not v.endswith("_UNSPECIFIED"))
         found.append((UNKNOWN_ENUM, f"{where}: {value!r} is none of {known}"))
@@ -199,16 +199,6 @@ _SCALARS: dict[str, Callable[[dict[str, Any], Any], bool]] = {
     "number": _number,
     "boolean": _boolean,
 }
-
-
-def _described(value: Any) -> str:
-    if isinstance(value, bool):
-        return f"the boolean {json.dumps(value)}"
-    if isinstance(value, int | float):
-        return f"the number {value}"
-    if isinstance(value, str):
-        return f"the string {value[:40]!r}"
-    return "a list" if isinstance(value, list) else "an object"
 
 
 def check_body(doc: Document, method: Method | None, request_line: str, content: bytes) -> Any:

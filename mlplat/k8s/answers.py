@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from mlplat.errors import TRUNCATED, UNKNOWN_ENUM, WRONG_TYPE, malformed
+from mlplat.errors import TRUNCATED, UNKNOWN_ENUM, WRONG_TYPE, described, malformed
 from mlplat.k8s import shapes
 
 CONDITION_STATUSES = ("True", "False", "Unknown")
@@ -37,11 +37,11 @@ def items_of(what: str, found: Any) -> list[dict[str, Any]]:
     value = _parsed(what, found, idempotent=True)
     items = value.get("items")
     if not isinstance(items, list):
-        _raise(what, [(WRONG_TYPE, f"items: expected a list, got {_described(items)}")])
+        _raise(what, [(WRONG_TYPE, f"items: expected a list, got {described(items)}")])
         return []  # unreachable: _raise raised
     problems: list[Problem] = []
     if not isinstance(value.get("metadata", {}), dict):
-        got = _described(value.get("metadata"))
+        got = described(value.get("metadata"))
         problems.append((WRONG_TYPE, f"metadata: expected an object, got {got}"))
     for index, item in enumerate(items):
         problems += object_problems(item, f"items[{index}]")
@@ -70,7 +70,7 @@ def _parsed(what: str, found: Any, *, idempotent: bool) -> dict[str, Any]:
         raise malformed(what, TRUNCATED, detail, idempotent=idempotent)
     value = found.to_dict() if hasattr(found, "to_dict") else found
     if not isinstance(value, dict):
-        _raise(what, [(WRONG_TYPE, f"the answer: expected an object, got {_described(value)}")])
+        _raise(what, [(WRONG_TYPE, f"the answer: expected an object, got {described(value)}")])
     result: dict[str, Any] = value
     return result
 
@@ -78,7 +78,7 @@ def _parsed(what: str, found: Any, *, idempotent: bool) -> dict[str, Any]:
 def object_problems(obj: Any, where: str) -> list[Problem]:
     """What in `obj` does not have the shape of a Kubernetes object (`where` prefixes paths)."""
     if not isinstance(obj, dict):
-        return [(WRONG_TYPE, f"{where or 'the answer'}: expected an object, got {_described(obj)}")]
+        return [(WRONG_TYPE, f"{where or 'the answer'}: expected an object, got {described(obj)}")]
     problems = [(WRONG_TYPE, detail) for detail in shapes.type_problems(obj, where)]
     if isinstance(obj.get("status"), dict):
         prefix = f"{where}." if where else ""
@@ -91,14 +91,14 @@ def _status_problems(status: dict[str, Any], kind: str, where: str) -> list[Prob
     conditions = status.get("conditions")
     if conditions is not None and not isinstance(conditions, list):
         problems.append(
-            (WRONG_TYPE, f"{where}.conditions: expected a list, got {_described(conditions)}")
+            (WRONG_TYPE, f"{where}.conditions: expected a list, got {described(conditions)}")
         )
     for index, condition in enumerate(conditions if isinstance(conditions, list) else []):
         at = f"{where}.conditions[{index}]"
         if not isinstance(condition, dict):
-            problems.append((WRONG_TYPE, f"{at}: expected an object, got {_described(condition)}"))
+            problems.append((WRONG_TYPE, f"{at}: expected an object, got {described(condition)}"))
         elif not isinstance(condition.get("status"), str):
-            got = _described(condition.get("status"))
+            got = described(condition.get("status"))
             problems.append((WRONG_TYPE, f"{at}.status: expected a string, got {got}"))
         elif condition["status"] not in CONDITION_STATUSES:
             known = ", ".join(CONDITION_STATUSES)
@@ -109,7 +109,7 @@ def _status_problems(status: dict[str, Any], kind: str, where: str) -> list[Prob
         state = status["state"]
         if not isinstance(state, str):
             problems.append(
-                (WRONG_TYPE, f"{where}.state: expected a string, got {_described(state)}")
+                (WRONG_TYPE, f"{where}.state: expected a string, got {described(state)}")
             )
         elif state not in STATES[kind]:
             known = ", ".join(s for s in STATES[kind] if s)
@@ -124,6 +124,3 @@ def _raise(what: str, problems: list[Problem]) -> None:
     details = [detail for p, detail in problems if p == problem]
     shown = "; ".join(details[:3]) + (f" (+{len(details) - 3} more)" if len(details) > 3 else "")
     raise malformed(what, problem, shown, idempotent=False)  # not a cut-short body
-
-
-_described = shapes.described

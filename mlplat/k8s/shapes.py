@@ -9,12 +9,13 @@ have the types Kubernetes guarantees. Custom resources are checked for what ever
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from typing import Any, ClassVar
 
 from kubernetes.client import models
+
+from mlplat.errors import described
 
 _MAX_DEPTH = 64
 _LIST = re.compile(r"^[Ll]ist\[(.+)\]$")
@@ -120,16 +121,3 @@ def _check_model(value: Any, kind: str, *, where: str, found: list[str], depth: 
         if key in fields:  # a field the model does not know: accepted (newer servers)
             sub = f"{where}.{key}" if where else key
             _check(item, model.openapi_types[fields[key]], where=sub, found=found, depth=depth + 1)
-
-
-def described(value: Any) -> str:
-    """A value's JSON type, and the value when short: `the string 'x'`, `a list`."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return f"the boolean {json.dumps(value)}"
-    if isinstance(value, int | float):
-        return f"the number {value}"
-    if isinstance(value, str):
-        return f"the string {value[:40]!r}"
-    return "a list" if isinstance(value, list) else "an object"
