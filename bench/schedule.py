@@ -108,8 +108,8 @@ def environment(
         add(f"team-{t}/raycluster", "raycluster", [repo_sync, operator], polled=False)
 
 
-def critical_path(graph: Graph) -> float:
-    """The longest chain of durations: the finish time with unlimited parallelism."""
+def finish_times(graph: Graph) -> dict[str, float]:
+    """When each step finishes with unlimited parallelism."""
     finish: dict[str, float] = {}
 
     def done(name: str) -> float:
@@ -118,7 +118,14 @@ def critical_path(graph: Graph) -> float:
             finish[name] = max((done(d) for d in step.after), default=0.0) + step.seconds
         return finish[name]
 
-    return max(done(name) for name in graph.steps)
+    for name in graph.steps:
+        done(name)
+    return finish
+
+
+def critical_path(graph: Graph) -> float:
+    """The longest chain of durations: the finish time with unlimited parallelism."""
+    return max(finish_times(graph).values())
 
 
 def terraform(graph: Graph, parallelism: int = TERRAFORM_PARALLELISM) -> float:

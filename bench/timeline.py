@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bench.schedule import Graph
+from bench.schedule import Graph, finish_times
 
 # Graph step (without the environment) → the task that finishes it, by task-name prefix.
 _TASK_OF = {
@@ -64,18 +64,11 @@ def task_runs(since: datetime, until: datetime) -> list[dict[str, Any]]:
 
 def critical_chain(graph: Graph) -> list[tuple[str, float]]:
     """The steps of the longest chain with their finish times, first to last."""
-    finish: dict[str, float] = {}
-
-    def done(name: str) -> float:
-        if name not in finish:
-            step = graph.steps[name]
-            finish[name] = max((done(d) for d in step.after), default=0.0) + step.seconds
-        return finish[name]
-
-    last = max(graph.steps, key=done)
+    finish = finish_times(graph)
+    last = max(graph.steps, key=finish.__getitem__)
     chain = [last]
     while graph.steps[chain[-1]].after:
-        chain.append(max(graph.steps[chain[-1]].after, key=done))
+        chain.append(max(graph.steps[chain[-1]].after, key=finish.__getitem__))
     return [(name, finish[name]) for name in reversed(chain)]
 
 
