@@ -17,7 +17,7 @@ from mlplat import target as targets
 from mlplat.converge.context import EnvContext, Outcome
 from mlplat.plan import Action
 from mlplat.render import cluster as render_cluster
-from mlplat.specs import load_spec
+from mlplat.specs import PlatformSpec, load_spec
 from tasks import cluster_software, clusters, fleet, gitops, identity, network, projects
 
 DEFAULT_SPEC_DIR = "infra_specs"
@@ -25,7 +25,11 @@ DEFAULT_SPEC_DIR = "infra_specs"
 
 def context(env: str, spec_dir: str, dry_run: bool, endpoints: str | None) -> EnvContext:
     """The environment's context: validated spec (before any API call) and the target."""
-    spec = load_spec(Path(spec_dir))
+    return context_of(load_spec(Path(spec_dir)), env, dry_run, endpoints)
+
+
+def context_of(spec: PlatformSpec, env: str, dry_run: bool, endpoints: str | None) -> EnvContext:
+    """The context of `env` in an already loaded spec."""
     if env not in spec.environments:
         known = ", ".join(sorted(spec.environments))
         raise ValueError(f"unknown environment {env!r} (known: {known})")

@@ -20,6 +20,7 @@ GOOGLE_APIS = (
     "container",
     "gkehub",
     "iam",
+    "cloudasset",
 )
 
 

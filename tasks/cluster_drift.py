@@ -1,21 +1,17 @@
-"""Tasks: drift inside an environment's cluster, and putting committed objects back."""
+"""Tasks: an environment's drift, and putting committed objects back into its cluster."""
 
 from __future__ import annotations
 
-from prefect import task
+import dataclasses
+
+from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from mlplat.converge import cluster_drift
+from mlplat.converge import cluster_drift, environment_drift
 from mlplat.converge.context import EnvContext
 from mlplat.drift import Finding
 from tasks._runtime import with_run_logger
-
-
-@task(name="observe-cluster-drift", task_run_name="observe-cluster-drift[{ctx.env_name}]",
-      cache_policy=NO_CACHE)  # fmt: skip
-def observe_cluster_drift(ctx: EnvContext) -> list[Finding]:
-    """Committed objects missing or changed, sync errors, unhealthy RayClusters."""
-    return cluster_drift.cluster_findings(with_run_logger(ctx))
+from tasks._secrets import github_token
 
 
 @task(name="restore-cluster-objects", task_run_name="restore-cluster-objects[{ctx.env_name}]",
@@ -23,3 +19,26 @@ def observe_cluster_drift(ctx: EnvContext) -> list[Finding]:
 def restore_cluster_objects(ctx: EnvContext, findings: list[Finding]) -> int:
     """Apply the committed manifests of the objects found missing or changed."""
     return cluster_drift.remediate_objects(with_run_logger(ctx), findings)
+
+
+@task(name="observe-environment-drift",
+      task_run_name="observe-environment-drift[{ctx.env_name}]", cache_policy=NO_CACHE)  # fmt: skip
+def observe_environment_drift(ctx: EnvContext) -> list[Finding]:
+    """Every difference of one environment (Google, Git, teams, cluster objects and syncs),
+    read in this one task; logs what differs, and how many resources were as specified."""
+    logger = get_run_logger()
+    unchanged = 0
+
+    def log(line: str) -> None:
+        nonlocal unchanged
+        if line.endswith(": noop"):
+            unchanged += 1
+        else:
+            logger.info(line)
+
+    ctx = dataclasses.replace(ctx, log=log)
+    found = environment_drift.observe_environment(
+        ctx, github_token(ctx.platform.gitops.token_secret)
+    )
+    logger.info("%s: %d resources as specified, %d findings", ctx.env_name, unchanged, len(found))
+    return found

@@ -132,6 +132,8 @@ def ensure_node_pool(ctx: EnvContext, desired: Desired, *, absent: bool = False)
         return report(ctx, change, applied=False)
     what = f"gke/node-pool {desired.name}"
     for _ in range(RECREATE_ATTEMPTS + 1):
+        if observed is not None and observed.get("status") == "RUNNING":
+            break  # as read above: no second read
         if observed is None:
             try:
                 operation = container.create_node_pool(ctx.target, path, desired.create_body())

@@ -55,19 +55,22 @@ def _resource(manifest: Manifest) -> str:
     return f"k8s/{manifest['kind']} {where}{meta['name']}"
 
 
-def _live(api: DynamicClient, desired: list[Manifest]) -> dict[tuple[str, str, str, str], Manifest]:
-    kinds = sorted({(m["apiVersion"], m["kind"]) for m in desired})
+Live = dict[tuple[str, str, str, str], Manifest]
+
+
+def _live(api: DynamicClient, kinds: set[tuple[str, str]]) -> Live:
+    """(apiVersion, kind, namespace, name) → object, for every object of `kinds`: one list per
+    kind."""
     index = {}
-    for api_version, kind in kinds:
+    for api_version, kind in sorted(kinds):
         for obj in k8s.list_(api, api_version, kind):
             meta = obj["metadata"]
             index[(api_version, kind, meta.get("namespace") or "", meta["name"])] = obj
     return index
 
 
-def object_drift(ctx: EnvContext, api: DynamicClient, desired: list[Manifest]) -> list[Finding]:
+def object_drift(ctx: EnvContext, live: Live, desired: list[Manifest]) -> list[Finding]:
     """Committed objects that are missing or differ in a declared field."""
-    live = _live(api, desired)
     found = []
     for manifest in desired:
         meta = manifest["metadata"]
@@ -101,11 +104,11 @@ def _syncs(ctx: EnvContext) -> Iterator[tuple[str, str, str]]:
         yield "RepoSync", member.namespace_name, naming.REPOSYNC_NAME
 
 
-def sync_drift(ctx: EnvContext, api: DynamicClient) -> list[Finding]:
+def sync_drift(ctx: EnvContext, live: Live) -> list[Finding]:
     """root-sync and the teams' RepoSyncs that report errors."""
     found = []
     for kind, namespace, name in _syncs(ctx):
-        sync = k8s.get(api, CONFIG_SYNC, kind, name, namespace)
+        sync = live.get((CONFIG_SYNC, kind, namespace, name))
         errors = sync_errors((sync or {}).get("status", {})) if sync else ""
         if errors:
             found.append(
@@ -121,14 +124,14 @@ def sync_drift(ctx: EnvContext, api: DynamicClient) -> list[Finding]:
     return found
 
 
-def ray_drift(ctx: EnvContext, api: DynamicClient) -> list[Finding]:
+def ray_drift(ctx: EnvContext, live: Live) -> list[Finding]:
     """Teams' RayClusters that exist but are not ready (a missing one is object drift)."""
     found = []
     for member in ctx.spec.teams_in(ctx.env_name):
         if not member.ray.enabled:
             continue
         name = raycluster.cluster_name(member)
-        rc = k8s.get(api, "ray.io/v1", "RayCluster", name, member.namespace_name)
+        rc = live.get(("ray.io/v1", "RayCluster", member.namespace_name, name))
         state = (rc or {}).get("status", {}).get("state")
         if rc is not None and state != "ready":
             reason = (rc or {}).get("status", {}).get("reason", "")
@@ -149,8 +152,11 @@ def cluster_findings(ctx: EnvContext) -> list[Finding]:
     """All drift inside the environment's cluster ([] when there is no cluster to ask)."""
     if not cluster_reachable(ctx):
         return []
-    api = cluster_api(ctx)
-    return object_drift(ctx, api, hydrated(ctx)) + sync_drift(ctx, api) + ray_drift(ctx, api)
+    desired = hydrated(ctx)
+    kinds = {(m["apiVersion"], m["kind"]) for m in desired}
+    kinds |= {(CONFIG_SYNC, "RootSync"), (CONFIG_SYNC, "RepoSync"), ("ray.io/v1", "RayCluster")}
+    live = _live(cluster_api(ctx), kinds)
+    return object_drift(ctx, live, desired) + sync_drift(ctx, live) + ray_drift(ctx, live)
 
 
 def remediate_objects(ctx: EnvContext, findings: list[Finding]) -> int:

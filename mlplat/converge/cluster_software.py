@@ -91,6 +91,14 @@ def ensure_git_creds(ctx: EnvContext, token: str, namespace: str) -> Outcome:
     return _secret_report(ctx, name, desired, observed, apply=lambda: k8s.apply(api, desired))
 
 
+def git_creds_outcome(
+    ctx: EnvContext, token: str, namespace: str, observed: dict[str, Any] | None
+) -> Outcome:
+    """The dry-run outcome of `git-creds` in `namespace`, given the Secret read there."""
+    name = f"{namespace}/{naming.GIT_CREDS_SECRET}"
+    return _secret_report(ctx, name, git_creds(namespace, token), observed, apply=None)
+
+
 def _secret_report(
     ctx: EnvContext,
     name: str,

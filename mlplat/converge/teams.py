@@ -52,15 +52,33 @@ def require_provisioned(ctx: EnvContext) -> None:
         )
 
 
-def ensure_team_identity(ctx: EnvContext, member: Team, *, absent: bool = False) -> Outcome:
-    """The team's Google service account, usable only by its Kubernetes service account."""
+@dataclass(frozen=True)
+class TeamIdentity:
+    """The team's Google service account and who may act as it (its Kubernetes account)."""
+
+    account: str
+    email: str
+    ksa: str
+
+    @property
+    def wanted(self) -> iam.Bindings:
+        return {WORKLOAD_IDENTITY_USER: {self.ksa}}
+
+
+def team_identity(ctx: EnvContext, member: Team) -> TeamIdentity:
+    """The identity mlplat gives `member` on the context's environment."""
     account = naming.team_service_account_id(ctx.platform, ctx.env, member)
-    email = naming.service_account_email(account, ctx.project)
     ksa = (
         f"serviceAccount:{naming.workload_pool(ctx.project)}"
         f"[{member.namespace_name}/{workload_service_account(member)}]"
     )
-    wanted = {WORKLOAD_IDENTITY_USER: {ksa}}
+    return TeamIdentity(account, naming.service_account_email(account, ctx.project), ksa)
+
+
+def ensure_team_identity(ctx: EnvContext, member: Team, *, absent: bool = False) -> Outcome:
+    """The team's Google service account, usable only by its Kubernetes service account."""
+    identity = team_identity(ctx, member)
+    account, email, ksa, wanted = identity.account, identity.email, identity.ksa, identity.wanted
     observed = None if absent else iam.get_service_account(ctx.target, ctx.project, email)
     if observed is None:
         change = Change("iam/service-account", email, Action.CREATE)

@@ -122,23 +122,34 @@ _PER_THREAD = threading.local()
 
 
 def iam(target: Target) -> Any:
-    """IAM v1 through google-api-python-client (google-cloud-iam has no REST transport).
-
-    One per thread: its httplib2 transport is not thread-safe, and tasks run in threads
-    (shared, two concurrent requests get each other's responses)."""
-    built: dict[Target, Any] = _PER_THREAD.__dict__.setdefault("iam", {})
-    if target not in built:
-        built[target] = _build_iam(target)
-    return built[target]
+    """IAM v1 through google-api-python-client (google-cloud-iam has no REST transport)."""
+    return discovery_client(target, "iam", "v1")
 
 
-def _build_iam(target: Target) -> Any:
-    endpoint = target.endpoint("iam")
+def cloud_asset(target: Target) -> Any:
+    """Cloud Asset Inventory v1 through google-api-python-client (one search lists every
+    service account's IAM policy of a project)."""
+    return discovery_client(target, "cloudasset", "v1")
+
+
+def discovery_client(target: Target, api: str, version: str) -> Any:
+    """A google-api-python-client for `api` on the target, one per thread: its httplib2
+    transport is not thread-safe, and tasks run in threads (shared, two concurrent requests
+    get each other's responses)."""
+    built: dict[tuple[Target, str], Any] = _PER_THREAD.__dict__.setdefault("clients", {})
+    key = (target, api)
+    if key not in built:
+        built[key] = _build(target, api, version)
+    return built[key]
+
+
+def _build(target: Target, api: str, version: str) -> Any:
+    endpoint = target.endpoint(api)
     if endpoint is None:
-        return discovery.build("iam", "v1", static_discovery=True, cache_discovery=False)
+        return discovery.build(api, version, static_discovery=True, cache_discovery=False)
     return discovery.build(
-        "iam",
-        "v1",
+        api,
+        version,
         static_discovery=True,
         cache_discovery=False,
         credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]

@@ -6,66 +6,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from google.iam.v1 import iam_policy_pb2, policy_pb2
 from google.protobuf import json_format
-from googleapiclient.errors import HttpError
 
-from mlplat import retry
-from mlplat.errors import ConflictError, MlplatError, PermanentError, TransientError
-from mlplat.gcp import clients, responses
-from mlplat.gcp.errors import answers_of, guarded
+from mlplat.gcp import clients, discovery_calls
+from mlplat.gcp.errors import guarded
 from mlplat.target import Target
 
 Bindings = dict[str, set[str]]  # role → members
 Policy = dict[str, Any]
-T = TypeVar("T")
-_SETTLING = ("SERVICE_DISABLED",)
-
-
-def _translate(exc: HttpError, what: str) -> MlplatError:
-    status = int(exc.resp.status)
-    try:
-        error = json.loads(exc.content).get("error", {})
-    except (ValueError, AttributeError):
-        error = {}
-    message = f"{what}: HTTP {status} {error.get('message', exc.reason)}"
-    reasons = [d.get("reason") for d in error.get("details", []) if isinstance(d, dict)]
-    retry_after = exc.resp.get("retry-after")
-    if status in (429, 500, 502, 503, 504) or any(r in _SETTLING for r in reasons):
-        return TransientError(message, retry_after=float(retry_after) if retry_after else None)
-    if status == 409:
-        return ConflictError(message)
-    return PermanentError(message)
 
 
 def _execute(what: str, request: Callable[[], Any], *, missing_ok: bool = False) -> Any:
-    def once() -> Any:
-        built = request()
-        with answers_of(what):
-            try:
-                result = built.execute(num_retries=0)
-            except HttpError as exc:
-                if missing_ok and int(exc.resp.status) == 404:
-                    return None
-                raise _translate(exc, what) from exc
-            return _checked(built, result)
-
-    return retry.call(once)
-
-
-def _checked(built: Any, result: Any) -> Any:
-    """The answer, once it fits its method's schema: googleapiclient hands back any JSON, and
-    the raw text when the body is not JSON."""
-    doc = responses.document("iam.v1")
-    method = doc.method_by_id(str(built.methodId))
-    name = str(built.methodId)
-    if isinstance(result, str | bytes):
-        text = result.encode() if isinstance(result, str) else result
-        return responses.check_body(doc, method, name, text)
-    responses.check_payload(doc, method, name, result)
-    return result
+    return discovery_calls.execute("iam.v1", what, request, missing_ok=missing_ok)
 
 
 def _accounts(target: Target) -> Any:
@@ -125,7 +80,8 @@ def delete_service_account(target: Target, project: str, email: str) -> None:
     )
 
 
-def _bindings(policy: Policy) -> Bindings:
+def bindings_of(policy: Policy) -> Bindings:
+    """Role → members of the unconditional bindings of `policy`."""
     return {
         b["role"]: set(b.get("members", []))
         for b in policy.get("bindings", [])
@@ -155,7 +111,7 @@ def _ensure(
     get: Callable[[], Policy], set_: Callable[[Policy], Any], wanted: Bindings, dry_run: bool
 ) -> Bindings:
     policy = get()
-    missing = missing_bindings(_bindings(policy), wanted)
+    missing = missing_bindings(bindings_of(policy), wanted)
     if missing and not dry_run:
         set_(_with(policy, missing))  # carries the etag read above: a concurrent edit fails
     return missing
@@ -194,7 +150,7 @@ def remove_project_member(
     request = iam_policy_pb2.GetIamPolicyRequest(resource=resource)
     found = guarded(f"project {project}: get policy", lambda: rm.get_iam_policy(request=request))
     policy: Policy = json_format.MessageToDict(found)
-    held = sorted(role for role, members in _bindings(policy).items() if member in members)
+    held = sorted(role for role, members in bindings_of(policy).items() if member in members)
     if not held or dry_run:
         return held
     bindings = []

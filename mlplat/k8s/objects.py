@@ -129,9 +129,10 @@ def list_(
     *,
     namespace: str | None = None,
     label_selector: str | None = None,
+    field_selector: str | None = None,
 ) -> list[dict[str, Any]]:
-    """The objects of a kind (in `namespace`, matching `label_selector`); [] when the kind
-    is not served."""
+    """The objects of a kind (in `namespace`, matching `label_selector` and `field_selector`);
+    [] when the kind is not served."""
     what = f"k8s/{kind}: list"
 
     def once() -> list[dict[str, Any]]:
@@ -141,7 +142,9 @@ def list_(
             api.resources.invalidate_cache()
             return []
         with answers.listing(what):
-            found = resource.get(namespace=namespace, label_selector=label_selector)
+            found = resource.get(
+                namespace=namespace, label_selector=label_selector, field_selector=field_selector
+            )
         return answers.items_of(what, found)
 
     return guarded(what, once)

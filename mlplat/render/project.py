@@ -8,6 +8,7 @@ from mlplat.specs import Environment, Platform
 
 REQUIRED_SERVICES: tuple[str, ...] = (
     "anthosconfigmanagement.googleapis.com",
+    "cloudasset.googleapis.com",  # the drift check's one search for the accounts' policies
     "cloudresourcemanager.googleapis.com",
     "compute.googleapis.com",
     "connectgateway.googleapis.com",  # the seed forgot it, yet used the Connect Gateway

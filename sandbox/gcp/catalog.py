@@ -5,6 +5,7 @@ from __future__ import annotations
 from sandbox.api import GoogleApi
 from sandbox.gcp import (
     billing,
+    cloudasset,
     compute_networks,
     compute_operations,
     compute_reservations,
@@ -37,6 +38,7 @@ def google_apis() -> list[GoogleApi]:
             ),
         ),
         GoogleApi("iam", (iam.HANDLERS,)),
+        GoogleApi("cloudasset", (cloudasset.HANDLERS,)),
         GoogleApi("cloudbilling", (billing.HANDLERS,)),
         GoogleApi("serviceusage", (serviceusage.HANDLERS,)),
         GoogleApi(

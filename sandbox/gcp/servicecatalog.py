@@ -46,6 +46,7 @@ _SERVICES = [
     ServiceInfo("networkconnectivity.googleapis.com", "Network Connectivity API"),
     ServiceInfo("iam.googleapis.com", "Identity and Access Management (IAM) API"),
     ServiceInfo("iamcredentials.googleapis.com", "IAM Service Account Credentials API"),
+    ServiceInfo("cloudasset.googleapis.com", "Cloud Asset API"),
     ServiceInfo("cloudresourcemanager.googleapis.com", "Cloud Resource Manager API"),
     ServiceInfo("cloudbilling.googleapis.com", "Cloud Billing API"),
     ServiceInfo("oslogin.googleapis.com", "Cloud OS Login API"),

@@ -47,14 +47,17 @@ def writes(sandbox: Sandbox) -> dict[str, int]:
     return {name: m["writes"] for name, m in methods.items() if m.get("writes")}
 
 
-def drift_check(sandbox: Sandbox, remediate: bool = False) -> tuple[str, list[dict[str, Any]]]:
-    """check_drift of dev on the reference spec: (final state's name, its findings)."""
+def drift_check(
+    sandbox: Sandbox, remediate: bool = False, spec_dir: Path = REFERENCE
+) -> tuple[str, list[dict[str, Any]]]:
+    """check_drift of dev on the spec (the reference's by default): (final state's name, its
+    findings)."""
     from flows.check_drift import check_drift  # noqa: PLC0415 - flows need the harness first
 
     state = check_drift(
         "dev",
         remediate=remediate,
-        spec_dir=str(REFERENCE),
+        spec_dir=str(spec_dir),
         endpoints=str(sandbox.endpoints_path),
         return_state=True,
     )

@@ -1,0 +1,95 @@
+"""Drift of one environment: the dry run of every step provisioning takes (the same comparisons,
+so a freshly provisioned environment shows nothing), read in one thread without a task per step,
+with the teams observed by listing (`team_drift`) and the cluster's objects, syncs and
+RayClusters by listing (`cluster_drift`). Readiness gates are not part of drift."""
+
+from __future__ import annotations
+
+from mlplat import naming
+from mlplat.converge import (
+    cluster,
+    cluster_drift,
+    cluster_software,
+    fleet,
+    gitops,
+    identity,
+    network,
+    project,
+    team_drift,
+)
+from mlplat.converge.context import EnvContext, Outcome
+from mlplat.drift import Finding, findings
+from mlplat.git.gitops_repo import connect
+from mlplat.plan import Action
+from mlplat.render import cluster as render_cluster
+from mlplat.target import git_url
+
+
+def observe_environment(ctx: EnvContext, token: str) -> list[Finding]:
+    """Every difference between the spec and the environment `ctx` names (a dry-run context)."""
+    if not ctx.dry_run:
+        raise ValueError("observe_environment needs a dry-run context")
+    outcomes = _google_and_git(ctx, token)
+    return findings(ctx.env_name, outcomes) + cluster_drift.cluster_findings(ctx)
+
+
+def _absent(*upstream: Outcome) -> bool:
+    return any(outcome.created for outcome in upstream)
+
+
+def _google_and_git(ctx: EnvContext, token: str) -> list[Outcome]:
+    proj = project.ensure_project(ctx)
+    absent = _absent(proj)
+    billing = project.ensure_billing(ctx, project_absent=absent)
+    services = project.ensure_services(ctx, project_absent=absent)
+    enabled = _absent(proj, services)
+    node_identity = identity.ensure_node_service_account(ctx, absent=enabled)
+    vpc = network.ensure_network(ctx, absent=enabled)
+    subnet = network.ensure_subnet(ctx, absent=_absent(proj, services, vpc))
+    router = network.ensure_router(ctx, absent=_absent(proj, services, vpc))
+    reservations = network.ensure_reservations(ctx, absent=enabled)
+    feature = fleet.ensure_feature(ctx, absent=enabled)
+    gh = connect(ctx.target, token)
+    repo_outcome, repo = gitops.ensure_repository(ctx, gh)
+    branch, head = gitops.ensure_branch(ctx, repo)
+    protection = gitops.ensure_protection(ctx, repo)
+    manifests, _ = gitops.ensure_manifests(ctx, repo, head)
+    gke = cluster.ensure_cluster(ctx, absent=_absent(proj, services, subnet))
+    absent_cluster = _absent(proj, gke)
+    pools = [
+        cluster.ensure_node_pool(ctx, pool, absent=absent_cluster)
+        for pool in (
+            render_cluster.system_pool(ctx.platform, ctx.env, ctx.project),
+            *render_cluster.node_pools(ctx.platform, ctx.env, ctx.project),
+        )
+    ]
+    membership = fleet.ensure_membership(ctx, absent=absent_cluster)
+    repo_url = git_url(ctx.target, ctx.platform.gitops.owner, ctx.platform.gitops.repository)
+    config = fleet.ensure_config_management(
+        ctx, repo_url, absent=_absent(proj, membership, feature)
+    )
+    root_creds = cluster_software.ensure_git_creds(ctx, token, naming.CONFIG_MANAGEMENT_NAMESPACE)
+    teams = team_drift.observe_teams(
+        ctx, token, absent=enabled, services_ready=services.change.action is Action.NOOP
+    )
+    return [
+        proj,
+        billing,
+        services,
+        node_identity,
+        vpc,
+        subnet,
+        router,
+        *reservations,
+        feature,
+        repo_outcome,
+        branch,
+        protection,
+        manifests,
+        gke,
+        *pools,
+        membership,
+        config,
+        root_creds,
+        *teams,
+    ]

@@ -1,0 +1,77 @@
+"""Drift of what each team has outside Git on one environment (its Google service account with
+the Workload Identity binding, its `git-creds` Secret), read with one listing per kind for the
+whole environment: the project's accounts, one Cloud Asset search for their policies, the
+`git-creds` Secrets of every namespace. Calls grow with environments, not teams.
+
+The asset inventory may lag a change: a team whose account looks different there is read again
+directly (the very step a plan runs), so only what a plan would show is reported."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mlplat import naming
+from mlplat.converge.cluster_software import cluster_api, cluster_reachable, git_creds_outcome
+from mlplat.converge.context import EnvContext, Outcome, report
+from mlplat.converge.teams import ensure_team_identity, team_identity
+from mlplat.gcp import asset, iam
+from mlplat.k8s import objects as k8s
+from mlplat.plan import Action, Change
+from mlplat.specs import Team
+
+
+def observe_teams(
+    ctx: EnvContext, token: str, *, absent: bool = False, services_ready: bool = True
+) -> list[Outcome]:
+    """The dry-run outcomes of every team's identity and credentials on the environment.
+    `absent`: the project is still to be created (nothing to read); `services_ready`: its APIs
+    are all enabled (else the asset search may not be, and each account is read directly)."""
+    members = ctx.spec.teams_in(ctx.env_name)
+    if not members:
+        return []
+    if absent:
+        return [
+            *(ensure_team_identity(ctx, m, absent=True) for m in members),
+            *(git_creds_outcome(ctx, token, m.namespace_name, None) for m in members),
+        ]
+    accounts = {str(a.get("email")): a for a in iam.list_service_accounts(ctx.target, ctx.project)}
+    policies = (
+        asset.service_account_policies(ctx.target, ctx.project)
+        if services_ready and accounts
+        else None
+    )
+    secrets = _git_creds(ctx)
+    identities = [_identity(ctx, m, accounts, policies) for m in members]
+    credentials = [
+        git_creds_outcome(ctx, token, m.namespace_name, secrets.get(m.namespace_name))
+        for m in members
+    ]
+    return identities + credentials
+
+
+def _identity(
+    ctx: EnvContext,
+    member: Team,
+    accounts: dict[str, dict[str, Any]],
+    policies: dict[str, asset.Policy] | None,
+) -> Outcome:
+    identity = team_identity(ctx, member)
+    account = accounts.get(identity.email)
+    if account is None:
+        return ensure_team_identity(ctx, member, absent=True)
+    if policies is not None:
+        held = iam.bindings_of(policies.get(str(account.get("uniqueId")), {}))
+        if not iam.missing_bindings(held, identity.wanted):
+            change = Change("iam/service-account", identity.email, Action.NOOP)
+            return report(ctx, change, applied=False)
+    return ensure_team_identity(ctx, member)  # read directly: the inventory may lag
+
+
+def _git_creds(ctx: EnvContext) -> dict[str, dict[str, Any]]:
+    """Namespace → its `git-creds` Secret, for every namespace of the cluster ({} without one)."""
+    if not cluster_reachable(ctx):
+        return {}
+    found = k8s.list_(
+        cluster_api(ctx), "v1", "Secret", field_selector=f"metadata.name={naming.GIT_CREDS_SECRET}"
+    )
+    return {str(s["metadata"].get("namespace")): s for s in found}
