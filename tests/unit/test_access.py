@@ -33,9 +33,7 @@ def test_each_team_probes_its_next_two_neighbours_wrapping_round() -> None:
     assert probed["t000"] == ["t001", "t002"]
     assert probed["t004"] == ["t000", "t001"]
     # every namespace is probed by someone
-    assert Counter(ns for spaces in probed.values() for ns in spaces) == dict.fromkeys(
-        probed, 2
-    )
+    assert Counter(ns for spaces in probed.values() for ns in spaces) == dict.fromkeys(probed, 2)
 
 
 def test_checks_per_team_do_not_grow_with_the_number_of_teams() -> None:
