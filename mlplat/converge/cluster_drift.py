@@ -8,6 +8,7 @@ its next resync)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -30,16 +31,14 @@ _NOT_COMPARED = ("apiVersion", "kind", "status")
 
 
 def hydrated(ctx: EnvContext) -> list[Manifest]:
-    """Every object of the environment's branch, as mlplat renders it now."""
+    """Every object of the environment's branch, as mlplat renders it now (as plain JSON
+    values, the way they come back from the cluster)."""
     repo_url = git_url(ctx.target, ctx.platform.gitops.owner, ctx.platform.gitops.repository)
-    files = render.environment_files(ctx.spec, ctx.env, project=ctx.project, repo_url=repo_url)
-    return [
-        doc
-        for path, text in files.items()
-        if path.endswith(".yaml")
-        for doc in yaml.safe_load_all(text)
-        if isinstance(doc, dict)
-    ]
+    documents = render.environment_documents(
+        ctx.spec, ctx.env, project=ctx.project, repo_url=repo_url
+    )
+    plain: list[Manifest] = json.loads(json.dumps([d for docs in documents.values() for d in docs]))
+    return plain
 
 
 def _declared(manifest: Manifest) -> Manifest:

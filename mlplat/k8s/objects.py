@@ -143,11 +143,30 @@ def list_(
             return []
         with answers.listing(what):
             found = resource.get(
-                namespace=namespace, label_selector=label_selector, field_selector=field_selector
+                namespace=namespace,
+                label_selector=label_selector,
+                field_selector=field_selector,
+                serializer=_as_parsed,
             )
-        return answers.items_of(what, found)
+        return answers.items_of(what, _with_kind(found, api_version, kind))
 
     return guarded(what, once)
+
+
+def _as_parsed(_client: object, data: Any) -> Any:
+    """The parsed JSON as it is: wrapping a long list in the client's ResourceInstance (and
+    back) costs more than the call."""
+    return data
+
+
+def _with_kind(found: Any, api_version: str, kind: str) -> Any:
+    """A list's items with their apiVersion and kind, which Kubernetes leaves out of them."""
+    items = found.get("items") if isinstance(found, dict) else None
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, dict):
+            item.setdefault("apiVersion", api_version)
+            item.setdefault("kind", kind)
+    return found
 
 
 def delete(
