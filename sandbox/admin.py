@@ -10,6 +10,8 @@ POST /reset              forget all state and counters
 GET  /clock              {"now", "offset", "latency": {...}}
 GET  /latency            {"samples": [{"key", "subject", "seconds"}]}: what realistic mode drew
 POST /clock/advance      {"seconds": N}: move sandbox time forward, settle what is due
+GET  /controllers        {"paused": bool}
+PUT  /controllers        {"paused": bool}: stop or restart the in-cluster controllers' passes
 """
 
 from __future__ import annotations
@@ -75,6 +77,17 @@ class AdminServer:
             except (ValueError, TypeError) as exc:
                 return _error(400, str(exc))
             return Response.json(200, _clock(rt))
+        if route == ("GET", "/controllers"):
+            return Response.json(200, {"paused": rt.controllers_paused.is_set()})
+        if route == ("PUT", "/controllers"):
+            paused = (body or {}).get("paused")
+            if not isinstance(paused, bool):
+                return _error(400, 'body: expected {"paused": true|false}')
+            if paused:
+                rt.controllers_paused.set()
+            else:
+                rt.controllers_paused.clear()
+            return Response.json(200, {"paused": paused})
         return _error(404, f"no admin route {request.method} {request.path}")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 from sandbox.clock import Clock
@@ -24,6 +25,9 @@ class Runtime:
     counters: Counters = field(default_factory=Counters)
     clock: Clock = field(init=False)
     operations: Operations = field(init=False)
+    # Set: the in-cluster controllers (Config Sync, KubeRay, …) make no passes. On Google they
+    # run on the clusters, not beside the tool; a benchmark of the tool can set it aside.
+    controllers_paused: threading.Event = field(default_factory=threading.Event)
 
     def __post_init__(self) -> None:
         meta = self.store.get(_META, "clock") or {}

@@ -82,7 +82,7 @@ class Controllers:
         """One pass over every cluster (also what the background thread runs)."""
         with self._pass:
             rt = self._rt
-            if rt is None:
+            if rt is None or rt.controllers_paused.is_set():
                 return
             ctx = Context(rt, self.settings, self._reader, rt.now())
             keys = ClusterRegistry(rt).keys()

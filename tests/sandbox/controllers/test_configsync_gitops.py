@@ -4,9 +4,13 @@ shows it, and kubectl reaches it with the kubeconfig of `python -m sandbox kubec
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -272,3 +276,26 @@ def test_kubectl_with_the_kubeconfig_subcommand(
     )
     assert by_number == 0 and f"/projects/{fleet.number}/" in capsys.readouterr().out
     assert CS[0] in fleet.sync()["apiVersion"]
+
+
+def _admin(fleet: Fleet, method: str, path: str, body: Any = None) -> Any:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(fleet.sandbox.admin_url + path, data=data, method=method)
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)
+
+
+def test_paused_controllers_make_no_pass_until_resumed(fleet: Fleet) -> None:
+    """The admin endpoint sets the in-cluster controllers aside (benchmarks of the tool do)."""
+    _baseline(fleet)
+    assert _admin(fleet, "PUT", "/controllers", {"paused": True}) == {"paused": True}
+    assert _admin(fleet, "GET", "/controllers") == {"paused": True}
+    paused = CONFIGMAP_YAML.split("---", maxsplit=1)[0].replace("settings", "paused")
+    commit = fleet.push({f"{POLICY_DIR}/team-a/paused.yaml": paused})
+    time.sleep(2)  # ten passes' worth in instant mode
+    assert (fleet.sync()["status"] or {}).get("lastSyncedCommit") != commit
+    assert _admin(fleet, "PUT", "/controllers", {"paused": False}) == {"paused": False}
+    fleet.synced(commit)
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        _admin(fleet, "PUT", "/controllers", {"paused": "yes"})
+    assert refused.value.code == 400
