@@ -84,11 +84,11 @@ def make_spec(directory: Path, envs: int, teams: int) -> Path:
     return spec
 
 
-def admin(endpoints: Path, method: str, path: str) -> Any:
+def admin(endpoints: Path, method: str, path: str, body: Any = None) -> Any:
+    """Call the sandbox's admin endpoint (a JSON `body` for PUT)."""
     admin = json.loads(endpoints.read_text())["admin"]
-    request = urllib.request.Request(
-        admin + path, method=method, data=b"" if method == "POST" else None
-    )
+    data = json.dumps(body).encode() if body is not None else b"" if method == "POST" else None
+    request = urllib.request.Request(admin + path, method=method, data=data)
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.load(response)
 
