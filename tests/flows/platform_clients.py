@@ -65,17 +65,21 @@ def status_of(call: Any) -> int:
     return 200
 
 
-def repo(sandbox: Sandbox) -> Repository:
-    github = sandbox.component("github")
-    assert isinstance(github, GitHub)
-    gh = Github(
-        base_url=github.api_url,
+def github(sandbox: Sandbox) -> Github:
+    """PyGithub on the sandbox's GitHub, as its admin bot, without client-side retries or pacing."""
+    component = sandbox.component("github")
+    assert isinstance(component, GitHub)
+    return Github(
+        base_url=component.api_url,
         auth=Auth.Token(ADMIN_TOKEN),
         retry=None,
         seconds_between_requests=0,
         seconds_between_writes=0,
     )
-    return gh.get_repo(REPO)
+
+
+def repo(sandbox: Sandbox) -> Repository:
+    return github(sandbox).get_repo(REPO)
 
 
 def service_account(sandbox: Sandbox, env: str, account_id: str) -> tuple[int, dict[str, Any]]:

@@ -11,7 +11,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from github import Auth, Github
 from google.auth.credentials import AnonymousCredentials
 from google.auth.transport.requests import AuthorizedSession
 from google.cloud import (
@@ -26,7 +25,7 @@ from kubernetes import client
 from kubernetes.dynamic import DynamicClient
 
 from sandbox.cloud import Sandbox
-from sandbox.github.component import ADMIN_TOKEN, GitHub
+from tests.flows import platform_clients
 from tests.flows.platform_clients import ADMIN, repo
 from tests.sandbox.conftest import client_kwargs
 
@@ -152,15 +151,7 @@ def _bindings(bindings: list[dict[str, Any]]) -> dict[str, list[str]]:
 def _github(sandbox: Sandbox) -> dict[str, Any]:
     """Every repository of the organization: branches with their files (path → blob SHA,
     which is the content's hash), protection, and pull requests."""
-    component = sandbox.component("github")
-    assert isinstance(component, GitHub)
-    gh = Github(
-        base_url=component.api_url,
-        auth=Auth.Token(ADMIN_TOKEN),
-        retry=None,
-        seconds_between_requests=0,
-        seconds_between_writes=0,
-    )
+    gh = platform_clients.github(sandbox)
     repos: dict[str, Any] = {}
     for found in gh.get_organization(ORG).get_repos():
         branches = {}

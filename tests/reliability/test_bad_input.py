@@ -27,6 +27,7 @@ from sandbox.cloud import Sandbox
 from sandbox.github.component import ADMIN_TOKEN, GitHub
 from tests.flows.conftest import REFERENCE, admin, writes
 from tests.reliability.conftest import FULL, scale
+from tests.unit.spec_files import paths
 
 GITHUB_REF = "github.GET /repos/{owner}/{repo}/git/ref/{ref+}"
 MALFORMED = r"answered a malformed response"
@@ -327,17 +328,6 @@ FILES = sorted(p.relative_to(REFERENCE) for p in REFERENCE.rglob("*.yaml"))
 FREE_FORM = {"labels", "gpus"}  # mappings whose keys are the user's: any key is valid there
 
 
-def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [prefix] if prefix else []
-    if isinstance(node, dict):
-        for key, value in node.items():
-            found += _paths(value, (*prefix, key))
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            found += _paths(value, (*prefix, index))
-    return found
-
-
 def _key(path: tuple[Any, ...]) -> str:
     """The last mapping key on `path` (what an error must name)."""
     return str(next(part for part in reversed(path) if isinstance(part, str)))
@@ -359,16 +349,16 @@ def corruptions(draw: st.DrawFn) -> Corruption:
     file = draw(st.sampled_from(FILES))
     data = yaml.safe_load((REFERENCE / file).read_text())
     how = draw(st.sampled_from(["wrong-type", "unknown-key", "missing-key", "bad-value"]))
-    paths = _paths(data)
+    inside = paths(data)[1:]
     if how == "unknown-key":
-        mappings = [p for p in [(), *paths] if isinstance(_at(data, p), dict)]
+        mappings = [p for p in [(), *inside] if isinstance(_at(data, p), dict)]
         mappings = [p for p in mappings if not FREE_FORM & {str(x) for x in p}]
         path = draw(st.sampled_from(mappings))
         key = "x_" + draw(st.text("abcdefghij", min_size=3, max_size=6))
         _at(data, path)[key] = draw(WRONG_VALUES)
         names: tuple[str, ...] = (key,)
     else:
-        keyed = [p for p in paths if isinstance(p[-1], str) or how != "missing-key"]
+        keyed = [p for p in inside if isinstance(p[-1], str) or how != "missing-key"]
         path = draw(st.sampled_from(keyed))
         parent, last = _at(data, path[:-1]), path[-1]
         if how == "missing-key":

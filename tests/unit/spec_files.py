@@ -47,3 +47,15 @@ def line_of(file: Path, dotted: str) -> int:
         else:
             raise KeyError(dotted)
     return line
+
+
+def paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every path into nested dicts/lists (keys and indexes), the root `()` first."""
+    found = [prefix]
+    if isinstance(node, dict):
+        for key, value in node.items():
+            found += paths(value, (*prefix, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found += paths(value, (*prefix, index))
+    return found

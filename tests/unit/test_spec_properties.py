@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from mlplat.errors import SpecError
 from mlplat.specs import PlatformSpec, load_spec
-from tests.unit.spec_files import REFERENCE
+from tests.unit.spec_files import REFERENCE, paths
 
 FILES = sorted(p.relative_to(REFERENCE) for p in REFERENCE.rglob("*.yaml"))
 
@@ -30,17 +30,6 @@ values = st.recursive(
     ),
     max_leaves=6,
 )
-
-
-def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [prefix]
-    if isinstance(node, dict):
-        for key, value in node.items():
-            found += _paths(value, (*prefix, key))
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            found += _paths(value, (*prefix, index))
-    return found
 
 
 def _mutate(data: Any, path: tuple[Any, ...], action: str, value: Any) -> Any:
@@ -65,7 +54,7 @@ def mutations(draw: st.DrawFn) -> list[tuple[Path, str]]:
     for _ in range(draw(st.integers(min_value=1, max_value=3))):
         file = draw(st.sampled_from(FILES))
         data = yaml.safe_load((REFERENCE / file).read_text())
-        path = draw(st.sampled_from(_paths(data)))
+        path = draw(st.sampled_from(paths(data)))
         action = draw(st.sampled_from(["replace", "delete", "add"]))
         mutated = _mutate(data, path, action, draw(values))
         text = draw(st.sampled_from(["dump", "raw"]))
