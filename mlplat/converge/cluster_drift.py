@@ -2,7 +2,8 @@
 fields the manifest declares, so what Kubernetes and Config Sync add never shows), the sync
 status of root-sync and each team's RepoSync, and the health of each team's RayCluster.
 
-Objects are read with one list call per kind, so the calls grow with kinds, not objects.
+Objects are read with one label-selected list call per kind, so the calls grow with kinds, not
+objects.
 Remediation applies the committed manifests server-side (what Config Sync would put back at
 its next resync)."""
 
@@ -24,6 +25,7 @@ from mlplat.k8s import objects as k8s
 from mlplat.plan import diff
 from mlplat.render import raycluster
 from mlplat.render import repository as render
+from mlplat.render.desired import MANAGED_BY_VALUE, PART_OF_LABEL
 from mlplat.target import git_url
 
 Manifest = dict[str, Any]
@@ -57,14 +59,33 @@ def _resource(manifest: Manifest) -> str:
 Live = dict[tuple[str, str, str, str], Manifest]
 
 
-def _live(api: DynamicClient, kinds: set[tuple[str, str]]) -> Live:
-    """(apiVersion, kind, namespace, name) → object, for every object of `kinds`: one list per
-    kind."""
-    index = {}
-    for api_version, kind in sorted(kinds):
-        for obj in k8s.list_(api, api_version, kind):
-            meta = obj["metadata"]
-            index[(api_version, kind, meta.get("namespace") or "", meta["name"])] = obj
+def _key(obj: Manifest) -> tuple[str, str, str, str]:
+    meta = obj["metadata"]
+    return (obj["apiVersion"], obj["kind"], meta.get("namespace") or "", meta["name"])
+
+
+def _live(api: DynamicClient, desired: list[Manifest]) -> Live:
+    """(apiVersion, kind, namespace, name) → live object, for every committed object and the
+    RootSync. Objects carrying mlplat's part-of label are listed with one label-selected list
+    per kind (a label removed out of band shows the object as missing); the few without it
+    (KubeRay's CRDs, as upstream ships them) are read by name rather than listing every CRD
+    of the cluster."""
+    selector = f"{PART_OF_LABEL}={MANAGED_BY_VALUE}"
+
+    def labelled(manifest: Manifest) -> bool:
+        return bool(manifest["metadata"].get("labels", {}).get(PART_OF_LABEL) == MANAGED_BY_VALUE)
+
+    index: Live = {}
+    for api_version, kind in sorted({(m["apiVersion"], m["kind"]) for m in desired if labelled(m)}):
+        for obj in k8s.list_(api, api_version, kind, label_selector=selector):
+            index[_key(obj)] = obj
+    for manifest in [m for m in desired if not labelled(m)]:
+        api_version, kind, namespace, name = _key(manifest)
+        found = k8s.get(api, api_version, kind, name, namespace or None)
+        if found is not None:
+            index[_key(manifest)] = found
+    for obj in k8s.list_(api, CONFIG_SYNC, "RootSync"):
+        index[_key(obj)] = obj
     return index
 
 
@@ -152,9 +173,7 @@ def cluster_findings(ctx: EnvContext) -> list[Finding]:
     if not cluster_reachable(ctx):
         return []
     desired = hydrated(ctx)
-    kinds = {(m["apiVersion"], m["kind"]) for m in desired}
-    kinds |= {(CONFIG_SYNC, "RootSync"), (CONFIG_SYNC, "RepoSync"), ("ray.io/v1", "RayCluster")}
-    live = _live(cluster_api(ctx), kinds)
+    live = _live(cluster_api(ctx), desired)
     return object_drift(ctx, live, desired) + sync_drift(ctx, live) + ray_drift(ctx, live)
 
 

@@ -20,6 +20,7 @@ from mlplat.converge import (
 from mlplat.converge.context import EnvContext, Outcome
 from mlplat.drift import Finding, findings
 from mlplat.git.gitops_repo import connect
+from mlplat.k8s import connection
 from mlplat.plan import Action
 from mlplat.render import cluster as render_cluster
 from mlplat.target import git_url
@@ -29,8 +30,11 @@ def observe_environment(ctx: EnvContext, token: str) -> list[Finding]:
     """Every difference between the spec and the environment `ctx` names (a dry-run context)."""
     if not ctx.dry_run:
         raise ValueError("observe_environment needs a dry-run context")
-    outcomes = _google_and_git(ctx, token)
-    return findings(ctx.env_name, outcomes) + cluster_drift.cluster_findings(ctx)
+    try:
+        outcomes = _google_and_git(ctx, token)
+        return findings(ctx.env_name, outcomes) + cluster_drift.cluster_findings(ctx)
+    finally:
+        connection.release_thread_clients()  # the next environment is another cluster
 
 
 def _absent(*upstream: Outcome) -> bool:

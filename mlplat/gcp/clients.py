@@ -6,6 +6,7 @@ client reads it (`mlplat.gcp.responses`): the clients read corrupted answers len
 
 from __future__ import annotations
 
+import json
 import threading
 from functools import cache
 from typing import Any, TypeVar
@@ -20,7 +21,7 @@ from google.cloud import (
     resourcemanager_v3,
     service_usage_v1,
 )
-from googleapiclient import discovery
+from googleapiclient import discovery, discovery_cache
 
 from mlplat.gcp.responses import response_hook
 from mlplat.target import Target
@@ -143,15 +144,27 @@ def discovery_client(target: Target, api: str, version: str) -> Any:
     return built[key]
 
 
+_DOCUMENTS_LOCK = threading.Lock()
+
+
+@cache
+def _document(api: str, version: str) -> dict[str, Any]:
+    """The API's discovery document, parsed once per process (a few MB each), shared by every
+    thread's client: building a client fills in defaults in it, the same ones every time."""
+    text = discovery_cache.get_static_doc(api, version)
+    if text is None:
+        raise LookupError(f"no discovery document for {api} {version}")
+    document: dict[str, Any] = json.loads(text)
+    return document
+
+
 def _build(target: Target, api: str, version: str) -> Any:
     endpoint = target.endpoint(api)
-    if endpoint is None:
-        return discovery.build(api, version, static_discovery=True, cache_discovery=False)
-    return discovery.build(
-        api,
-        version,
-        static_discovery=True,
-        cache_discovery=False,
-        credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
-        client_options=ClientOptions(api_endpoint=endpoint),
-    )
+    options: dict[str, Any] = {}
+    if endpoint is not None:
+        options = {
+            "credentials": AnonymousCredentials(),  # type: ignore[no-untyped-call]
+            "client_options": ClientOptions(api_endpoint=endpoint),
+        }
+    with _DOCUMENTS_LOCK:  # one build at a time: each writes those defaults into the document
+        return discovery.build_from_document(_document(api, version), **options)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import shutil
 import tempfile
 import threading
 from pathlib import Path
@@ -78,8 +79,24 @@ def dynamic(target: Target, project_number: str, membership: str) -> DynamicClie
         # without locking; each client gets its own file instead. A kind missing from a copy
         # (a CRD installed since) makes that client discover again when it looks the kind up.
         cache = Path(tempfile.mkdtemp(prefix="mlplat-discovery-")) / "discovery.json"
+        _PER_THREAD.__dict__.setdefault("files", {})[key] = cache
         _seeded(key, cache)
         built[key] = DynamicClient(  # type: ignore[no-untyped-call]
             api_client(target, project_number, membership), cache_file=str(cache)
         )
     return built[key]
+
+
+def release_thread_clients() -> None:
+    """Drop this thread's clients, with their discovery files (a cluster's first one stays as
+    the seed of later clients): a thread that goes through many clusters, as the drift check's
+    do, would otherwise keep a client and its discovery per cluster."""
+    built = _PER_THREAD.__dict__.get("dynamic", {})
+    files = _PER_THREAD.__dict__.get("files", {})
+    with _SEEDS_LOCK:
+        seeds = set(_SEEDS.values())
+    for key in list(built):
+        built.pop(key).client.close()
+        cache = files.pop(key, None)
+        if cache is not None and cache not in seeds:
+            shutil.rmtree(cache.parent, ignore_errors=True)

@@ -83,6 +83,9 @@ def test_a_converged_check_reads_the_same_with_one_team_more(
     assert "iam.projects.serviceAccounts.getIamPolicy" not in three_teams
     assert three_teams["iam.projects.serviceAccounts.list"] == 1
     assert three_teams["cloudasset.searchAllIamPolicies"] == 1
+    # KubeRay's three CRDs are read by name, not by listing every CRD of the cluster.
+    assert three_teams["k8s.get.customresourcedefinitions"] == 3
+    assert "k8s.list.customresourcedefinitions" not in three_teams
 
 
 def test_team_identity_and_credentials_changed_out_of_band_are_found(
