@@ -81,13 +81,14 @@ def ensure_git_creds(ctx: EnvContext, token: str, namespace: str) -> Outcome:
             observed = None
         return _secret_report(ctx, name, desired, observed, apply=None)
     api = cluster_api(ctx)
-    poll(
-        f"k8s/namespace {namespace}: exists",
-        lambda: k8s.get(api, "v1", "Namespace", namespace),
-        lambda found: found is not None,
-        deadline=ctx.deadlines.sync,
-    )
     observed = k8s.get(api, "v1", "Secret", naming.GIT_CREDS_SECRET, namespace)
+    if observed is None:  # a Secret found says its namespace exists: no need to ask
+        poll(
+            f"k8s/namespace {namespace}: exists",
+            lambda: k8s.get(api, "v1", "Namespace", namespace),
+            lambda found: found is not None,
+            deadline=ctx.deadlines.sync,
+        )
     return _secret_report(ctx, name, desired, observed, apply=lambda: k8s.apply(api, desired))
 
 
