@@ -14,6 +14,7 @@ from google.api_core.client_options import ClientOptions
 from google.auth.credentials import AnonymousCredentials
 from google.auth.transport.requests import AuthorizedSession
 from google.cloud import billing_v1, compute_v1, resourcemanager_v3, service_usage_v1
+from googleapiclient import discovery
 
 from sandbox.cloud import Sandbox
 
@@ -49,6 +50,17 @@ class Clients:
     @property
     def services(self) -> service_usage_v1.ServiceUsageClient:
         return service_usage_v1.ServiceUsageClient(**self._kw("serviceusage"))
+
+    def discovery(self, api: str, version: str = "v1") -> Any:
+        """A google-api-python-client for `api` on the sandbox (as IAM and Cloud Asset use)."""
+        return discovery.build(
+            api,
+            version,
+            static_discovery=True,
+            cache_discovery=False,
+            credentials=AnonymousCredentials(),
+            client_options=ClientOptions(api_endpoint=self.sandbox.url(api)),
+        )
 
     def admin(self, method: str, path: str, body: Any = None) -> Any:
         """Call the admin endpoint; returns the parsed JSON answer."""

@@ -7,9 +7,6 @@ import json
 from typing import Any
 
 import pytest
-from google.api_core.client_options import ClientOptions
-from google.auth.credentials import AnonymousCredentials
-from googleapiclient import discovery
 from googleapiclient.errors import HttpError
 
 from tests.sandbox.conftest import Clients
@@ -26,14 +23,7 @@ class Inventory:
 
     def __init__(self, clients: Clients) -> None:
         self.clients = clients
-        self.asset = discovery.build(
-            "cloudasset",
-            "v1",
-            static_discovery=True,
-            cache_discovery=False,
-            credentials=AnonymousCredentials(),
-            client_options=ClientOptions(api_endpoint=clients.sandbox.url("cloudasset")),
-        )
+        self.asset = clients.discovery("cloudasset")
         self.session = clients.rest()
         self.iam = clients.sandbox.url("iam") + "/v1/"
 

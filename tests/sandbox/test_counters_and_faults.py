@@ -13,11 +13,8 @@ from typing import Any
 import pytest
 from github.GithubException import BadAttributeException
 from google.api_core import exceptions
-from google.api_core.client_options import ClientOptions
-from google.auth.credentials import AnonymousCredentials
 from google.cloud import compute_v1, resourcemanager_v3
 from google.protobuf import json_format
-from googleapiclient import discovery
 
 from sandbox.cloud import Sandbox
 from sandbox.faults import Faults, load_file
@@ -301,14 +298,7 @@ def test_error_answers_and_answers_without_the_field_are_left_alone(clients: Cli
 
 
 def _iam(clients: Clients) -> Any:
-    return discovery.build(
-        "iam",
-        "v1",
-        static_discovery=True,
-        cache_discovery=False,
-        credentials=AnonymousCredentials(),
-        client_options=ClientOptions(api_endpoint=clients.sandbox.url("iam")),
-    )
+    return clients.discovery("iam")
 
 
 def test_malformed_kubernetes_answers_reach_the_dynamic_client(tmp_path: Path) -> None:
