@@ -68,6 +68,12 @@ def measure(envs: int, teams: int, work: Path) -> dict[str, Any]:
     from mlplat_cli import services  # noqa: PLC0415
 
     endpoints, _ = services.ensure_sandbox(work / "sandbox", "instant", 1.0)
+    for _ in range(60):  # a large state takes a moment to open after endpoints.json is written
+        try:
+            admin(endpoints, "GET", "/healthz")
+            break
+        except OSError:
+            time.sleep(1)
     admin(endpoints, "PUT", "/controllers", {"paused": True})
     admin(endpoints, "POST", "/counters/reset")
     try:

@@ -83,7 +83,6 @@ def check_drift(
                     converge_environment(ctx)
                 except MlplatError as exc:  # what is left is reported by the check below
                     logger.warning("remediation of %s stopped: %s", name, exc)
-        spec = load_spec(Path(spec_dir))
         found = _check(spec, names, endpoints)
     rows = [f.row() for f in found]
     create_table_artifact(

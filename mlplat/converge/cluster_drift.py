@@ -17,7 +17,7 @@ import yaml
 from kubernetes.dynamic import DynamicClient
 
 from mlplat import naming
-from mlplat.converge.cluster_software import cluster_api, cluster_reachable
+from mlplat.converge.cluster_software import cluster_api
 from mlplat.converge.context import EnvContext
 from mlplat.converge.sync_gate import CONFIG_SYNC, sync_errors
 from mlplat.drift import DriftClass, Finding
@@ -169,9 +169,8 @@ def ray_drift(ctx: EnvContext, live: Live) -> list[Finding]:
 
 
 def cluster_findings(ctx: EnvContext) -> list[Finding]:
-    """All drift inside the environment's cluster ([] when there is no cluster to ask)."""
-    if not cluster_reachable(ctx):
-        return []
+    """All drift inside the environment's cluster (which `cluster_reachable` says can be
+    asked)."""
     desired = hydrated(ctx)
     live = _live(cluster_api(ctx), desired)
     return object_drift(ctx, live, desired) + sync_drift(ctx, live) + ray_drift(ctx, live)

@@ -31,8 +31,9 @@ def observe_environment(ctx: EnvContext, token: str) -> list[Finding]:
     if not ctx.dry_run:
         raise ValueError("observe_environment needs a dry-run context")
     try:
-        outcomes = _google_and_git(ctx, token)
-        return findings(ctx.env_name, outcomes) + cluster_drift.cluster_findings(ctx)
+        outcomes, reachable = _dry_run(ctx, token)
+        inside = cluster_drift.cluster_findings(ctx) if reachable else []
+        return findings(ctx.env_name, outcomes) + inside
     finally:
         connection.release_thread_clients()  # the next environment is another cluster
 
@@ -41,7 +42,8 @@ def _absent(*upstream: Outcome) -> bool:
     return any(outcome.created for outcome in upstream)
 
 
-def _google_and_git(ctx: EnvContext, token: str) -> list[Outcome]:
+def _dry_run(ctx: EnvContext, token: str) -> tuple[list[Outcome], bool]:
+    """The outcomes of every step, and whether the cluster can be asked."""
     proj = project.ensure_project(ctx)
     absent = _absent(proj)
     billing = project.ensure_billing(ctx, project_absent=absent)
@@ -72,11 +74,14 @@ def _google_and_git(ctx: EnvContext, token: str) -> list[Outcome]:
     config = fleet.ensure_config_management(
         ctx, repo_url, absent=_absent(proj, membership, feature)
     )
-    root_creds = cluster_software.ensure_git_creds(ctx, token, naming.CONFIG_MANAGEMENT_NAMESPACE)
+    reachable = cluster_software.cluster_reachable(ctx)
+    secrets = team_drift.git_creds_secrets(ctx) if reachable else {}
+    root = naming.CONFIG_MANAGEMENT_NAMESPACE
+    root_creds = cluster_software.git_creds_outcome(ctx, token, root, secrets.get(root))
     teams = team_drift.observe_teams(
-        ctx, token, absent=enabled, services_ready=services.change.action is Action.NOOP
+        ctx, token, secrets, absent=enabled, services_ready=services.change.action is Action.NOOP
     )
-    return [
+    outcomes = [
         proj,
         billing,
         services,
@@ -97,3 +102,4 @@ def _google_and_git(ctx: EnvContext, token: str) -> list[Outcome]:
         root_creds,
         *teams,
     ]
+    return outcomes, reachable

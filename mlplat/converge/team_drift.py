@@ -1,7 +1,8 @@
 """Drift of what each team has outside Git on one environment (its Google service account with
 the Workload Identity binding, its `git-creds` Secret), read with one listing per kind for the
 whole environment: the project's accounts, one Cloud Asset search for their policies, the
-`git-creds` Secrets of every namespace. Calls grow with environments, not teams.
+`git-creds` Secrets of every namespace (the root one included). Calls grow with environments,
+not teams.
 
 The asset inventory may lag a change: a team whose account looks different there is read again
 directly (the very step a plan runs), so only what a plan would show is reported."""
@@ -11,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from mlplat import naming
-from mlplat.converge.cluster_software import cluster_api, cluster_reachable, git_creds_outcome
+from mlplat.converge.cluster_software import cluster_api, git_creds_outcome
 from mlplat.converge.context import EnvContext, Outcome, report
 from mlplat.converge.teams import ensure_team_identity, team_identity
 from mlplat.gcp import asset, iam
@@ -21,11 +22,17 @@ from mlplat.specs import Team
 
 
 def observe_teams(
-    ctx: EnvContext, token: str, *, absent: bool = False, services_ready: bool = True
+    ctx: EnvContext,
+    token: str,
+    secrets: dict[str, dict[str, Any]],
+    *,
+    absent: bool = False,
+    services_ready: bool = True,
 ) -> list[Outcome]:
-    """The dry-run outcomes of every team's identity and credentials on the environment.
-    `absent`: the project is still to be created (nothing to read); `services_ready`: its APIs
-    are all enabled (else the asset search may not be, and each account is read directly)."""
+    """The dry-run outcomes of every team's identity and credentials on the environment, given
+    its `git-creds` Secrets by namespace (`git_creds_secrets`). `absent`: the project is still
+    to be created (nothing to read); `services_ready`: its APIs are all enabled (else the asset
+    search may not be, and each account is read directly)."""
     members = ctx.spec.teams_in(ctx.env_name)
     if not members:
         return []
@@ -40,7 +47,6 @@ def observe_teams(
         if services_ready and accounts
         else None
     )
-    secrets = _git_creds(ctx)
     identities = [_identity(ctx, m, accounts, policies) for m in members]
     credentials = [
         git_creds_outcome(ctx, token, m.namespace_name, secrets.get(m.namespace_name))
@@ -67,10 +73,9 @@ def _identity(
     return ensure_team_identity(ctx, member)  # read directly: the inventory may lag
 
 
-def _git_creds(ctx: EnvContext) -> dict[str, dict[str, Any]]:
-    """Namespace → its `git-creds` Secret, for every namespace of the cluster ({} without one)."""
-    if not cluster_reachable(ctx):
-        return {}
+def git_creds_secrets(ctx: EnvContext) -> dict[str, dict[str, Any]]:
+    """Namespace → its `git-creds` Secret, for every namespace of the (reachable) cluster, in
+    one field-selected list."""
     found = k8s.list_(
         cluster_api(ctx), "v1", "Secret", field_selector=f"metadata.name={naming.GIT_CREDS_SECRET}"
     )

@@ -135,7 +135,10 @@ class Controllers:
 
     def _guard(self, key: str, work: Callable[[], T]) -> T | None:
         """Run one cluster's work; a failure is reported once on stderr and does not stop the
-        other clusters."""
+        other clusters. Nothing once the controllers are paused, even mid-pass."""
+        rt = self._rt
+        if rt is None or rt.controllers_paused.is_set():
+            return None
         try:
             with latency.subject(key):
                 return work()

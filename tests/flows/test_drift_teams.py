@@ -86,6 +86,9 @@ def test_a_converged_check_reads_the_same_with_one_team_more(
     # KubeRay's three CRDs are read by name, not by listing every CRD of the cluster.
     assert three_teams["k8s.get.customresourcedefinitions"] == 3
     assert "k8s.list.customresourcedefinitions" not in three_teams
+    # Every git-creds, root-sync's included, comes from one field-selected list.
+    assert "k8s.get.secrets" not in three_teams
+    assert three_teams["k8s.list.secrets"] == 1
 
 
 def test_team_identity_and_credentials_changed_out_of_band_are_found(
