@@ -34,8 +34,6 @@ DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 500  # larger sizes are capped, as on Google
 _ORDER_FIELDS = ("resource", "assetType", "project")
 _QUERY = re.compile(r'policy\s*:\s*(?:"([^"]*)"|([^\s"()]+))')
-# What a project whose policy was never set answers (Resource Manager's default).
-_PROJECT_DEFAULT = ({"role": "roles/owner", "members": [resourcemanager_iam.OWNER]},)
 
 Result = dict[str, Any]
 
@@ -115,7 +113,9 @@ def _results(
     project_id, number = str(project["projectId"]), number_of(project)
     found: list[Result | None] = []
     if PROJECT in types:
-        policy = iam_policy.read(rt, iam_policy.policy_key_of_project(project_id), _PROJECT_DEFAULT)
+        policy = iam_policy.read(
+            rt, iam_policy.policy_key_of_project(project_id), resourcemanager_iam.DEFAULT_POLICY
+        )
         resource = f"//cloudresourcemanager.googleapis.com/projects/{number}"
         found.append(_result(project, resource, PROJECT, policy, text))
     if SERVICE_ACCOUNT in types:

@@ -21,7 +21,8 @@ V3_HANDLERS = Handlers(
 V1_HANDLERS = Handlers("cloudresourcemanager.v1")
 # Who created every sandbox project (the sandbox has no real callers).
 OWNER = "user:sandbox@example.com"
-_DEFAULT = ({"role": "roles/owner", "members": [OWNER]},)
+# What a project whose policy was never set answers.
+DEFAULT_POLICY = ({"role": "roles/owner", "members": [OWNER]},)
 
 
 def _project(call: Call, permission: str) -> Project:
@@ -37,13 +38,13 @@ def _get(call: Call) -> dict[str, Any]:
     options = call.body.get("options") or {}
     iam_policy.check_requested_version(options.get("requestedPolicyVersion"))
     key = iam_policy.policy_key_of_project(str(project["projectId"]))
-    return iam_policy.read(call.rt, key, _DEFAULT)
+    return iam_policy.read(call.rt, key, DEFAULT_POLICY)
 
 
 def _set(call: Call) -> dict[str, Any]:
     project = _project(call, "resourcemanager.projects.setIamPolicy")
     key = iam_policy.policy_key_of_project(str(project["projectId"]))
-    return iam_policy.write(call.rt, key, call.body, default=_DEFAULT)
+    return iam_policy.write(call.rt, key, call.body, default=DEFAULT_POLICY)
 
 
 def _test(call: Call) -> dict[str, Any]:
