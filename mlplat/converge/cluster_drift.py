@@ -151,7 +151,7 @@ def ray_drift(ctx: EnvContext, live: Live) -> list[Finding]:
         if not member.ray.enabled:
             continue
         name = raycluster.cluster_name(member)
-        rc = live.get(("ray.io/v1", "RayCluster", member.namespace_name, name))
+        rc = live.get((raycluster.API_VERSION, "RayCluster", member.namespace_name, name))
         state = (rc or {}).get("status", {}).get("state")
         if rc is not None and state != "ready":
             reason = (rc or {}).get("status", {}).get("reason", "")

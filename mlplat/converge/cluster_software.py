@@ -13,7 +13,7 @@ from kubernetes.dynamic import DynamicClient
 from mlplat import naming
 from mlplat.converge.context import EnvContext, Outcome, report
 from mlplat.converge.fleet import membership_key
-from mlplat.converge.sync_gate import wait_synced
+from mlplat.converge.sync_gate import CONFIG_SYNC, wait_synced
 from mlplat.errors import MalformedResponseError, MlplatError, TruncatedResponseError
 from mlplat.gcp import fleet, projects
 from mlplat.gcp.waiting import poll
@@ -37,6 +37,12 @@ def cluster_api(ctx: EnvContext) -> DynamicClient:
         f"k8s/discovery {membership}",
         lambda: connection.dynamic(ctx.target, number, membership),
     )
+
+
+def cluster_address(ctx: EnvContext) -> str:
+    """Where the environment's cluster is reached (its Connect Gateway URL): a key for it."""
+    number = membership_key(ctx).split("/")[1]
+    return connection.gateway_url(ctx.target, number, naming.membership_id(ctx.platform, ctx.env))
 
 
 def cluster_reachable(ctx: EnvContext) -> bool:
@@ -126,9 +132,12 @@ def wait_for_root_sync(ctx: EnvContext, commit: str | None) -> Outcome:
             applied=False,
             detail="skipped (dry run)",
         )
+    api = cluster_api(ctx)
     return wait_synced(
         ctx,
-        cluster_api(ctx),
+        lambda: k8s.get(
+            api, CONFIG_SYNC, "RootSync", naming.ROOTSYNC_NAME, naming.CONFIG_MANAGEMENT_NAMESPACE
+        ),
         "RootSync",
         naming.ROOTSYNC_NAME,
         naming.CONFIG_MANAGEMENT_NAMESPACE,

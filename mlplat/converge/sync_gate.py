@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
-
-from kubernetes.dynamic import DynamicClient
 
 from mlplat.converge.context import EnvContext, Outcome, report
 from mlplat.errors import PermanentError, TransientError
 from mlplat.gcp.waiting import poll
-from mlplat.k8s import objects as k8s
 from mlplat.plan import Action, Change
 
 CONFIG_SYNC = "configsync.gke.io/v1beta1"
@@ -46,15 +44,19 @@ def settled(found: dict[str, Any] | None, commit: str) -> bool:
     return bool(status.get("lastSyncedCommit") == commit) and not sync_errors(status)
 
 
+Read = Callable[[], dict[str, Any] | None]
+
+
 def wait_synced(
-    ctx: EnvContext, api: DynamicClient, kind: str, name: str, namespace: str, *, commit: str
+    ctx: EnvContext, read: Read, kind: str, name: str, namespace: str, *, commit: str
 ) -> Outcome:
-    """Wait until the RootSync/RepoSync has synced `commit`; its errors fail the run."""
+    """Wait until the RootSync/RepoSync (as `read` answers it) has synced `commit`; its errors
+    fail the run."""
     gate = f"gate/{kind.lower()} {namespace}/{name}"
     last: dict[str, Any] = {}
 
     def fetch() -> dict[str, Any] | None:
-        found = k8s.get(api, CONFIG_SYNC, kind, name, namespace)
+        found = read()
         last["status"] = (found or {}).get("status", {})
         return found
 

@@ -10,13 +10,14 @@ from typing import Any
 from kubernetes.dynamic import DynamicClient
 
 from mlplat import access, naming
-from mlplat.converge.cluster_software import cluster_api, ensure_git_creds
+from mlplat.converge.cluster_software import cluster_address, cluster_api, ensure_git_creds
 from mlplat.converge.context import EnvContext, Outcome, report
-from mlplat.converge.sync_gate import wait_synced
+from mlplat.converge.sync_gate import CONFIG_SYNC, wait_synced
 from mlplat.errors import ConflictError, PermanentError
 from mlplat.gcp import fleet, iam, projects
 from mlplat.gcp.waiting import poll
 from mlplat.k8s import objects as k8s
+from mlplat.k8s import shared_lists
 from mlplat.plan import Action, Change, FieldChange
 from mlplat.render import fleet as render_fleet
 from mlplat.render import notebook, raycluster
@@ -111,7 +112,8 @@ def ensure_team_credentials(ctx: EnvContext, member: Team, token: str) -> Outcom
 
 
 def wait_for_repo_sync(ctx: EnvContext, member: Team, commit: str | None) -> Outcome:
-    """Readiness gate: the team's RepoSync reports the commit mlplat pushed, without errors."""
+    """Readiness gate: the team's RepoSync reports the commit mlplat pushed, without errors.
+    Every team's gate on the cluster reads one shared list of RepoSyncs."""
     if ctx.dry_run or commit is None:
         name = f"{member.namespace_name}/{naming.REPOSYNC_NAME}"
         return report(
@@ -120,32 +122,36 @@ def wait_for_repo_sync(ctx: EnvContext, member: Team, commit: str | None) -> Out
             applied=False,
             detail="skipped (dry run)",
         )
-    return wait_synced(
-        ctx,
-        cluster_api(ctx),
-        "RepoSync",
-        naming.REPOSYNC_NAME,
-        member.namespace_name,
-        commit=commit,
-    )
+    api = cluster_api(ctx)
+    with shared_lists.looking(api, cluster_address(ctx), CONFIG_SYNC, "RepoSync") as look:
+        return wait_synced(
+            ctx,
+            lambda: look(member.namespace_name, naming.REPOSYNC_NAME),
+            "RepoSync",
+            naming.REPOSYNC_NAME,
+            member.namespace_name,
+            commit=commit,
+        )
 
 
 def wait_for_ray(ctx: EnvContext, member: Team) -> Outcome:
-    """Readiness gate: the team's RayCluster reports `ready` (or why it cannot be)."""
+    """Readiness gate: the team's RayCluster reports `ready` (or why it cannot be). Every
+    team's gate on the cluster reads one shared list of RayClusters."""
     name = f"{member.namespace_name}/{raycluster.cluster_name(member)}"
     if ctx.dry_run or not member.ray.enabled:
         return report(
             ctx, Change("gate/raycluster", name, Action.NOOP), applied=False, detail="skipped"
         )
     api = cluster_api(ctx)
-    rc = poll(
-        f"gate/raycluster {name}: ready",
-        lambda: k8s.get(
-            api, "ray.io/v1", "RayCluster", raycluster.cluster_name(member), member.namespace_name
-        ),
-        lambda found: (found or {}).get("status", {}).get("state") in ("ready", "failed"),
-        deadline=ctx.deadlines.sync,
-    )
+    with shared_lists.looking(
+        api, cluster_address(ctx), raycluster.API_VERSION, "RayCluster"
+    ) as look:
+        rc = poll(
+            f"gate/raycluster {name}: ready",
+            lambda: look(member.namespace_name, raycluster.cluster_name(member)),
+            lambda found: (found or {}).get("status", {}).get("state") in ("ready", "failed"),
+            deadline=ctx.deadlines.sync,
+        )
     status = (rc or {}).get("status", {})
     if status.get("state") != "ready":
         raise PermanentError(f"gate/raycluster {name}: {status.get('reason', 'failed')}")

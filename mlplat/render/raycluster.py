@@ -16,6 +16,8 @@ NODEPOOL_LABEL = "cloud.google.com/gke-nodepool"
 ACCELERATOR_LABEL = "cloud.google.com/gke-accelerator"
 PORTS = [("gcs-server", 6379), ("dashboard", 8265), ("client", 10001)]
 
+API_VERSION = "ray.io/v1"
+
 
 def cluster_name(team: Team) -> str:
     return f"{team.name}-ray"
@@ -101,7 +103,7 @@ def raycluster(platform: Platform, env: Environment, team: Team) -> Manifest:
     image_name = image(platform, team)
     version = team.ray.version or platform.versions.ray
     return {
-        "apiVersion": "ray.io/v1",
+        "apiVersion": API_VERSION,
         "kind": "RayCluster",
         "metadata": {
             "name": cluster_name(team),

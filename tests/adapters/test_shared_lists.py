@@ -1,0 +1,98 @@
+"""Gates of many teams share one list per kind and cluster (mlplat/k8s/shared_lists.py), against
+a sandbox cluster through the Connect Gateway, with the official Kubernetes client."""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kubernetes import client
+
+from mlplat.k8s import shared_lists
+from tests.sandbox.k8s.kube_env import KubeEnv, start
+
+TEAMS = [f"team{i}" for i in range(6)]
+
+
+@pytest.fixture
+def kube(tmp_path: Path) -> Iterator[KubeEnv]:
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    env = start(tmp_path / "state", workdir)
+    try:
+        core = client.CoreV1Api(env.api())
+        for team in TEAMS:
+            core.create_namespace({"metadata": {"name": team}})
+            core.create_namespaced_config_map(team, {"metadata": {"name": "gate"}})
+        yield env
+    finally:
+        env.close()
+        env.sandbox.stop()
+
+
+def _admin(kube: KubeEnv, path: str, method: str = "GET") -> Any:
+    request = urllib.request.Request(kube.sandbox.admin_url + path, method=method)
+    with urllib.request.urlopen(request, timeout=5) as answer:
+        return json.load(answer)
+
+
+def _calls(kube: KubeEnv) -> dict[str, int]:
+    methods = _admin(kube, "/counters")["methods"]
+    return {name: m["count"] for name, m in methods.items() if "configmaps" in name}
+
+
+def test_waiters_together_share_one_list(kube: KubeEnv) -> None:
+    api = kube.dynamic()
+    _admin(kube, "/counters/reset", "POST")
+    seen: dict[str, Any] = {}
+    inside = threading.Barrier(len(TEAMS))
+
+    def wait(team: str) -> None:
+        with shared_lists.looking(api, "cluster-a", "v1", "ConfigMap") as look:
+            inside.wait(timeout=10)  # every waiter began before the first look
+            seen[team] = look(team, "gate")
+
+    threads = [threading.Thread(target=wait, args=(team,)) for team in TEAMS]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(seen) == TEAMS
+    assert all(obj is not None and obj["metadata"]["namespace"] == t for t, obj in seen.items())
+    assert _calls(kube) == {"k8s.list.configmaps": 1}  # six waiters, one call, no get
+
+
+def test_a_look_is_never_older_than_the_previous_one(kube: KubeEnv) -> None:
+    api = kube.dynamic()
+    core = client.CoreV1Api(kube.api())
+    with shared_lists.looking(api, "cluster-a", "v1", "ConfigMap") as look:
+        first = look("team0", "gate")
+        assert first is not None and "data" not in first
+        core.patch_namespaced_config_map("gate", "team0", {"data": {"synced": "yes"}})
+        again = look("team0", "gate")  # a new list: the change is seen
+        assert again is not None and again["data"] == {"synced": "yes"}
+        assert look("team0", "missing") is None
+    _admin(kube, "/counters/reset", "POST")
+    with shared_lists.looking(api, "cluster-a", "v1", "ConfigMap") as look:
+        look("team1", "gate")  # a new waiter never reuses a list taken before it began
+    assert _calls(kube) == {"k8s.list.configmaps": 1}
+
+
+def test_clusters_and_kinds_do_not_share(kube: KubeEnv) -> None:
+    api = kube.dynamic()
+    _admin(kube, "/counters/reset", "POST")
+    with (
+        shared_lists.looking(api, "cluster-a", "v1", "ConfigMap") as a,
+        shared_lists.looking(api, "cluster-b", "v1", "ConfigMap") as b,
+        shared_lists.looking(api, "cluster-a", "v1", "Namespace") as namespaces,
+    ):
+        assert a("team2", "gate") is not None and b("team2", "gate") is not None
+        assert namespaces("", "team2") is not None
+    calls = _admin(kube, "/counters")["methods"]
+    assert calls["k8s.list.configmaps"]["count"] == 2
+    assert calls["k8s.list.namespaces"]["count"] == 1
