@@ -73,9 +73,10 @@ def critical_chain(graph: Graph) -> list[tuple[str, float]]:
 
 
 def _task_for(step: str) -> str:
-    """The task whose end marks `step` done ("" when none does, e.g. an API's propagation)."""
+    """The task whose end marks `step` done ("" when none does: an API's propagation, or a
+    RepoSync's first sync, which ensure-team-space waits for on its way to the RayCluster)."""
     if step.startswith("team-"):
-        return "wait-for-team-sync" if step.endswith("/reposync") else "wait-for-team-workloads"
+        return "" if step.endswith("/reposync") else "ensure-team-space"
     if step.startswith("node-pool-"):
         return "ensure-node-pool"
     if step.startswith("reservation-"):

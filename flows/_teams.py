@@ -4,10 +4,11 @@ one artifact per team."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from prefect.artifacts import create_markdown_artifact
+from prefect.futures import PrefectFuture
 
 from mlplat.converge.context import EnvContext, Outcome
 from mlplat.converge.teams import AccessResult
@@ -16,32 +17,53 @@ from mlplat.render import notebook, raycluster
 from mlplat.specs import Team
 from tasks import teams as team_tasks
 
+Identities = Mapping[str, PrefectFuture[Outcome]]
+
+
+def start_identities(
+    ctx: EnvContext, members: Sequence[Team], *, absent: bool = False
+) -> Identities:
+    """Submit each member's Google identity (service account and Workload Identity binding).
+    The binding names the project's workload pool, which exists once the cluster does: a
+    provisioning run starts these as soon as the cluster is up, not after Config Sync."""
+    return {
+        member.name: team_tasks.ensure_team_identity.submit(ctx, member, absent)
+        for member in members
+    }
+
 
 def converge_teams(
-    ctx: EnvContext, members: Sequence[Team], commit: str | None, *, absent: bool = False
+    ctx: EnvContext,
+    members: Sequence[Team],
+    commit: str | None,
+    *,
+    absent: bool = False,
+    identities: Identities | None = None,
 ) -> tuple[list[Outcome], list[dict[str, Any]]]:
     """Onboard `members` (in parallel) once root-sync has synced `commit`; fails when any
-    member's access is not what their role says, after publishing every team's artifact."""
-    pending = []
-    for member in members:
-        identity = team_tasks.ensure_team_identity.submit(ctx, member, absent)
-        creds = team_tasks.ensure_team_credentials.submit(ctx, member)
-        sync = team_tasks.wait_for_team_sync.submit(
-            ctx, member, commit, wait_for=[creds], return_state=False
+    member's access is not what their role says, after publishing every team's artifact.
+    `identities`: the members' identity tasks if already started (`start_identities`)."""
+    started = (
+        identities if identities is not None else start_identities(ctx, members, absent=absent)
+    )
+    # The space waits for the identity: a team is ready when its workloads can act as it.
+    pending = [
+        (
+            member,
+            started[member.name],
+            team_tasks.ensure_team_space.submit(
+                ctx, member, commit, wait_for=[started[member.name]], return_state=False
+            ),
         )
-        workloads = team_tasks.wait_for_team_workloads.submit(
-            ctx, member, wait_for=[sync, identity], return_state=False
-        )
-        access = team_tasks.verify_team_access.submit(
-            ctx, member, wait_for=[sync], return_state=False
-        )
-        pending.append((member, identity, creds, sync, workloads, access))
+        for member in members
+    ]
     outcomes: list[Outcome] = []
     reports = []
     failed = []
-    for member, identity, creds, sync, workloads, access in pending:
-        steps = [identity.result(), creds.result(), sync.result(), *workloads.result()]
-        checked = access.result()
+    for member, identity, space in pending:
+        own = identity.result()  # first: its error, not the space's "upstream failed"
+        cluster_steps, checked = space.result()
+        steps = [own, *cluster_steps]
         reports.append(publish_team(ctx, member, steps, checked))
         outcomes += steps
         if checked.failures:

@@ -12,7 +12,8 @@ from prefect.artifacts import create_table_artifact
 
 from flows._approval import check_unchanged, planned_changes, request_approval
 from flows._locks import environment_lock
-from flows._teams import converge_teams
+from flows._start_together import wait_for_siblings
+from flows._teams import converge_teams, start_identities
 from mlplat import target as targets
 from mlplat.converge.context import EnvContext, Outcome
 from mlplat.plan import Action
@@ -62,6 +63,8 @@ def converge_environment(ctx: EnvContext) -> list[Outcome]:
     node_identity_outcome = node_identity.result()
     cluster = clusters.ensure_cluster(ctx, _absent(ctx, project, services, subnet_outcome))
     absent_cluster = _absent(ctx, project, cluster)
+    members = ctx.spec.teams_in(ctx.env_name)
+    identities = start_identities(ctx, members, absent=_absent(ctx, project, services))
     reservation_outcomes = reservations.result()
     pools = [
         clusters.ensure_node_pool.submit(ctx, pool, absent_cluster)
@@ -79,9 +82,7 @@ def converge_environment(ctx: EnvContext) -> list[Outcome]:
     )
     commit = branch.head if branch else None
     software = cluster_software.ensure_cluster_software(ctx, commit)
-    team_outcomes, _ = converge_teams(
-        ctx, ctx.spec.teams_in(ctx.env_name), commit, absent=_absent(ctx, project, services)
-    )
+    team_outcomes, _ = converge_teams(ctx, members, commit, identities=identities)
     return [
         project,
         billing,
@@ -139,6 +140,7 @@ def provision_environment(
     --approve`); rejected, nothing changes.
     `endpoints` names a sandbox's endpoints.json (default: $MLPLAT_SANDBOX_ENDPOINTS, else
     Google with Application Default Credentials)."""
+    wait_for_siblings()  # under provision-platform: the other environments' runs exist too
     ctx = context(env, spec_dir, dry_run, endpoints)
     logger = get_run_logger()
     logger.info(

@@ -10,6 +10,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 
+from flows._start_together import starting_together
 from flows.provision_environment import DEFAULT_SPEC_DIR, provision_environment
 from mlplat.specs import load_spec
 
@@ -32,13 +33,21 @@ def provision_platform(
         raise ValueError(f"unknown environment(s) {unknown} (known: {sorted(spec.environments)})")
     get_run_logger().info("environments: %s%s", ", ".join(chosen), " (dry run)" if dry_run else "")
 
-    def one(env: str) -> dict[str, Any]:
-        return provision_environment(
-            env, dry_run=dry_run, spec_dir=spec_dir, endpoints=endpoints, approved=approved
-        )
+    with starting_together(len(chosen)) as barrier:
 
-    with ThreadPoolExecutor(max_workers=max(1, len(chosen))) as pool:
-        # Each thread runs in a copy of this flow's context, so its run is a child of this one.
-        futures = {env: pool.submit(contextvars.copy_context().run, one, env) for env in chosen}
-        results = {env: future.result() for env, future in futures.items()}
+        def one(env: str) -> dict[str, Any]:
+            try:
+                return provision_environment(
+                    env, dry_run=dry_run, spec_dir=spec_dir, endpoints=endpoints, approved=approved
+                )
+            except BaseException:
+                if barrier is not None:
+                    barrier.abort()  # the others need not wait for this one
+                raise
+
+        with ThreadPoolExecutor(max_workers=max(1, len(chosen))) as pool:
+            # Each thread runs in a copy of this flow's context (its run is a child of this
+            # one, and it sees the barrier).
+            futures = {env: pool.submit(contextvars.copy_context().run, one, env) for env in chosen}
+            results = {env: future.result() for env, future in futures.items()}
     return {"environments": results}

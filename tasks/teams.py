@@ -57,13 +57,32 @@ def wait_for_team_workloads(ctx: EnvContext, member: Team) -> list[Outcome]:
 
 
 @task(
-    name="verify-team-access",
-    task_run_name="verify-team-access[{ctx.env_name}/{member.name}]",
+    name="ensure-team-space",
+    task_run_name="ensure-team-space[{ctx.env_name}/{member.name}]",
     cache_policy=NO_CACHE,
 )
-def verify_team_access(ctx: EnvContext, member: Team) -> teams.AccessResult:
-    """SubjectAccessReviews: each member may do what the role allows at home, nothing elsewhere."""
+def ensure_team_space(
+    ctx: EnvContext, member: Team, commit: str | None
+) -> tuple[list[Outcome], teams.AccessResult]:
+    """The team's side of its cluster, in order: `git-creds`, its RepoSync synced at `commit`,
+    the access check, then its RayCluster and notebook ready. One task, not four: a provisioning
+    run has one per team and environment, and each task run costs Prefect (client and server)
+    more CPU than the calls it makes."""
     ctx = with_run_logger(ctx)
+    creds = teams.ensure_team_credentials(
+        ctx, member, github_token(ctx.platform.gitops.token_secret)
+    )
+    sync = teams.wait_for_repo_sync(ctx, member, commit)
+    access = _verified_access(ctx, member)
+    return [
+        creds,
+        sync,
+        teams.wait_for_ray(ctx, member),
+        teams.wait_for_notebook(ctx, member),
+    ], access
+
+
+def _verified_access(ctx: EnvContext, member: Team) -> teams.AccessResult:
     result = teams.verify_access(ctx, member)
     if result.checked:
         ctx.log(
