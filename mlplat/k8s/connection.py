@@ -8,6 +8,7 @@ import shutil
 import tempfile
 import threading
 from pathlib import Path
+from typing import Any
 
 import google.auth
 import google.auth.transport.requests
@@ -47,27 +48,77 @@ def api_client(target: Target, project_number: str, membership: str) -> client.A
 
 
 _PER_THREAD = threading.local()
-_SEEDS: dict[tuple[Target, str, str], Path] = {}  # the first client's discovery file per cluster
+# Per cluster, the discovery shared by its clients: the fullest file a client has written.
+_SEEDS: dict[tuple[Target, str, str], Path] = {}
 _SEEDS_LOCK = threading.Lock()
 
 
-def _seeded(key: tuple[Target, str, str], cache: Path) -> None:
-    """Start `cache` from the first client's discovery of the same cluster, when it reads
-    whole (it is written without locking; a torn copy would only cost a fresh discovery)."""
+def _seed(key: tuple[Target, str, str]) -> Path:
     with _SEEDS_LOCK:
-        seed = _SEEDS.setdefault(key, cache)
-    if seed == cache:
-        return
+        if key not in _SEEDS:
+            _SEEDS[key] = Path(tempfile.mkdtemp(prefix="mlplat-discovery-")) / "shared.json"
+        return _SEEDS[key]
+
+
+def _seeded(key: tuple[Target, str, str], cache: Path) -> None:
+    """Start `cache` from the cluster's shared discovery, when there is one and it reads whole."""
     with contextlib.suppress(OSError, ValueError):
-        text = seed.read_bytes()
+        text = _seed(key).read_bytes()
         json.loads(text)
         cache.write_bytes(text)
 
 
+def share_discovery(api: DynamicClient) -> None:
+    """After a lookup by this thread's client `api`: when its discovery file changed since it
+    last shared (it discovered an API group, or a CRD installed since), what it loaded joins
+    the cluster's shared discovery, so clients of later threads start from it instead of
+    discovering again."""
+    built = _PER_THREAD.__dict__.get("dynamic", {})
+    key = next((k for k, c in built.items() if c is api), None)
+    if key is None:
+        return
+    cache = _PER_THREAD.__dict__["files"][key]
+    stamps = _PER_THREAD.__dict__.setdefault("shared_stamps", {})
+    with contextlib.suppress(OSError, ValueError):
+        status = cache.stat()
+        stamp = (status.st_mtime_ns, status.st_size)
+        if stamps.get(key) == stamp:
+            return
+        stamps[key] = stamp
+        mine = json.loads(cache.read_bytes())
+        seed = _seed(key)
+        with _SEEDS_LOCK:
+            try:
+                shared = json.loads(seed.read_bytes())
+            except (OSError, ValueError):
+                shared = {}
+            partial = seed.with_name(f"shared.{threading.get_ident()}.tmp")
+            partial.write_text(json.dumps(_merged(mine, shared)))
+            partial.replace(seed)  # atomic: a reader sees the old file or the new one
+
+
+def _merged(mine: dict[str, Any], shared: dict[str, Any]) -> dict[str, Any]:
+    """The client library's discovery cache: every group version either file knows, with the
+    resources of whichever loaded them (`mine` when both did). A client that rediscovered
+    lists every group but loads only those it looks up."""
+    merged = {**shared, **{k: v for k, v in mine.items() if k != "resources"}}
+    resources: dict[str, Any] = {}
+    for source in (shared, mine):
+        for prefix, groups in (source.get("resources") or {}).items():
+            for group, versions in (groups or {}).items():
+                known = resources.setdefault(prefix, {}).setdefault(group, {})
+                for version, entry in (versions or {}).items():
+                    loaded = isinstance(entry, dict) and entry.get("resources")
+                    if loaded or version not in known:
+                        known[version] = entry
+    merged["resources"] = resources
+    return merged
+
+
 def dynamic(target: Target, project_number: str, membership: str) -> DynamicClient:
     """A dynamic client (one per membership and thread: the client's discovery cache is not
-    thread-safe, and tasks run in threads), starting from what the first client of the
-    cluster discovered so far. Discovery is lazy: one call per API group, when first used
+    thread-safe, and tasks run in threads), starting from the cluster's shared discovery
+    (`share_discovery`). Discovery is lazy: one call per API group, when first used
     (an eager discovery of every group at once rarely survives an error rate)."""
     built: dict[tuple[Target, str, str], DynamicClient] = _PER_THREAD.__dict__.setdefault(
         "dynamic", {}
@@ -88,15 +139,14 @@ def dynamic(target: Target, project_number: str, membership: str) -> DynamicClie
 
 
 def release_thread_clients() -> None:
-    """Drop this thread's clients, with their discovery files (a cluster's first one stays as
-    the seed of later clients): a thread that goes through many clusters, as the drift check's
-    do, would otherwise keep a client and its discovery per cluster."""
+    """Drop this thread's clients, with their discovery files (the clusters' shared ones
+    stay): a thread that goes through many clusters, as the drift check's do, would otherwise
+    keep a client and its discovery per cluster."""
     built = _PER_THREAD.__dict__.get("dynamic", {})
     files = _PER_THREAD.__dict__.get("files", {})
-    with _SEEDS_LOCK:
-        seeds = set(_SEEDS.values())
     for key in list(built):
         built.pop(key).client.close()
+        _PER_THREAD.__dict__.get("shared_stamps", {}).pop(key, None)
         cache = files.pop(key, None)
-        if cache is not None and cache not in seeds:
+        if cache is not None:
             shutil.rmtree(cache.parent, ignore_errors=True)

@@ -12,7 +12,7 @@ from kubernetes.dynamic.exceptions import DynamicApiError, NotFoundError, Resour
 
 from mlplat import retry
 from mlplat.errors import MlplatError, PermanentError, TransientError
-from mlplat.k8s import answers
+from mlplat.k8s import answers, connection
 
 FIELD_MANAGER = "mlplat"
 T = TypeVar("T")
@@ -31,7 +31,9 @@ def _resource(api: DynamicClient, api_version: str, kind: str) -> Any:
     """The kind's resource from discovery. A discovery refresh that an error cut short leaves
     the client's cache half-built (KeyError on the next lookup): rebuild it and retry."""
     try:
-        return api.resources.get(api_version=api_version, kind=kind)
+        found = api.resources.get(api_version=api_version, kind=kind)
+        connection.share_discovery(api)
+        return found
     except KeyError as exc:
         with suppress(Exception):  # a failed rebuild is retried by the next attempt
             api.resources.invalidate_cache()

@@ -1,5 +1,7 @@
-"""Gates of many teams share one list per kind and cluster (mlplat/k8s/shared_lists.py), against
-a sandbox cluster through the Connect Gateway, with the official Kubernetes client."""
+"""Reads shared across threads, against a sandbox cluster through the Connect Gateway with the
+official Kubernetes client: the gates of many teams share one list per kind and cluster
+(mlplat/k8s/shared_lists.py), and each thread's client starts from the cluster's shared
+discovery (mlplat/k8s/connection.py)."""
 
 from __future__ import annotations
 
@@ -13,8 +15,10 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from mlplat.k8s import shared_lists
-from tests.sandbox.k8s.kube_env import KubeEnv, start
+from mlplat.k8s import connection, shared_lists
+from mlplat.k8s import objects as k8s
+from mlplat.target import Target
+from tests.sandbox.k8s.kube_env import MEMBERSHIP, PROJECT_NUMBER, KubeEnv, start
 
 TEAMS = [f"team{i}" for i in range(6)]
 
@@ -96,3 +100,62 @@ def test_clusters_and_kinds_do_not_share(kube: KubeEnv) -> None:
     calls = _admin(kube, "/counters")["methods"]
     assert calls["k8s.list.configmaps"]["count"] == 2
     assert calls["k8s.list.namespaces"]["count"] == 1
+
+
+def test_a_new_thread_starts_from_what_earlier_threads_discovered(kube: KubeEnv) -> None:
+    """Each thread has its own client (discovery is not thread-safe); what any thread's client
+    discovered, a CRD installed since included, the clients of later threads do not discover
+    again (mlplat/k8s/connection.py)."""
+    gateway = json.loads(kube.sandbox.endpoints_path.read_text())["components"]["connectgateway"]
+    target = Target(name="sandbox", endpoints=(("connectgateway", gateway),))
+
+    def lookup(kinds: list[tuple[str, str]]) -> None:
+        api = connection.dynamic(target, PROJECT_NUMBER, MEMBERSHIP)
+        try:
+            for api_version, kind in kinds:
+                k8s.list_(api, api_version, kind)
+        finally:
+            connection.release_thread_clients()
+
+    def discovery_calls(kinds: list[tuple[str, str]]) -> int:
+        _admin(kube, "/counters/reset", "POST")
+        thread = threading.Thread(target=lookup, args=(kinds,))
+        thread.start()
+        thread.join(timeout=30)
+        methods = _admin(kube, "/counters")["methods"]
+        return sum(m["count"] for n, m in methods.items() if "discovery" in n or "version" in n)
+
+    configmaps, widgets = ("v1", "ConfigMap"), ("example.com/v1", "Widget")
+    assert discovery_calls([configmaps]) > 0  # the cluster's first client
+    assert discovery_calls([configmaps]) == 0
+    kube.dynamic().resources.get(
+        api_version="apiextensions.k8s.io/v1", kind="CustomResourceDefinition"
+    ).create(body=WIDGET_CRD)
+    assert discovery_calls([widgets]) > 0  # installed since: this client discovers again
+    assert discovery_calls([widgets]) == 0  # and shares it with the threads after it
+    assert discovery_calls([configmaps, widgets]) == 0  # what the first one loaded is kept
+
+
+WIDGET_CRD = {
+    "apiVersion": "apiextensions.k8s.io/v1",
+    "kind": "CustomResourceDefinition",
+    "metadata": {"name": "widgets.example.com"},
+    "spec": {
+        "group": "example.com",
+        "scope": "Namespaced",
+        "names": {"plural": "widgets", "singular": "widget", "kind": "Widget"},
+        "versions": [
+            {
+                "name": "v1",
+                "served": True,
+                "storage": True,
+                "schema": {
+                    "openAPIV3Schema": {
+                        "type": "object",
+                        "x-kubernetes-preserve-unknown-fields": True,
+                    }
+                },
+            }
+        ],
+    },
+}
