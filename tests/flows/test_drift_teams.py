@@ -77,7 +77,13 @@ def test_a_converged_check_reads_the_same_with_one_team_more(
     onboard_team(ENV, "speech", **where)
     three_teams = _counted_check(sandbox, spec)
 
-    assert three_teams == two_teams
+    # Discovery is shared by every client of the cluster in the process: the first check may
+    # load a group the provisioning run had not, and the second then finds it loaded.
+    discovery = "k8s.get.discovery"
+    assert three_teams.get(discovery, 0) <= two_teams.get(discovery, 0)
+    assert {k: n for k, n in three_teams.items() if k != discovery} == {
+        k: n for k, n in two_teams.items() if k != discovery
+    }
     # Only the node account is read on its own; the teams' come from one list and one search.
     assert three_teams["iam.projects.serviceAccounts.get"] == 1
     assert "iam.projects.serviceAccounts.getIamPolicy" not in three_teams
