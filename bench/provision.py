@@ -7,7 +7,7 @@ journal), so wall/bound measures mlplat, not the luck of the draw; the bound of 
 is printed beside it. Per size, the critical chain is broken down step by step against when
 mlplat's matching task finished.
 
-    python -m bench.provision [--sizes 1x2,3x2,3x20] [--time-scale 60] [--out bench/results]
+    python -m bench.provision [--sizes 1x2,3x2,3x20] [--time-scale 60] [--repeat 1] [--out …]
 
 The sandbox runs as its own process (so RSS is mlplat's and Prefect's); the flows run in this
 process against a temporary Prefect server. Results: OUT/latest.json and OUT/latest.md."""
@@ -165,6 +165,14 @@ def run_size(envs: int, teams: int, time_scale: float, work: Path) -> dict[str, 
     }
 
 
+def _ratio(result: dict[str, Any]) -> str:
+    """wall/bound, with the range over repeated runs."""
+    every = result.get("runs_wall_over_bound") or []
+    if len(every) < 2:
+        return str(result["wall_over_bound"])
+    return f"{result['wall_over_bound']} ({min(every)}–{max(every)})"
+
+
 def services_org(endpoints: Path) -> None:
     """The reference spec's GitHub organization, as `mlplat up` creates it."""
     from mlplat_cli.session import sandbox_org  # noqa: PLC0415
@@ -176,7 +184,8 @@ def markdown(results: list[dict[str, Any]], time_scale: float) -> str:
     lines = [
         f"Sandbox `realistic` latency ÷ {time_scale:g}, seed 0. Bound = critical path of the "
         "durations the sandbox drew in that run; p50 bound = the same graph with the model's "
-        "p50s (bench/schedule.py). Terraform and seed schedules use the drawn durations.",
+        "p50s (bench/schedule.py). Terraform and seed schedules use the drawn durations. A "
+        "size run more than once (--repeat) shows its median run by wall/bound, and the range.",
         "",
         "| size | wall s | bound s | wall/bound | p50 bound s | Terraform/mlplat | seed/mlplat "
         "| calls (r/w) | re-run s | re-run writes | re-run reads/resource (without access "
@@ -186,7 +195,7 @@ def markdown(results: list[dict[str, Any]], time_scale: float) -> str:
     for r in results:
         c, rr = r["calls"], r["rerun"]
         lines.append(
-            f"| {r['size']} | {r['wall_s']} | {r['bound_s']} | {r['wall_over_bound']} | "
+            f"| {r['size']} | {r['wall_s']} | {r['bound_s']} | {_ratio(r)} | "
             f"{r['p50_bound_s']} | {r['terraform_over_mlplat']} | {r['seed_over_mlplat']} | "
             f"{c['reads']}/{c['writes']} | {rr['wall_s']} | {rr['writes']} | "
             f"{rr['reads_per_resource']} ({rr['resource_reads_per_resource']}) | "
@@ -208,9 +217,12 @@ def markdown(results: list[dict[str, Any]], time_scale: float) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run_sizes(sizes: str, run: Callable[[int, int, Path], dict[str, Any]]) -> list[dict[str, Any]]:
+def run_sizes(
+    sizes: str, run: Callable[[int, int, Path], dict[str, Any]], repeat: int = 1
+) -> list[dict[str, Any]]:
     """`run(envs, teams, work)` per size of `sizes` (ENVSxTEAMS,…) under a temporary Prefect
-    server, each in a fresh work directory; each result gains the peak RSS so far."""
+    server, each in a fresh work directory, `repeat` times; each result gains the peak RSS so
+    far. Repeated, a size's result is its median run by wall/bound, with every run's ratio."""
     from prefect.testing.utilities import prefect_test_harness  # noqa: PLC0415
 
     from sandbox.github.component import ADMIN_TOKEN  # noqa: PLC0415
@@ -220,17 +232,29 @@ def run_sizes(sizes: str, run: Callable[[int, int, Path], dict[str, Any]]) -> li
     with prefect_test_harness(server_startup_timeout=120):
         for size in sizes.split(","):
             envs, teams = (int(x) for x in size.split("x"))
-            work = Path(tempfile.mkdtemp(prefix="mlplat-bench-"))
-            try:
-                result = run(envs, teams, work)
-            finally:
-                shutil.rmtree(work, ignore_errors=True)
-            result["peak_rss_mb"] = round(
-                resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
-            )
-            print(json.dumps(result), flush=True)
-            results.append(result)
+            runs = []
+            for _ in range(repeat):
+                work = Path(tempfile.mkdtemp(prefix="mlplat-bench-"))
+                try:
+                    result = run(envs, teams, work)
+                finally:
+                    shutil.rmtree(work, ignore_errors=True)
+                result["peak_rss_mb"] = round(
+                    resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
+                )
+                print(json.dumps(result), flush=True)
+                runs.append(result)
+            results.append(median_run(runs))
     return results
+
+
+def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run of median wall/bound, with every run's ratio (`runs_wall_over_bound`)."""
+    ranked = sorted(runs, key=lambda r: float(r["wall_over_bound"]))
+    return {
+        **ranked[(len(ranked) - 1) // 2],
+        "runs_wall_over_bound": [r["wall_over_bound"] for r in runs],
+    }
 
 
 def write_results(out: Path, stem: str, results: list[dict[str, Any]], table: str) -> None:
@@ -249,10 +273,15 @@ def main() -> int:
         help="ENVSxTEAMS,… (environments beyond dev, staging and prod are generated)",
     )
     parser.add_argument("--time-scale", type=float, default=60.0)
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="runs per size; the median by wall/bound is shown"
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     args = parser.parse_args()
     results = run_sizes(
-        args.sizes, lambda envs, teams, work: run_size(envs, teams, args.time_scale, work)
+        args.sizes,
+        lambda envs, teams, work: run_size(envs, teams, args.time_scale, work),
+        repeat=args.repeat,
     )
     write_results(args.out, "latest", results, markdown(results, args.time_scale))
     return 0
