@@ -51,11 +51,17 @@ class ConflictError(PermanentError):
 
 
 class TransientError(MlplatError):
-    """A failure worth retrying (429, 5xx, deadline); `retry_after` in seconds when known."""
+    """A failure worth retrying (429, 5xx, deadline); `retry_after` in seconds when known.
+    `propagating`: something done moments ago is not visible yet (an API enabled, a billing
+    link, a service account), which Google says can take minutes: retried until the deadline,
+    however many attempts that takes."""
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
+    def __init__(
+        self, message: str, retry_after: float | None = None, *, propagating: bool = False
+    ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.propagating = propagating
 
 
 class MalformedResponseError(PermanentError):

@@ -56,7 +56,8 @@ def call(
         except TransientError as error:
             wait = delay_for(attempt, policy, error, rng)
             out_of_time = time.monotonic() - started + wait > policy.deadline
-            if attempt >= policy.attempts or out_of_time:
+            # Propagation is waited out until the deadline: attempts count only other failures.
+            if (attempt >= policy.attempts and not error.propagating) or out_of_time:
                 raise
             if on_retry is not None:
                 on_retry(attempt, error, wait)

@@ -29,8 +29,13 @@ def translate(exc: HttpError, what: str) -> MlplatError:
     message = f"{what}: HTTP {status} {error.get('message', exc.reason)}"
     reasons = [d.get("reason") for d in error.get("details", []) if isinstance(d, dict)]
     retry_after = exc.resp.get("retry-after")
-    if status in (429, 500, 502, 503, 504) or any(r in _SETTLING for r in reasons):
-        return TransientError(message, retry_after=float(retry_after) if retry_after else None)
+    propagating = any(r in _SETTLING for r in reasons)
+    if status in (429, 500, 502, 503, 504) or propagating:
+        return TransientError(
+            message,
+            retry_after=float(retry_after) if retry_after else None,
+            propagating=propagating,
+        )
     if status == 409:
         return ConflictError(message)
     return PermanentError(message)

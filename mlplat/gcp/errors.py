@@ -84,12 +84,14 @@ def not_yet_visible(exc: gexc.GoogleAPICallError) -> bool:
 def translate(exc: gexc.GoogleAPICallError, what: str) -> MlplatError:
     """Our error for a failed call on `what` (e.g. `gke/cluster mlp-dev: create`)."""
     message = f"{what}: HTTP {exc.code} {exc.message}"
-    if isinstance(exc, _TRANSIENT) or is_busy(exc) or not_yet_visible(exc):
+    if not_yet_visible(exc):
+        return TransientError(message, retry_after=retry_after(exc), propagating=True)
+    if isinstance(exc, _TRANSIENT) or is_busy(exc):
         return TransientError(message, retry_after=retry_after(exc))
     if isinstance(exc, gexc.Conflict):
         return ConflictError(message)
     if reason(exc) in _SETTLING_REASONS:
-        return TransientError(f"{message} (waiting for it to propagate)")
+        return TransientError(f"{message} (waiting for it to propagate)", propagating=True)
     return PermanentError(message)
 
 

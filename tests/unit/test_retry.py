@@ -49,3 +49,40 @@ def test_attempts_are_bounded() -> None:
     with pytest.raises(TransientError):
         retry.call(always, policy=policy, sleep=lambda _: None)
     assert len(calls) == 3
+
+
+def test_propagation_is_waited_out_until_the_deadline_not_the_attempts() -> None:
+    """An API enabled moments ago answers SERVICE_DISABLED for minutes on Google: more than
+    the attempts' budget of backoffs, which a 503 gets."""
+    policy = retry.RetryPolicy(attempts=3, initial=1.0, maximum=4.0, deadline=60.0)
+    clock = {"now": 0.0}
+    failures = iter([TransientError("SERVICE_DISABLED", propagating=True)] * 10)
+
+    def settling() -> str:
+        failure = next(failures, None)
+        if failure is not None:
+            raise failure
+        return "enabled"
+
+    def sleep(seconds: float) -> None:
+        clock["now"] += seconds
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(retry.time, "monotonic", lambda: clock["now"])
+        assert retry.call(settling, policy=policy, sleep=sleep, rng=random.Random(3)) == "enabled"
+        unavailable = iter([TransientError("503")] * 10)
+
+        def down() -> None:
+            raise next(unavailable)
+
+        with pytest.raises(TransientError, match="503"):
+            retry.call(down, policy=policy, sleep=sleep, rng=random.Random(3))
+        forever = TransientError("SERVICE_DISABLED", propagating=True)
+
+        def never() -> None:
+            raise forever
+
+        clock["now"] = 0.0
+        with pytest.raises(TransientError, match="SERVICE_DISABLED"):
+            retry.call(never, policy=policy, sleep=sleep, rng=random.Random(3))
+        assert clock["now"] <= policy.deadline
