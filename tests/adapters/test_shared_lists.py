@@ -18,25 +18,19 @@ from kubernetes import client
 from mlplat.k8s import connection, shared_lists
 from mlplat.k8s import objects as k8s
 from mlplat.target import Target
-from tests.sandbox.k8s.kube_env import MEMBERSHIP, PROJECT_NUMBER, KubeEnv, start
+from tests.sandbox.k8s.kube_env import MEMBERSHIP, PROJECT_NUMBER, KubeEnv, running
 
 TEAMS = [f"team{i}" for i in range(6)]
 
 
 @pytest.fixture
 def kube(tmp_path: Path) -> Iterator[KubeEnv]:
-    workdir = tmp_path / "work"
-    workdir.mkdir()
-    env = start(tmp_path / "state", workdir)
-    try:
+    with running(tmp_path) as env:
         core = client.CoreV1Api(env.api())
         for team in TEAMS:
             core.create_namespace({"metadata": {"name": team}})
             core.create_namespaced_config_map(team, {"metadata": {"name": "gate"}})
         yield env
-    finally:
-        env.close()
-        env.sandbox.stop()
 
 
 def _admin(kube: KubeEnv, path: str, method: str = "GET") -> Any:

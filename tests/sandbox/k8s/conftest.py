@@ -8,20 +8,14 @@ from pathlib import Path
 import pytest
 from kubernetes import client
 
-from tests.sandbox.k8s.kube_env import KubeEnv, start
+from tests.sandbox.k8s.kube_env import KubeEnv, running
 
 
 @pytest.fixture
 def kube(tmp_path: Path) -> Iterator[KubeEnv]:
     """A fresh sandbox (state under tmp_path) with the gateway and cluster ("123", "mlp-dev")."""
-    workdir = tmp_path / "work"
-    workdir.mkdir()
-    env = start(tmp_path / "state", workdir)
-    try:
+    with running(tmp_path) as env:
         yield env
-    finally:
-        env.close()
-        env.sandbox.stop()
 
 
 @pytest.fixture

@@ -7,6 +7,8 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -105,3 +107,16 @@ def start(state_dir: Path, workdir: Path) -> KubeEnv:
     sandbox = Sandbox(state_dir, apis=[], components=[gateway]).start()
     ClusterRegistry(sandbox.rt).create(CLUSTER)
     return KubeEnv(sandbox, gateway, workdir)
+
+
+@contextmanager
+def running(tmp_path: Path) -> Iterator[KubeEnv]:
+    """A started KubeEnv with its state and work directory under tmp_path, stopped after."""
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    env = start(tmp_path / "state", workdir)
+    try:
+        yield env
+    finally:
+        env.close()
+        env.sandbox.stop()
