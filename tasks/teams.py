@@ -73,22 +73,17 @@ def ensure_team_space(
         ctx, member, github_token(ctx.platform.gitops.token_secret)
     )
     sync = teams.wait_for_repo_sync(ctx, member, commit)
-    access = _verified_access(ctx, member)
+    access = teams.verify_access(ctx, member)
+    if access.checked:
+        ctx.log(
+            f"access/{member.name}: {access.checked - len(access.failures)}/{access.checked} "
+            "checks as expected"
+        )
+    for failure in access.failures:
+        ctx.log(f"access/{member.name}: UNEXPECTED: {failure}")
     return [
         creds,
         sync,
         teams.wait_for_ray(ctx, member),
         teams.wait_for_notebook(ctx, member),
     ], access
-
-
-def _verified_access(ctx: EnvContext, member: Team) -> teams.AccessResult:
-    result = teams.verify_access(ctx, member)
-    if result.checked:
-        ctx.log(
-            f"access/{member.name}: {result.checked - len(result.failures)}/{result.checked} "
-            "checks as expected"
-        )
-    for failure in result.failures:
-        ctx.log(f"access/{member.name}: UNEXPECTED: {failure}")
-    return result

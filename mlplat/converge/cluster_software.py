@@ -28,10 +28,14 @@ GIT_USERNAME = "mlplat"
 REDACTED = "(secret)"
 
 
+def _membership(ctx: EnvContext) -> tuple[str, str]:
+    """The project number and membership ID the Connect Gateway reaches the cluster by."""
+    return membership_key(ctx).split("/")[1], naming.membership_id(ctx.platform, ctx.env)
+
+
 def cluster_api(ctx: EnvContext) -> DynamicClient:
     """A client for the environment's cluster through its membership's Connect Gateway."""
-    number = membership_key(ctx).split("/")[1]
-    membership = naming.membership_id(ctx.platform, ctx.env)
+    number, membership = _membership(ctx)
     # Building the client runs API discovery, which can meet the same transient errors as calls.
     return k8s.guarded(
         f"k8s/discovery {membership}",
@@ -41,8 +45,7 @@ def cluster_api(ctx: EnvContext) -> DynamicClient:
 
 def cluster_address(ctx: EnvContext) -> str:
     """Where the environment's cluster is reached (its Connect Gateway URL): a key for it."""
-    number = membership_key(ctx).split("/")[1]
-    return connection.gateway_url(ctx.target, number, naming.membership_id(ctx.platform, ctx.env))
+    return connection.gateway_url(ctx.target, *_membership(ctx))
 
 
 def cluster_reachable(ctx: EnvContext) -> bool:
