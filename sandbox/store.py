@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 Doc = dict[str, Any]
+T = TypeVar("T")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS docs (
@@ -40,6 +41,7 @@ class Store:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        self._derived: dict[tuple[str, str, Callable[..., Any]], tuple[str | None, Any]] = {}
 
     @contextmanager
     def transaction(self) -> Iterator[Store]:
@@ -74,6 +76,22 @@ class Store:
                 "SELECT doc FROM docs WHERE collection = ? AND key = ?", (collection, key)
             ).fetchone()
         return None if row is None else dict(json.loads(row[0]))
+
+    def derived(self, collection: str, key: str, build: Callable[[Doc | None], T]) -> T:
+        """`build(document)` for the document as stored now (None when absent), rebuilt only
+        when its stored text changed. The value is shared between callers: never mutate it."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT doc FROM docs WHERE collection = ? AND key = ?", (collection, key)
+            ).fetchone()
+        text: str | None = None if row is None else row[0]
+        slot = (collection, key, build)
+        hit = self._derived.get(slot)
+        if hit is not None and hit[0] == text:
+            return hit[1]  # type: ignore[no-any-return]
+        value = build(None if text is None else dict(json.loads(text)))
+        self._derived[slot] = (text, value)
+        return value
 
     def put(self, collection: str, key: str, doc: Doc) -> None:
         """Create or replace the document at collection/key."""

@@ -130,9 +130,13 @@ def _kind(raw: Obj) -> Kind:
 
 
 def cluster_kinds(backend: Backend, cluster: str) -> KindIndex:
-    """Every kind the cluster serves: built-ins, then its CRDs' kinds."""
-    index = backend.store.get(INDEX, cluster) or {}
-    custom = [_kind(raw) for entry in index.values() for raw in entry["kinds"]]
+    """Every kind the cluster serves: built-ins, then its CRDs' kinds (rebuilt only when a
+    CRD changed: every request needs it)."""
+    return backend.store.derived(INDEX, cluster, _kind_index)
+
+
+def _kind_index(index: Obj | None) -> KindIndex:
+    custom = [_kind(raw) for entry in (index or {}).values() for raw in entry["kinds"]]
     return KindIndex([*BUILTIN, *custom])
 
 
