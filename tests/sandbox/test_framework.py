@@ -57,6 +57,25 @@ def test_store_transactions_roll_back_on_error(tmp_path: Path) -> None:
     assert reopened.get("c", "a") == {"v": 1} and reopened.next_value("n") == 3
 
 
+def test_derived_values_are_rebuilt_only_when_the_document_changed(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.sqlite3")
+    built: list[Any] = []
+
+    def total(doc: dict[str, Any] | None) -> int:
+        built.append(doc)
+        return sum((doc or {}).values())
+
+    assert [store.derived("c", "k", total) for _ in range(3)] == [0, 0, 0]
+    store.put("c", "k", {"a": 1, "b": 2})
+    assert [store.derived("c", "k", total) for _ in range(2)] == [3, 3]
+    with pytest.raises(RuntimeError), store.transaction():
+        store.put("c", "k", {"a": 10})
+        assert store.derived("c", "k", total) == 10
+        raise RuntimeError("boom")
+    assert store.derived("c", "k", total) == 3, "a rolled-back change is not served"
+    assert built == [None, {"a": 1, "b": 2}, {"a": 10}, {"a": 1, "b": 2}]
+
+
 @effect("test.record")
 def _record(rt: Runtime, args: dict[str, Any]) -> dict[str, Any] | None:
     if args.get("fail"):
