@@ -15,6 +15,7 @@ Configuration (JSON or YAML file at start, or `PUT /faults` on the admin endpoin
       - {method: compute.networks.get, rate: 1.0, malformed: truncated}
       - {method: "k8s.list.*", malformed: wrong-type, field: items}
       - {method: container.projects.locations.clusters.get, malformed: unknown-enum}
+      - {method: iam.projects.serviceAccounts.setIamPolicy, times: 1, code: 403}  # a refusal
 
 `times` caps how often a rule fires (no cap when absent).
 
@@ -69,7 +70,7 @@ HTTP_BY_STATUS = {
     "UNAVAILABLE": 503,
     "DEADLINE_EXCEEDED": 504,
 }
-_REQUEST_CODES = {429, 500, 502, 503, 504}
+_REQUEST_CODES = {403, 429, 500, 502, 503, 504}  # 403: a refusal no retry cures
 
 
 @dataclass(frozen=True)
@@ -275,6 +276,8 @@ def _request_error(rule: _Rule) -> ApiError:
             retry_after=rule.retry_after,
             reason="RATE_LIMIT_EXCEEDED",
         )
+    if rule.code == 403:
+        return ApiError(403, "The caller does not have permission", "PERMISSION_DENIED")
     if rule.code == 504:
         return ApiError(504, "Deadline exceeded.", "DEADLINE_EXCEEDED")
     if rule.code == 503:

@@ -98,7 +98,7 @@ def _raw_status(url: str) -> tuple[int, dict[str, str], float]:
         return error.code, dict(error.headers), time.monotonic() - started
 
 
-def test_rate_limit_and_deadline_faults(clients: Clients) -> None:
+def test_rate_limit_deadline_and_refusal_faults(clients: Clients) -> None:
     created = clients.create_project("faulty-2")
     url = f"{clients.sandbox.url('cloudresourcemanager')}/v3/{created.name}"
     clients.admin(
@@ -114,6 +114,10 @@ def test_rate_limit_and_deadline_faults(clients: Clients) -> None:
     )
     status, _, elapsed = _raw_status(url)
     assert status == 504 and elapsed >= 0.3
+
+    clients.admin("PUT", "/faults", {"rules": [{"method": GET, "times": 1, "code": 403}]})
+    with pytest.raises(exceptions.Forbidden, match="does not have permission"):
+        clients.projects.get_project(name=created.name, retry=None)
 
     clients.admin("PUT", "/faults", {"rules": []})
     assert _raw_status(url)[0] == 200
