@@ -4,7 +4,7 @@ one artifact per team."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from prefect.artifacts import create_markdown_artifact
@@ -17,19 +17,16 @@ from mlplat.render import notebook, raycluster
 from mlplat.specs import Team
 from tasks import teams as team_tasks
 
-Identities = Mapping[str, PrefectFuture[Outcome]]
+Identities = PrefectFuture[dict[str, Outcome]]
 
 
 def start_identities(
     ctx: EnvContext, members: Sequence[Team], *, absent: bool = False
 ) -> Identities:
-    """Submit each member's Google identity (service account and Workload Identity binding).
+    """Submit the members' Google identities (service accounts and Workload Identity bindings).
     The binding names the project's workload pool, which exists once the cluster does: a
-    provisioning run starts these as soon as the cluster is up, not after Config Sync."""
-    return {
-        member.name: team_tasks.ensure_team_identity.submit(ctx, member, absent)
-        for member in members
-    }
+    provisioning run starts this as soon as the cluster is up, not after Config Sync."""
+    return team_tasks.ensure_team_identities.submit(ctx, list(members), absent)
 
 
 def converge_teams(
@@ -42,28 +39,23 @@ def converge_teams(
 ) -> tuple[list[Outcome], list[dict[str, Any]]]:
     """Onboard `members` (in parallel) once root-sync has synced `commit`; fails when any
     member's access is not what their role says, after publishing every team's artifact.
-    `identities`: the members' identity tasks if already started (`start_identities`)."""
+    `identities`: the members' identity task if already started (`start_identities`)."""
     started = (
         identities if identities is not None else start_identities(ctx, members, absent=absent)
     )
-    # The space waits for the identity: a team is ready when its workloads can act as it.
-    pending = [
-        (
-            member,
-            started[member.name],
-            team_tasks.ensure_team_space.submit(
-                ctx, member, commit, wait_for=[started[member.name]], return_state=False
-            ),
-        )
+    # Nothing in a team's space uses its Google identity, so both run at once; a team is
+    # reported ready only with both (its workloads can act as it).
+    spaces = [
+        (member, team_tasks.ensure_team_space.submit(ctx, member, commit, return_state=False))
         for member in members
     ]
+    own = started.result()  # first: an identity's error rather than a later symptom
     outcomes: list[Outcome] = []
     reports = []
     failed = []
-    for member, identity, space in pending:
-        own = identity.result()  # first: its error, not the space's "upstream failed"
+    for member, space in spaces:
         cluster_steps, checked = space.result()
-        steps = [own, *cluster_steps]
+        steps = [own[member.name], *cluster_steps]
         reports.append(publish_team(ctx, member, steps, checked))
         outcomes += steps
         if checked.failures:

@@ -23,7 +23,14 @@ from flows.provision_environment import provision_environment
 from mlplat.errors import PermanentError, SpecError
 from sandbox.cloud import Sandbox
 from tests.flows.conftest import REFERENCE, admin, writes
-from tests.flows.platform_clients import kube, repo, service_account, status_of
+from tests.flows.platform_clients import (
+    account_policy,
+    kube,
+    project_id,
+    repo,
+    service_account,
+    status_of,
+)
 
 TEAM_FILE = "manifests/clusters/teams/nlp.yaml"
 RAY_FILE = "manifests/apps/nlp/raycluster.yaml"
@@ -237,3 +244,42 @@ def test_team_flows_refuse_what_they_cannot_do(sandbox: Sandbox) -> None:
     with pytest.raises(PermanentError, match=r"team 'nlp' is not in environment 'prod'"):
         onboard_team("prod", "nlp", dry_run=True, **where)
     assert writes(sandbox) == {}
+
+
+def test_a_refused_identity_fails_the_run_naming_its_team_and_the_next_run_repairs_it(
+    sandbox: Sandbox,
+) -> None:
+    """Identities converge in one task per environment: one team's refusal must not hide behind
+    the others, nor stop them."""
+    where = {"spec_dir": str(REFERENCE), "endpoints": str(sandbox.endpoints_path)}
+    refusal = {"method": "iam.projects.serviceAccounts.setIamPolicy", "times": 1, "code": 403}
+    admin(sandbox, "PUT", "/faults", {"rules": [refusal]})
+    with pytest.raises(Exception, match="mlp-dev-") as refused:
+        provision_environment("dev", **where)
+    named = [team for team in ("nlp", "vision") if f"mlp-dev-{team}@" in str(refused.value)]
+    assert len(named) == 1, str(refused.value)
+    bound = {
+        team: any(
+            b["role"] == "roles/iam.workloadIdentityUser"
+            for b in account_policy(sandbox, "dev", f"mlp-dev-{team}").get("bindings", [])
+        )
+        for team in ("nlp", "vision")
+    }
+    assert bound == {"nlp": named != ["nlp"], "vision": named != ["vision"]}
+
+    admin(sandbox, "PUT", "/faults", {"rules": []})
+    admin(sandbox, "POST", "/counters/reset")
+    result = provision_environment("dev", **where)
+    identities = {
+        row["resource"]: row["action"]
+        for row in result["rows"]
+        if row["resource"].startswith("iam/service-account mlp-dev-")
+        and "nodes" not in row["resource"]
+    }
+    assert identities == {
+        f"iam/service-account mlp-dev-{team}@{project_id('dev')}.iam.gserviceaccount.com": (
+            "update" if [team] == named else "noop"
+        )
+        for team in ("nlp", "vision")
+    }
+    assert _google_writes(sandbox) == {"iam.projects.serviceAccounts.setIamPolicy": 1}
