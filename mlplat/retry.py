@@ -1,5 +1,6 @@
 """Retries of transient failures only: exponential backoff with full jitter, Retry-After
-honoured, bounded by attempts and a deadline."""
+honoured, bounded by attempts and a deadline. Propagation (an API or account that exists but
+is not yet visible everywhere) is waited out like a poll instead, until the deadline."""
 
 from __future__ import annotations
 
@@ -24,12 +25,25 @@ class RetryPolicy:
 
 
 DEFAULT_POLICY = RetryPolicy()
+# Propagation is asked about again after this share of the time waited so far (0.25-10 s): at
+# most ~10 % late. Backoff's doubling, full-jittered, made a 4 s window cost up to 9 s.
+PROPAGATION_SHARE = 0.1
+PROPAGATION_MIN = 0.25
+PROPAGATION_MAX = 10.0
 
 
 def delay_for(
-    attempt: int, policy: RetryPolicy, error: TransientError, rng: random.Random
+    attempt: int,
+    policy: RetryPolicy,
+    error: TransientError,
+    rng: random.Random,
+    waited: float = 0.0,
 ) -> float:
-    """Seconds to wait before retry number `attempt` (1-based)."""
+    """Seconds to wait before retry number `attempt` (1-based), `waited` seconds after the
+    first attempt."""
+    if error.propagating and error.retry_after is None:
+        share = min(PROPAGATION_MAX, max(PROPAGATION_MIN, waited * PROPAGATION_SHARE))
+        return share * rng.uniform(0.8, 1.2)
     backoff = min(policy.maximum, policy.initial * 2 ** (attempt - 1))
     jittered = rng.uniform(0, backoff)
     if error.retry_after is not None:
@@ -54,7 +68,7 @@ def call(
         try:
             return reachable(fn)  # connection failures become ours, transient or not
         except TransientError as error:
-            wait = delay_for(attempt, policy, error, rng)
+            wait = delay_for(attempt, policy, error, rng, time.monotonic() - started)
             out_of_time = time.monotonic() - started + wait > policy.deadline
             # Propagation is waited out until the deadline: attempts count only other failures.
             if (attempt >= policy.attempts and not error.propagating) or out_of_time:

@@ -86,3 +86,23 @@ def test_propagation_is_waited_out_until_the_deadline_not_the_attempts() -> None
         with pytest.raises(TransientError, match="SERVICE_DISABLED"):
             retry.call(never, policy=policy, sleep=sleep, rng=random.Random(3))
         assert clock["now"] <= policy.deadline
+
+
+@pytest.mark.parametrize("window", [4.0, 40.0])
+def test_propagation_is_asked_about_again_soon_after_it_settles(window: float) -> None:
+    """The retry that sees propagation settled comes at most ~12 % (or the 0.25 s floor, with
+    jitter) after it; exponential backoff with full jitter could come twice as late."""
+    clock = {"now": 0.0}
+
+    def settling() -> str:
+        if clock["now"] < window:
+            raise TransientError("account not yet visible", propagating=True)
+        return "visible"
+
+    def sleep(seconds: float) -> None:
+        clock["now"] += seconds
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(retry.time, "monotonic", lambda: clock["now"])
+        assert retry.call(settling, sleep=sleep, rng=random.Random(5)) == "visible"
+    assert clock["now"] <= max(window * 1.12, window + 0.3), clock["now"]
