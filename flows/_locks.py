@@ -10,6 +10,7 @@ waiting run here asks again every second or so until its timeout, whatever the a
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import random
 import threading
@@ -162,8 +163,11 @@ def _keep_renewed(lease: UUID, name: str, stop: threading.Event, log: Log) -> No
 def _slot(name: str, timeout: float, log: Log) -> Iterator[None]:
     lease = _acquire(name, timeout)
     stop = threading.Event()
-    renewal = threading.Thread(
-        target=_keep_renewed, args=(lease, name, stop, log), name=f"lease-{name}", daemon=True
+    renewal = threading.Thread(  # in this run's context: its settings name the Prefect API
+        target=contextvars.copy_context().run,
+        args=(_keep_renewed, lease, name, stop, log),
+        name=f"lease-{name}",
+        daemon=True,
     )
     renewal.start()
     try:

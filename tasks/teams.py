@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
@@ -33,8 +34,14 @@ def ensure_team_identities(
     failed."""
     ctx = with_run_logger(ctx)
     with ThreadPoolExecutor(IDENTITY_WORKERS, thread_name_prefix="team-identity") as pool:
-        started = {
-            member.name: pool.submit(teams.ensure_team_identity, ctx, member, absent=absent)
+        started = {  # each in a copy of this task's context (Prefect's settings, the run)
+            member.name: pool.submit(
+                contextvars.copy_context().run,
+                teams.ensure_team_identity,
+                ctx,
+                member,
+                absent=absent,
+            )
             for member in members
         }
     outcomes: dict[str, Outcome] = {}

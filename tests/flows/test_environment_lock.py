@@ -8,10 +8,12 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
+import pytest
 from prefect.client.orchestration import get_client
 from prefect.concurrency.sync import concurrency
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
+from flows import _locks as locks
 from flows._locks import _ensure_limit, _slot, lock_name
 from flows.provision_environment import provision_environment
 from sandbox.cloud import Sandbox
@@ -47,6 +49,7 @@ class _BusyPrefect(ThreadingHTTPServer):
 
     def __init__(self, upstream: str, busy: int) -> None:
         self.upstream, self.busy, self.refused = upstream.rstrip("/"), busy, 0
+        self.renewals = 0
         super().__init__(("127.0.0.1", 0), _Forward)
 
     @property
@@ -63,6 +66,8 @@ class _Forward(BaseHTTPRequestHandler):
             self.server.refused += 1
             self._answer(503, b'{"exception_message": "Service Unavailable"}')
             return
+        if self.path.endswith("/renew"):
+            self.server.renewals += 1
         self._forward("POST", body)
 
     def do_GET(self) -> None:
@@ -86,23 +91,28 @@ class _Forward(BaseHTTPRequestHandler):
         return None
 
 
-def test_a_busy_prefect_server_delays_the_lock_by_seconds_not_minutes() -> None:
+def test_a_busy_prefect_server_delays_the_lock_by_seconds_not_minutes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """Five 503s in a row: Prefect's own client would back off 2+4+8+16+32 s, then fail. Here
     each is asked again about a second later (the bound leaves room for a loaded CI machine)."""
     name = lock_name("busy")
     _ensure_limit(name)
     proxy = _BusyPrefect(str(PREFECT_API_URL.value()), busy=5)
     threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    monkeypatch.setattr(locks, "RENEW_EVERY_SECONDS", 0.2)
     try:
         started = time.monotonic()
         with temporary_settings({PREFECT_API_URL: proxy.url}), _slot(name, 60, LOG):
             waited = time.monotonic() - started
+            time.sleep(1)  # renewals every 0.2 s meanwhile
             with get_client(sync_client=True) as client:
                 held = client.read_global_concurrency_limit_by_name(name)
             assert held.active_slots == 1
     finally:
         proxy.shutdown()
     assert proxy.refused == 5
+    assert proxy.renewals >= 1, "the lease was renewed through this run's Prefect API"
     assert waited < 40, f"acquiring took {waited:.1f}s"
     with get_client(sync_client=True) as client:
         assert client.read_global_concurrency_limit_by_name(name).active_slots == 0, "released"
