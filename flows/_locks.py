@@ -136,10 +136,7 @@ def _acquire(name: str, timeout: float) -> UUID:
 def _keep_renewed(lease: UUID, name: str, stop: threading.Event, log: Log) -> None:
     """Renew the lease until `stop`; retried every second or two while the server is busy."""
     renewed = time.monotonic()
-    with (
-        temporary_settings({PREFECT_CLIENT_MAX_RETRIES: 0}),
-        get_client(sync_client=True) as client,
-    ):
+    with _answers_at_once() as client:
         wait = RENEW_EVERY_SECONDS
         while not stop.wait(wait):
             try:
