@@ -26,7 +26,7 @@ class RetryPolicy:
 
 DEFAULT_POLICY = RetryPolicy()
 # Propagation is asked about again after this share of the time waited so far (0.25-10 s): at
-# most ~10 % late. Backoff's doubling, full-jittered, made a 4 s window cost up to 9 s.
+# most ~10 % late. Doubling full-jitter backoff made a 4 s window cost 6.4 s (unit test).
 PROPAGATION_SHARE = 0.1
 PROPAGATION_MIN = 0.25
 PROPAGATION_MAX = 10.0
