@@ -10,7 +10,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 
-from flows._start_together import starting_together
+from flows._start_together import in_turn, starting_together
 from flows.provision_environment import DEFAULT_SPEC_DIR, provision_environment
 from mlplat.specs import load_spec
 
@@ -33,21 +33,19 @@ def provision_platform(
         raise ValueError(f"unknown environment(s) {unknown} (known: {sorted(spec.environments)})")
     get_run_logger().info("environments: %s%s", ", ".join(chosen), " (dry run)" if dry_run else "")
 
-    with starting_together(len(chosen)) as barrier:
+    def one(env: str) -> dict[str, Any]:
+        return in_turn(
+            lambda: provision_environment(
+                env, dry_run=dry_run, spec_dir=spec_dir, endpoints=endpoints, approved=approved
+            )
+        )
 
-        def one(env: str) -> dict[str, Any]:
-            try:
-                return provision_environment(
-                    env, dry_run=dry_run, spec_dir=spec_dir, endpoints=endpoints, approved=approved
-                )
-            except BaseException:
-                if barrier is not None:
-                    barrier.abort()  # the others need not wait for this one
-                raise
-
-        with ThreadPoolExecutor(max_workers=max(1, len(chosen))) as pool:
-            # Each thread runs in a copy of this flow's context (its run is a child of this
-            # one, and it sees the barrier).
-            futures = {env: pool.submit(contextvars.copy_context().run, one, env) for env in chosen}
-            results = {env: future.result() for env, future in futures.items()}
+    with (
+        starting_together(len(chosen)),
+        ThreadPoolExecutor(max_workers=max(1, len(chosen))) as pool,
+    ):
+        # Each thread runs in a copy of this flow's context: its run is a child of this one,
+        # and it takes its turn in the group started together.
+        futures = {env: pool.submit(contextvars.copy_context().run, one, env) for env in chosen}
+        results = {env: future.result() for env, future in futures.items()}
     return {"environments": results}
