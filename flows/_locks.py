@@ -16,7 +16,7 @@ import random
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager, suppress
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -24,7 +24,11 @@ from uuid import UUID
 import httpx
 from prefect import get_run_logger, runtime
 from prefect.client.orchestration import SyncPrefectClient, get_client
-from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+from prefect.client.schemas.actions import (
+    GlobalConcurrencyLimitCreate,
+    VariableCreate,
+    VariableUpdate,
+)
 from prefect.exceptions import ObjectNotFound
 from prefect.settings import PREFECT_CLIENT_MAX_RETRIES, temporary_settings
 from prefect.variables import Variable
@@ -36,6 +40,14 @@ RENEW_EVERY_SECONDS = LEASE_SECONDS / 4  # three more tries before the lease cou
 LOG = logging.getLogger("mlplat.lock")
 Log = logging.Logger | logging.LoggerAdapter[Any]
 BUSY = {423, 429, 502, 503, 504}  # taken, or the server too busy to say: ask again
+# Its own generator: the global one is shared with whatever else runs in the process.
+_JITTER = random.Random()
+# One slot request (take or give back) at a time from this process: the environments of one
+# platform run take and give back their slots together, and on SQLite two writes at once
+# make the server answer one of them 503 ("database is locked"), after which Prefect's client
+# sleeps 2 s. Measured: twice in a row per 3-environment start, and at the end of a cold run.
+# Each write takes a few tens of milliseconds.
+_WRITING = threading.Lock()
 
 
 def lock_name(env: str) -> str:
@@ -54,11 +66,15 @@ def _ensure_limit(name: str) -> bool:
 
 
 def _holder_variable(name: str) -> str:
-    return f"{name}-holder"  # a Prefect Variable: who holds the slot, for those who wait
+    # A Prefect Variable naming the run that took the slot last, for those who wait. It is not
+    # deleted at the end: the next holder overwrites it, and it is read only while the slot is
+    # taken. (Deleting it was one more write per run, and a 503 on it cost the run 2 s.)
+    return f"{name}-holder"
 
 
 def _holder(name: str) -> str:
-    """Who holds the slot, as its holder recorded it (Prefect does not tell)."""
+    """Who holds the slot: the run that took it last, as it recorded itself (Prefect does
+    not tell)."""
     found: Any = Variable.get(_holder_variable(name), default=None)
     if not isinstance(found, dict):
         return "another run (it did not say which)"
@@ -70,7 +86,10 @@ def _holder(name: str) -> str:
     return f"flow run {found['run']!r} ({found['id']}, {how}, holding it since {found['since']})"
 
 
-def _record_holder(name: str) -> None:
+def _note_holder(name: str) -> None:
+    """Record this run as the slot's holder, in the background: it is only a note for those
+    who wait, and must not hold the run up (`Variable.set` makes three requests; a 503 on one
+    of them cost a re-run 6 s, measured)."""
     deployment = runtime.deployment.name
     flow = runtime.flow_run.flow_name
     value = {
@@ -79,7 +98,37 @@ def _record_holder(name: str) -> None:
         "deployment": f"{flow}/{deployment}" if deployment else "",
         "since": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
     }
-    Variable.set(_holder_variable(name), value, overwrite=True)
+    threading.Thread(  # in this run's context: its settings name the Prefect API
+        target=contextvars.copy_context().run,
+        args=(_write_note, _holder_variable(name), value),
+        name=f"note-{name}",
+        daemon=True,
+    ).start()
+
+
+def _write_note(variable: str, value: dict[str, str], tries: int = 5) -> None:
+    for _ in range(tries):
+        try:
+            with _answers_at_once() as client:
+                try:
+                    client.update_variable(VariableUpdate(name=variable, value=value))
+                except httpx.HTTPStatusError as exc:
+                    if exc.response.status_code != 404:
+                        raise
+                    client.create_variable(VariableCreate(name=variable, value=value))
+            return
+        except httpx.HTTPStatusError as exc:
+            if exc.response.status_code not in BUSY:
+                break
+            LOG.debug("%s: %s, writing it again", variable, exc.response.status_code)
+        except httpx.TransportError as exc:
+            LOG.debug("%s: %r, writing it again", variable, exc)
+        except Exception as exc:  # a background note: whatever went wrong, the run goes on
+            LOG.debug("%s: %r", variable, exc)
+            break
+        time.sleep(ASK_EVERY_SECONDS * _JITTER.uniform(0.5, 1.5))
+    # a missing note makes a waiting run say less about who holds the slot, nothing worse
+    LOG.debug("%s not written", variable)
 
 
 @contextmanager
@@ -111,15 +160,8 @@ def _try_acquire(client: SyncPrefectClient, name: str) -> UUID | None:
     return UUID(granted["lease_id"])
 
 
-_ASKING = threading.Lock()
-
-
 def _ask(client: SyncPrefectClient, name: str) -> UUID | None:
-    """One request at a time from this process: the environments of one platform run ask for
-    their slots together, and on SQLite two such writes at once make the server answer one of
-    them 503 after ~2 s ("database is locked"; measured: twice in a row per 3-environment
-    start). Each request takes a few tens of milliseconds."""
-    with _ASKING:
+    with _WRITING:
         return _try_acquire(client, name)
 
 
@@ -129,7 +171,7 @@ def _acquire(name: str, timeout: float) -> UUID:
         while (lease := _ask(c, name)) is None:
             if time.monotonic() >= deadline:
                 raise TimeoutError(name)
-            time.sleep(ASK_EVERY_SECONDS * random.uniform(0.5, 1.5))
+            time.sleep(ASK_EVERY_SECONDS * _JITTER.uniform(0.5, 1.5))
     return lease
 
 
@@ -151,7 +193,7 @@ def _keep_renewed(lease: UUID, name: str, stop: threading.Event, log: Log) -> No
                         exc,
                     )
                     return
-                wait = ASK_EVERY_SECONDS * random.uniform(1, 2)
+                wait = ASK_EVERY_SECONDS * _JITTER.uniform(1, 2)
                 continue
             renewed, wait = time.monotonic(), RENEW_EVERY_SECONDS
 
@@ -173,7 +215,7 @@ def _slot(name: str, timeout: float, log: Log) -> Iterator[None]:
         stop.set()
         renewal.join()
         try:
-            with get_client(sync_client=True) as client:
+            with _WRITING, get_client(sync_client=True) as client:
                 client.release_concurrency_slots_with_lease(lease)
         except Exception as exc:
             log.warning(
@@ -213,13 +255,8 @@ def environment_lock(env: str, timeout: float = LOCK_WAIT_SECONDS) -> Iterator[N
                 waited,
                 env,
             )
-        _record_holder(name)
-        try:
-            yield
-        finally:
-            with suppress(Exception), get_client(sync_client=True) as client:
-                # only a note for those who wait; `Variable.unset` in a flow run took 2.3 s
-                client.delete_variable_by_name(_holder_variable(name))
+        _note_holder(name)
+        yield
 
 
 @contextmanager
