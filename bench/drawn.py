@@ -26,6 +26,7 @@ _SINGLE = {
     "membership": "gkehub.projects.locations.memberships.create",
     "config-management": "gkehub.projects.locations.features.patch",
     "cluster": "container.projects.locations.clusters.create",
+    "cluster-reconcile": "container.clusters.autoReconcile",
     "config-sync-install": "controllers:configsync.install",
     "kuberay-operator": "controllers:kuberay.operator",
 }

@@ -18,6 +18,7 @@ _TASK_OF = {
     "subnet": "ensure-subnet",
     "router": "ensure-router",
     "cluster": "ensure-cluster",
+    "cluster-reconcile": "ensure-cluster",
     "membership": "ensure-membership",
     "feature": "ensure-fleet-feature",
     "config-management": "ensure-config-management",

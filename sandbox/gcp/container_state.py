@@ -230,15 +230,17 @@ def _maybe_reconcile(rt: Runtime, key: str, cluster: JSON) -> None:
     draw = random.Random(f"{rt.latency.seed}:{cluster['id']}").random()
     if draw >= AUTO_RECONCILE_CHANCE:
         return
-    project_id, location, _ = cluster_path(cluster)
+    project_id, location, name = cluster_path(cluster)
     rt.store.put(CLUSTERS, key, set_status(cluster, "RECONCILING"))
-    start_operation(
-        rt,
-        project_id=project_id,
-        location=location,
-        operation_type="UPGRADE_MASTER",
-        target_link=cluster["selfLink"],
-        method=AUTO_RECONCILE,
-        effect=apply_effect(key, {"kind": "settle"}),
-        failure_effect=fail_effect(key, "RUNNING"),
-    )
+    # journalled under the cluster, whatever request or tick completed its create
+    with latency.subject(f"projects/{project_id}/locations/{location}/clusters/{name}"):
+        start_operation(
+            rt,
+            project_id=project_id,
+            location=location,
+            operation_type="UPGRADE_MASTER",
+            target_link=cluster["selfLink"],
+            method=AUTO_RECONCILE,
+            effect=apply_effect(key, {"kind": "settle"}),
+            failure_effect=fail_effect(key, "RUNNING"),
+        )

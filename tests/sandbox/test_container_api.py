@@ -230,3 +230,25 @@ def test_operation_survives_restart(tmp_path: Path) -> None:
         cluster = gke_client.get_cluster(name=CLUSTER)
         assert cluster.status in (Status.RUNNING, Status.RECONCILING)  # 10 %: auto-upgrade
         assert cluster.node_pools[0].status == PoolStatus.RUNNING
+
+
+def test_an_automatic_upgrade_after_create_is_journalled_under_its_cluster(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sandbox.gcp import container_state  # noqa: PLC0415
+
+    monkeypatch.setattr(container_state, "AUTO_RECONCILE_CHANCE", 1.0)  # the model's 10 %
+    state = tmp_path / "state"
+    with Sandbox(state) as setup:
+        gke.gke_project(Clients(setup), P)
+    with Sandbox(state, latency="realistic", time_scale=10, seed=5) as cloud:
+        gke_client = gke.container(cloud)
+        op = gke_client.create_cluster(parent=PARENT, cluster=gke.cluster_body(P))
+        cloud.rt.advance(2400)
+        assert gke.finish(gke_client, P, gke.REGION, op).status == DONE
+        assert gke_client.get_cluster(name=CLUSTER).status == Status.RECONCILING
+        upgrades = [
+            s for s in cloud.rt.latency.journal() if s["key"] == container_state.AUTO_RECONCILE
+        ]
+        assert [s["subject"] for s in upgrades] == [CLUSTER]
+        assert upgrades[0]["seconds"] > 0

@@ -68,3 +68,16 @@ def test_the_bound_follows_what_was_drawn_and_names_its_chain() -> None:
         12.5,
         10.0,
     )
+
+
+def test_a_control_plane_upgrade_after_create_holds_the_node_pools_back() -> None:
+    reconcile = _sample("container.clusters.autoReconcile", CLUSTER, 900.0)
+    dev = drawn.durations([*SAMPLES, reconcile], "mlp-dev-a1b2")
+    assert dev["cluster-reconcile"] == 900.0
+    calm = schedule.finish_times(
+        schedule.platform(1, 2, {"env0": drawn.durations(SAMPLES, "mlp-dev-a1b2")})
+    )
+    upgraded = schedule.finish_times(schedule.platform(1, 2, {"env0": dev}))
+    assert upgraded["env0/node-pool-0"] == calm["env0/node-pool-0"] + 900.0
+    # the fleet and GitOps chain does not wait for it
+    assert upgraded["env0/team-1/raycluster"] == calm["env0/team-1/raycluster"]
