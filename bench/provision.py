@@ -134,7 +134,10 @@ def run_size(envs: int, teams: int, time_scale: float, work: Path) -> dict[str, 
         rerun_wall = time.monotonic() - started
         rerun_calls = calls(endpoints)
     finally:
-        services.stop_services(state)
+        for stopped in services.stop_services(state):
+            if "killed" in stopped:  # it would have run on beside the next size
+                log = (state / "sandbox.log").read_text(errors="replace").splitlines()
+                print(f"warning: {stopped}; its log ends:", *log[-20:], sep="\n", file=sys.stderr)
     labels = {f"env{i}": env for i, env in enumerate(chosen)}
     projects = {label: drawn.project_of(samples, env) for label, env in labels.items()}
     graph = schedule.platform(envs, teams, drawn.platform_durations(samples, projects))

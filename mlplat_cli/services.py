@@ -3,6 +3,7 @@ server, reused when running, otherwise started in the background (and stopped by
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -18,6 +19,7 @@ from sandbox.__main__ import default_state_dir
 
 PREFECT_PORT = 4200
 STARTUP_TIMEOUT = 120.0
+STOP_TIMEOUT = 15.0  # seconds a stopping service may take before it is killed
 
 
 def state_dir() -> Path:
@@ -152,9 +154,10 @@ def ensure_prefect(directory: Path) -> tuple[str, bool]:
     return url, True
 
 
-def stop_services(directory: Path) -> list[str]:
-    """Stop the sandbox and Prefect server that `mlplat up` started; returns what stopped."""
-    stopped = []
+def stop_services(directory: Path, wait: float = STOP_TIMEOUT) -> list[str]:
+    """Stop the sandbox and Prefect server that `mlplat up` started, waiting up to `wait`
+    seconds for each to exit before killing it; returns what stopped."""
+    signalled = []
     for name in ("sandbox", "prefect"):
         pid_file = directory / f"{name}.pid"
         if not pid_file.is_file():
@@ -162,9 +165,32 @@ def stop_services(directory: Path) -> list[str]:
         pid = int(pid_file.read_text())
         try:
             os.killpg(pid, signal.SIGTERM)
-            stopped.append(f"{name} (pid {pid})")
+            signalled.append((name, pid))
         except ProcessLookupError:
             pass
         pid_file.unlink(missing_ok=True)
     (directory / "prefect.url").unlink(missing_ok=True)
+    stopped = []
+    deadline = time.monotonic() + wait
+    for name, pid in signalled:
+        while not _gone(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if _gone(pid):
+            stopped.append(f"{name} (pid {pid})")
+            continue
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGKILL)
+        stopped.append(f"{name} (pid {pid}, killed: still running {wait:.0f}s after SIGTERM)")
     return stopped
+
+
+def _gone(pid: int) -> bool:
+    """The process has exited (reaped here when it is this process's child)."""
+    with contextlib.suppress(ChildProcessError):
+        if os.waitpid(pid, os.WNOHANG)[0]:
+            return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
