@@ -33,7 +33,7 @@ from typing import Any
 
 import yaml
 
-from bench import drawn, schedule, timeline
+from bench import cpu, drawn, schedule, timeline
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "infra_specs"
@@ -118,20 +118,24 @@ def run_size(envs: int, teams: int, time_scale: float, work: Path) -> dict[str, 
         services_org(endpoints)
         chosen = env_names(envs)
         since = datetime.now(UTC)
+        at_start = cpu.snapshot()
         started = time.monotonic()
         cold = provision_platform(
             envs=chosen, spec_dir=str(spec), endpoints=str(endpoints), approved=True
         )
         wall = time.monotonic() - started
+        after_cold = cpu.snapshot()
         cold_calls = calls(endpoints)
         samples = admin(endpoints, "GET", "/latency")["samples"]
         runs = timeline.task_runs(since, datetime.now(UTC))
         admin(endpoints, "POST", "/counters/reset")
+        before_rerun = cpu.snapshot()
         started = time.monotonic()
         again = provision_platform(
             envs=chosen, spec_dir=str(spec), endpoints=str(endpoints), approved=True
         )
         rerun_wall = time.monotonic() - started
+        after_rerun = cpu.snapshot()
         rerun_calls = calls(endpoints)
     finally:
         for stopped in services.stop_services(state):
@@ -154,8 +158,10 @@ def run_size(envs: int, teams: int, time_scale: float, work: Path) -> dict[str, 
         "terraform_over_mlplat": round(schedule.terraform(graph) / time_scale / wall, 2),
         "seed_over_mlplat": round(schedule.sequential(graph) / time_scale / wall, 2),
         "calls": cold_calls,
+        "cpu_s": cpu.used(at_start, after_cold),
         "rerun": {
             "wall_s": round(rerun_wall, 1),
+            "cpu_s": cpu.used(before_rerun, after_rerun),
             "writes": rerun_calls["writes"],
             "reads": rerun_calls["reads"],
             "managed_resources": managed,
@@ -186,6 +192,10 @@ def services_org(endpoints: Path) -> None:
     sandbox_org(endpoints, "ml-platform-org")
 
 
+def _cpu(seconds: dict[str, float] | None) -> str:
+    return " · ".join(f"{seconds[k]:g}" for k in cpu.KINDS) if seconds else "—"
+
+
 def markdown(
     results: list[dict[str, Any]], time_scale: float, prefect: str = "a temporary one on SQLite"
 ) -> str:
@@ -198,8 +208,8 @@ def markdown(
         "",
         "| size | wall s | bound s | wall/bound | p50 bound s | Terraform/mlplat | seed/mlplat "
         "| calls (r/w) | re-run s | re-run writes | re-run reads/resource (without access "
-        "reviews) | peak RSS MB |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "reviews) | CPU s, cold / re-run (mlplat · Prefect server · sandbox) | peak RSS MB |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         c, rr = r["calls"], r["rerun"]
@@ -208,7 +218,7 @@ def markdown(
             f"{r['p50_bound_s']} | {r['terraform_over_mlplat']} | {r['seed_over_mlplat']} | "
             f"{c['reads']}/{c['writes']} | {rr['wall_s']} | {rr['writes']} | "
             f"{rr['reads_per_resource']} ({rr['resource_reads_per_resource']}) | "
-            f"{r['peak_rss_mb']} |"
+            f"{_cpu(r.get('cpu_s'))} / {_cpu(rr.get('cpu_s'))} | {r['peak_rss_mb']} |"
         )
     for r in results:
         lines += [
