@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextvars
+import itertools
 import threading
 import time
 from collections.abc import Callable
@@ -36,7 +37,7 @@ def test_runs_are_created_one_at_a_time_and_none_passes_before_the_last_exists()
             thread.join(timeout=10)
     assert sorted(passed) == [0, 1, 2]
     spans = sorted(creating.values())
-    assert all(earlier[1] <= later[0] for earlier, later in zip(spans, spans[1:], strict=False))
+    assert all(earlier[1] <= later[0] for earlier, later in itertools.pairwise(spans))
     assert min(passed.values()) >= max(end for _, end in spans)
 
 
