@@ -100,8 +100,7 @@ def environment(
     lock = f"{env}/cluster"
     cluster = add("cluster", "cluster", [subnet, visible, ready["container"]], lock=lock)
     settled = add("cluster-reconcile", "cluster-reconcile", [cluster], lock=lock)
-    for i in range(pools):
-        add(f"node-pool-{i}", "node-pool", [settled], lock=lock)
+    node_pools = [add(f"node-pool-{i}", "node-pool", [settled], lock=lock) for i in range(pools)]
     membership = add("membership", "membership", [cluster, ready["gkehub"]])
     config = add("config-management", "config-management", [membership, feature])
     install = add("config-sync-install", "config-sync-install", [config], polled=False)
@@ -109,7 +108,8 @@ def environment(
     operator = add("kuberay-operator", "kuberay-operator", [synced], polled=False)
     for t in range(teams):
         repo_sync = add(f"team-{t}/reposync", "reposync-first-sync", [synced], polled=False)
-        add(f"team-{t}/raycluster", "raycluster", [repo_sync, operator], polled=False)
+        # its workers run on the node pools (the sandbox fails a RayCluster whose pool is missing)
+        add(f"team-{t}/raycluster", "raycluster", [repo_sync, operator, *node_pools], polled=False)
 
 
 def finish_times(graph: Graph) -> dict[str, float]:

@@ -70,7 +70,7 @@ def test_the_bound_follows_what_was_drawn_and_names_its_chain() -> None:
     )
 
 
-def test_a_control_plane_upgrade_after_create_holds_the_node_pools_back() -> None:
+def test_a_control_plane_upgrade_after_create_holds_the_node_pools_and_workloads_back() -> None:
     reconcile = _sample("container.clusters.autoReconcile", CLUSTER, 900.0)
     dev = drawn.durations([*SAMPLES, reconcile], "mlp-dev-a1b2")
     assert dev["cluster-reconcile"] == 900.0
@@ -79,5 +79,7 @@ def test_a_control_plane_upgrade_after_create_holds_the_node_pools_back() -> Non
     )
     upgraded = schedule.finish_times(schedule.platform(1, 2, {"env0": dev}))
     assert upgraded["env0/node-pool-0"] == calm["env0/node-pool-0"] + 900.0
-    # the fleet and GitOps chain does not wait for it
-    assert upgraded["env0/team-1/raycluster"] == calm["env0/team-1/raycluster"]
+    # the fleet goes on meanwhile, but a RayCluster needs its node pool
+    assert upgraded["env0/first-sync"] == calm["env0/first-sync"]
+    ray = upgraded["env0/team-1/raycluster"]
+    assert ray == upgraded["env0/node-pool-0"] + dev.get("team-1/raycluster", 60.0)
