@@ -14,7 +14,7 @@ from google.api_core import exceptions
 from google.cloud import billing_v1, container_v1
 
 from sandbox.cloud import Sandbox
-from sandbox.gcp import cluster_events
+from sandbox.gcp import cluster_events, container_state
 from sandbox.runtime import Runtime
 from tests.sandbox import gke_setup as gke
 from tests.sandbox.conftest import Clients
@@ -212,10 +212,16 @@ def test_unknown_field_is_refused(sandbox: Sandbox, project: str) -> None:
     )
 
 
-def test_operation_survives_restart(tmp_path: Path) -> None:
+def _state_with_project(tmp_path: Path) -> Path:
+    """A sandbox state directory holding project P, ready for a cluster."""
     state = tmp_path / "state"
     with Sandbox(state) as setup:
         gke.gke_project(Clients(setup), P)
+    return state
+
+
+def test_operation_survives_restart(tmp_path: Path) -> None:
+    state = _state_with_project(tmp_path)
     with Sandbox(state, latency="realistic", time_scale=10, seed=5) as first:
         gke_client = gke.container(first)
         op = gke_client.create_cluster(parent=PARENT, cluster=gke.cluster_body(P))
@@ -235,13 +241,8 @@ def test_operation_survives_restart(tmp_path: Path) -> None:
 def test_an_automatic_upgrade_after_create_is_journalled_under_its_cluster(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from sandbox.gcp import container_state  # noqa: PLC0415
-
     monkeypatch.setattr(container_state, "AUTO_RECONCILE_CHANCE", 1.0)  # the model's 10 %
-    state = tmp_path / "state"
-    with Sandbox(state) as setup:
-        gke.gke_project(Clients(setup), P)
-    with Sandbox(state, latency="realistic", time_scale=10, seed=5) as cloud:
+    with Sandbox(_state_with_project(tmp_path), latency="realistic", time_scale=10) as cloud:
         gke_client = gke.container(cloud)
         op = gke_client.create_cluster(parent=PARENT, cluster=gke.cluster_body(P))
         cloud.rt.advance(2400)
