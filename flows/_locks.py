@@ -112,23 +112,23 @@ def _write_note(variable: str, value: dict[str, str], tries: int = 5) -> None:
             with _answers_at_once() as client:
                 try:
                     client.update_variable(VariableUpdate(name=variable, value=value))
-                except httpx.HTTPStatusError as exc:
+                except httpx.HTTPStatusError as exc:  # (not ObjectNotFound: update raises this)
                     if exc.response.status_code != 404:
                         raise
                     client.create_variable(VariableCreate(name=variable, value=value))
             return
-        except httpx.HTTPStatusError as exc:
-            if exc.response.status_code not in BUSY:
-                break
-            LOG.debug("%s: %s, writing it again", variable, exc.response.status_code)
-        except httpx.TransportError as exc:
-            LOG.debug("%s: %r, writing it again", variable, exc)
         except Exception as exc:  # a background note: whatever went wrong, the run goes on
             LOG.debug("%s: %r", variable, exc)
-            break
+            if not _busy(exc):
+                return  # a missing note makes a waiting run say less, nothing worse
         time.sleep(ASK_EVERY_SECONDS * _JITTER.uniform(0.5, 1.5))
-    # a missing note makes a waiting run say less about who holds the slot, nothing worse
-    LOG.debug("%s not written", variable)
+
+
+def _busy(exc: Exception) -> bool:
+    """The server could not answer now (or the slot is taken): worth asking again."""
+    if isinstance(exc, httpx.HTTPStatusError):
+        return exc.response.status_code in BUSY
+    return isinstance(exc, httpx.TransportError)
 
 
 @contextmanager
@@ -146,12 +146,9 @@ def _try_acquire(client: SyncPrefectClient, name: str) -> UUID | None:
         response = client.increment_concurrency_slots_with_lease(
             names=[name], slots=1, mode="concurrency", lease_duration=LEASE_SECONDS
         )
-    except httpx.HTTPStatusError as exc:
-        if exc.response.status_code in BUSY:
-            LOG.debug("%s: %s, asking again", name, exc.response.status_code)
-            return None
-        raise
-    except httpx.TransportError as exc:
+    except (httpx.HTTPStatusError, httpx.TransportError) as exc:
+        if not _busy(exc):
+            raise
         LOG.debug("%s: %r, asking again", name, exc)
         return None
     granted = response.json()

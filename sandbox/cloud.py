@@ -23,7 +23,7 @@ from sandbox.api import GoogleApi
 from sandbox.dispatch import ApiServer
 from sandbox.faults import Faults
 from sandbox.gcp.catalog import google_apis
-from sandbox.latency import LatencyModel, Mode
+from sandbox.latency import AUTO_UPGRADE_CHANCE, LatencyModel, Mode
 from sandbox.operations import Ticker
 from sandbox.runtime import Runtime
 from sandbox.store import Store
@@ -62,9 +62,12 @@ class Sandbox:
         components: Sequence[Component] | None = None,
         reuse_ports: bool = False,
         ticker_interval: float = 0.2,
+        auto_upgrade_chance: float = AUTO_UPGRADE_CHANCE,
     ) -> None:
         self.state_dir = Path(state_dir or tempfile.mkdtemp(prefix="sandbox-"))
-        self._latency = LatencyModel(latency, time_scale, seed)
+        self._latency = LatencyModel(
+            latency, time_scale, seed, auto_upgrade_chance=auto_upgrade_chance
+        )
         self._faults = Faults(faults)
         self._apis = list(apis) if apis is not None else None
         self._components = None if components is None else list(components)

@@ -61,17 +61,32 @@ def declared(key: str) -> Quantiles | None:
     return _TABLE.get(key)
 
 
+AUTO_UPGRADE_CHANCE = 0.1  # the latency model: "10 % chance of 300-1200 s"
+
+
 class LatencyModel:
     """Samples durations for operations, synchronous calls and propagation windows."""
 
-    def __init__(self, mode: Mode = "instant", time_scale: float = 1.0, seed: int = 0) -> None:
+    def __init__(
+        self,
+        mode: Mode = "instant",
+        time_scale: float = 1.0,
+        seed: int = 0,
+        *,
+        auto_upgrade_chance: float = AUTO_UPGRADE_CHANCE,
+    ) -> None:
         if mode not in ("instant", "realistic"):
             raise ValueError(f"unknown latency mode {mode!r}")
         if time_scale <= 0:
             raise ValueError("time_scale must be positive")
+        if not 0.0 <= auto_upgrade_chance <= 1.0:
+            raise ValueError("auto_upgrade_chance must be between 0 and 1")
         self.mode: Mode = mode
         self.time_scale = time_scale
         self.seed = seed
+        # realistic mode: the share of new GKE clusters that upgrade their control plane
+        # by themselves right after create
+        self.auto_upgrade_chance = auto_upgrade_chance
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
         self._journal: deque[dict[str, Any]] = deque(maxlen=JOURNAL_SIZE)

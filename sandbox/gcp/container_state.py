@@ -41,7 +41,6 @@ from sandbox.runtime import Runtime
 
 CLUSTERS = "container.clusters"  # key: "<project id>/<location>/<name>"
 AUTO_RECONCILE = "container.clusters.autoReconcile"
-AUTO_RECONCILE_CHANCE = 0.1
 UP = ("RUNNING", "RECONCILING")
 
 latency.declare({AUTO_RECONCILE: (600.0, 1100.0)})
@@ -228,7 +227,7 @@ def _maybe_reconcile(rt: Runtime, key: str, cluster: JSON) -> None:
     if not rt.latency.realistic:
         return
     draw = random.Random(f"{rt.latency.seed}:{cluster['id']}").random()
-    if draw >= AUTO_RECONCILE_CHANCE:
+    if draw >= rt.latency.auto_upgrade_chance:
         return
     project_id, location, name = cluster_path(cluster)
     rt.store.put(CLUSTERS, key, set_status(cluster, "RECONCILING"))

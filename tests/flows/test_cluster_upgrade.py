@@ -15,7 +15,6 @@ from google.cloud import container_v1
 
 from flows.provision_environment import provision_environment
 from sandbox.cloud import Sandbox
-from sandbox.gcp import container_state
 from sandbox.github.component import ADMIN_TOKEN, GitHub
 from tests.flows.conftest import REFERENCE, admin, writes
 from tests.sandbox import gke_setup as gke
@@ -28,8 +27,9 @@ Type = container_v1.Operation.Type
 @pytest.fixture
 def upgrading(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
     """A sandbox in realistic latency (÷300) where every new cluster upgrades itself."""
-    monkeypatch.setattr(container_state, "AUTO_RECONCILE_CHANCE", 1.0)  # the model's 10 %
-    with Sandbox(tmp_path / "state", latency="realistic", time_scale=300) as running:
+    with Sandbox(
+        tmp_path / "state", latency="realistic", time_scale=300, auto_upgrade_chance=1.0
+    ) as running:
         github = running.component("github")
         assert isinstance(github, GitHub)
         github.create_org("ml-platform-org")

@@ -239,10 +239,10 @@ def test_operation_survives_restart(tmp_path: Path) -> None:
 
 
 def test_an_automatic_upgrade_after_create_is_journalled_under_its_cluster(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
 ) -> None:
-    monkeypatch.setattr(container_state, "AUTO_RECONCILE_CHANCE", 1.0)  # the model's 10 %
-    with Sandbox(_state_with_project(tmp_path), latency="realistic", time_scale=10) as cloud:
+    state = _state_with_project(tmp_path)
+    with Sandbox(state, latency="realistic", time_scale=10, auto_upgrade_chance=1.0) as cloud:
         gke_client = gke.container(cloud)
         op = gke_client.create_cluster(parent=PARENT, cluster=gke.cluster_body(P))
         cloud.rt.advance(2400)
