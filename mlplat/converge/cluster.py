@@ -31,6 +31,8 @@ _POOL_CONFIG_UPDATES = {
     "workloadMetadataConfig": ("workloadMetadataConfig", None),
 }
 RECREATE_ATTEMPTS = 2
+UP = ("RUNNING", "RECONCILING")  # the control plane serves (GKE upgrades it in place)
+_IN_FLIGHT = ("PROVISIONING", "RECONCILING", "STOPPING")
 
 
 def ensure_cluster(ctx: EnvContext, *, absent: bool = False) -> Outcome:
@@ -43,23 +45,30 @@ def ensure_cluster(ctx: EnvContext, *, absent: bool = False) -> Outcome:
     change = plan(desired.kind, desired.name, desired.body, observed, immutable=desired.immutable)
     if ctx.dry_run:
         return report(ctx, change, applied=False)
+    # An update needs the cluster to itself; otherwise a control plane that upgrades itself
+    # (RECONCILING) is up: the fleet and Config Sync go on, the node pools wait for it.
+    up = ("RUNNING",) if change.action is Action.UPDATE else UP
+    what = f"gke/cluster {desired.name}"
     detail = ""
     for _ in range(RECREATE_ATTEMPTS + 1):
         if observed is None:
             _create(ctx, desired)
         elif observed.get("status") == "ERROR":
             detail = "a failed create was deleted and retried"
-            ctx.log(f"gke/cluster {desired.name}: in ERROR after a failed create; recreating")
+            ctx.log(f"{what}: in ERROR after a failed create; recreating")
             _wait_op(ctx, container.delete_cluster(ctx.target, path), f"{desired.name}: delete")
-        elif observed.get("status") in ("PROVISIONING", "RECONCILING", "STOPPING"):
-            _wait_running_op(ctx, path, None, f"gke/cluster {desired.name}")
-        observed = _wait_settled(ctx, path, f"gke/cluster {desired.name}")
-        if observed is not None and observed.get("status") == "RUNNING":
+        elif observed.get("status") in _IN_FLIGHT and observed.get("status") not in up:
+            _wait_running_op(ctx, path, None, what)
+        observed = _wait_settled(ctx, path, what, up)
+        if observed is not None and observed.get("status") in up:
             break
     else:
-        raise PermanentError(f"gke/cluster {desired.name}: did not reach RUNNING")
+        raise PermanentError(f"{what}: did not reach RUNNING")
     if change.action is Action.UPDATE:
         _update(ctx, desired, change, observed)
+    if observed.get("status") == "RECONCILING":
+        ctx.log(f"{what}: its control plane is upgrading; node pools will wait for it")
+        detail = ", ".join(filter(None, [detail, "control plane upgrading"]))
     return report(ctx, change, applied=change.action is not Action.NOOP, detail=detail)
 
 
@@ -88,12 +97,14 @@ def _wait_running_op(ctx: EnvContext, path: str, pool: str | None, what: str) ->
         _wait_op(ctx, operation, f"{what}: in flight", tolerate_failure=True)
 
 
-def _wait_settled(ctx: EnvContext, path: str, what: str) -> dict[str, Any] | None:
-    """The cluster once it is neither provisioning nor reconciling (or gone)."""
+def _wait_settled(
+    ctx: EnvContext, path: str, what: str, up: tuple[str, ...]
+) -> dict[str, Any] | None:
+    """The cluster once its status is in `up`, or ERROR or DEGRADED (or it is gone)."""
     return poll(
         f"{what}: RUNNING",
         lambda: container.get_cluster(ctx.target, path),
-        lambda c: c is None or c.get("status") in ("RUNNING", "ERROR", "DEGRADED"),
+        lambda c: c is None or c.get("status") in (*up, "ERROR", "DEGRADED"),
         deadline=ctx.deadlines.cluster,
     )
 
@@ -112,6 +123,18 @@ def _update(ctx: EnvContext, desired: Desired, change: Change, observed: dict[st
         else:
             raise PermanentError(f"{what}: not changeable in place")
         _wait_op(ctx, operation, what)
+
+
+def pools_not_running(ctx: EnvContext) -> list[str]:
+    """The declared node pools (system pool included) that are not RUNNING yet: missing,
+    provisioning or waiting for the cluster (one read of the cluster)."""
+    observed = container.get_cluster(ctx.target, ctx.cluster_path) or {}
+    running = {p.get("name") for p in observed.get("nodePools", []) if p.get("status") == "RUNNING"}
+    declared = (
+        render.system_pool(ctx.platform, ctx.env, ctx.project),
+        *render.node_pools(ctx.platform, ctx.env, ctx.project),
+    )
+    return [pool.name for pool in declared if pool.name not in running]
 
 
 def ensure_node_pools(ctx: EnvContext, *, absent: bool = False) -> list[Outcome]:
@@ -135,6 +158,8 @@ def ensure_node_pool(ctx: EnvContext, desired: Desired, *, absent: bool = False)
         if observed is not None and observed.get("status") == "RUNNING":
             break  # as read above: no second read
         if observed is None:
+            # a cluster-level operation (its control plane's own upgrade) blocks the create
+            _wait_running_op(ctx, path, None, f"{what}: the cluster's operation")
             try:
                 operation = container.create_node_pool(ctx.target, path, desired.create_body())
                 _wait_op(ctx, operation, f"{what}: create", tolerate_failure=True)

@@ -3,6 +3,7 @@ its namespace, the readiness of its RepoSync and RayCluster, and the proof of it
 
 from __future__ import annotations
 
+import time
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 from kubernetes.dynamic import DynamicClient
 
 from mlplat import access, naming
+from mlplat.converge.cluster import pools_not_running
 from mlplat.converge.cluster_software import cluster_address, cluster_api, ensure_git_creds
 from mlplat.converge.context import EnvContext, Outcome, report
 from mlplat.converge.sync_gate import CONFIG_SYNC, wait_synced
@@ -25,6 +27,7 @@ from mlplat.render.team import workload_service_account
 from mlplat.specs import Team
 
 WORKLOAD_IDENTITY_USER = "roles/iam.workloadIdentityUser"
+SCHEDULING_GRACE = 30.0  # seconds for new nodes to take a RayCluster's pods
 
 
 def team(ctx: EnvContext, name: str) -> Team:
@@ -149,7 +152,7 @@ def wait_for_ray(ctx: EnvContext, member: Team) -> Outcome:
         rc = poll(
             f"gate/raycluster {name}: ready",
             lambda: look(member.namespace_name, raycluster.cluster_name(member)),
-            lambda found: (found or {}).get("status", {}).get("state") in ("ready", "failed"),
+            RayGate(ctx, name).settled,
             deadline=ctx.deadlines.sync,
         )
     status = (rc or {}).get("status", {})
@@ -161,6 +164,39 @@ def wait_for_ray(ctx: EnvContext, member: Team) -> Outcome:
         applied=False,
         detail=f"ready at {raycluster.endpoint(member)}",
     )
+
+
+class RayGate:
+    """Whether a RayCluster's state is final. A RayCluster fails while no node can take its
+    pods: while declared node pools are not running yet (a new cluster's pools wait for its
+    own upgrade), that is not final. Once they run, the cluster has `grace` seconds
+    to schedule its pods before a failure counts; with every pool running from the start, a
+    failure counts at once."""
+
+    def __init__(self, ctx: EnvContext, name: str, grace: float = SCHEDULING_GRACE) -> None:
+        self.ctx, self.name, self.grace = ctx, name, grace
+        self.waited_for: list[str] = []
+        self.pools_up_at: float | None = None
+
+    def settled(self, found: dict[str, Any] | None) -> bool:
+        state = (found or {}).get("status", {}).get("state")
+        if state != "failed":
+            return bool(state == "ready")
+        if self.pools_up_at is not None:
+            return time.monotonic() - self.pools_up_at >= self.grace
+        missing = pools_not_running(self.ctx)
+        if missing:
+            if missing != self.waited_for:
+                self.ctx.log(
+                    f"gate/raycluster {self.name}: no node for its pods yet; waiting for node "
+                    f"pools {', '.join(missing)}"
+                )
+            self.waited_for = missing
+            return False
+        if not self.waited_for:
+            return True
+        self.pools_up_at = time.monotonic()
+        return False
 
 
 def wait_for_notebook(ctx: EnvContext, member: Team) -> Outcome:

@@ -1,11 +1,11 @@
 """A new cluster that upgrades its control plane by itself, as GKE does now and then (10-20 min,
-blocking every other operation on the cluster): the run waits for it, then creates the node
-pools, and converges. (Going on with the fleet meanwhile does not pay: the teams' RayClusters
-need the node pools, which wait for the upgrade; the sandbox fails a RayCluster whose pool is
-missing.)"""
+blocking every other operation on the cluster): the fleet membership and Config Sync go on
+meanwhile, the node pools wait for the upgrade, the teams' RayClusters (failed while no node
+can take their pods) for the node pools, and the run converges."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -13,7 +13,11 @@ from pathlib import Path
 import pytest
 from google.cloud import container_v1
 
-from flows.provision_environment import provision_environment
+from flows.provision_environment import context_of, provision_environment
+from mlplat.converge.cluster import ensure_node_pool
+from mlplat.converge.teams import RayGate
+from mlplat.render import cluster as render
+from mlplat.specs import load_spec
 from sandbox.cloud import Sandbox
 from sandbox.github.component import ADMIN_TOKEN, GitHub
 from tests.flows.conftest import REFERENCE, admin, writes
@@ -41,7 +45,7 @@ def _at(stamp: str) -> datetime:
     return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
 
 
-def test_the_run_waits_for_the_upgrade_then_creates_the_node_pools_and_converges(
+def test_the_fleet_goes_on_during_the_upgrade_the_node_pools_wait_and_the_run_converges(
     upgrading: Sandbox,
 ) -> None:
     where = {"spec_dir": str(REFERENCE), "endpoints": str(upgrading.endpoints_path)}
@@ -54,8 +58,36 @@ def test_the_run_waits_for_the_upgrade_then_creates_the_node_pools_and_converges
     upgraded = _at(upgrades[0].end_time)
     pools = [op for op in operations if op.operation_type == Type.CREATE_NODE_POOL]
     assert pools and all(_at(op.start_time) >= upgraded for op in pools), (upgraded, pools)
+    (membership,) = gke.hub(upgrading).list_memberships(
+        parent=f"projects/{PROJECT}/locations/global"
+    )
+    assert membership.create_time < upgraded, (membership.create_time, upgraded)
+    assert any("control plane upgrading" in row["detail"] for row in first["rows"])
 
     admin(upgrading, "POST", "/counters/reset")
     again = provision_environment("dev", **where)
     assert set(again["counts"]) >= {"noop"} and again["counts"]["create"] == 0
     assert writes(upgrading) == {}
+
+
+def test_a_failed_raycluster_counts_at_once_unless_its_node_pools_are_still_coming(
+    sandbox: Sandbox,
+) -> None:
+    endpoints = str(sandbox.endpoints_path)
+    provision_environment("dev", spec_dir=str(REFERENCE), endpoints=endpoints)
+    ctx = context_of(load_spec(REFERENCE), "dev", False, endpoints)
+    failed = {"status": {"state": "failed", "reason": "pod x is unschedulable"}}
+    assert RayGate(ctx, "vision/vision-ray").settled(failed)  # every pool runs: final
+
+    pool = render.node_pools(ctx.platform, ctx.env, ctx.project)[0]
+    clusters = gke.container(sandbox)
+    clusters.delete_node_pool(name=f"{ctx.cluster_path}/nodePools/{pool.name}")
+    gate = RayGate(ctx, "vision/vision-ray", grace=0.5)
+    assert not gate.settled(failed)  # the pool is coming back: not final
+    assert gate.waited_for == [pool.name]
+
+    ensure_node_pool(ctx, pool)
+    assert not gate.settled(failed)  # the pool runs: its nodes get time to take the pods
+    assert gate.settled({"status": {"state": "ready"}})
+    time.sleep(0.5)
+    assert gate.settled(failed)  # still failed after the grace: final
