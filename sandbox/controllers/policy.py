@@ -161,13 +161,34 @@ def _audit_kinds(ctx: Context, cluster_key: str, constraint: Obj) -> list[Kind]:
     return list(found.values())
 
 
-def _audited(ctx: Context, gatekeeper: Gatekeeper, constraint: Obj) -> list[Obj]:
+class _Snapshot:
+    """The objects one audit pass looks at, each kind listed and each namespace read once
+    however many constraints ask (a cluster of 100 teams has thousands)."""
+
+    def __init__(self, gatekeeper: Gatekeeper) -> None:
+        self.gatekeeper = gatekeeper
+        self._lists: dict[tuple[str, str], list[Obj]] = {}
+        self._labels: dict[str, dict[str, str] | None] = {}
+
+    def objects(self, kind: Kind) -> list[Obj]:
+        key = (kind.api_version, kind.kind)
+        if key not in self._lists:
+            self._lists[key] = self.gatekeeper.api.list(kind.api_version, kind.kind)
+        return self._lists[key]
+
+    def namespace_labels(self, namespace: str) -> dict[str, str] | None:
+        if namespace not in self._labels:
+            self._labels[namespace] = self.gatekeeper.namespace_labels(namespace)
+        return self._labels[namespace]
+
+
+def _audited(ctx: Context, snapshot: _Snapshot, constraint: Obj) -> list[Obj]:
     """Every violation of a constraint among the existing objects it matches."""
     found: list[Obj] = []
     action = enforcement_action(constraint)
-    for kind in _audit_kinds(ctx, gatekeeper.cluster_key, constraint):
-        for obj in gatekeeper.api.list(kind.api_version, kind.kind):
-            if not matches(constraint, obj, gatekeeper.namespace_labels):
+    for kind in _audit_kinds(ctx, snapshot.gatekeeper.cluster_key, constraint):
+        for obj in snapshot.objects(kind):
+            if not matches(constraint, obj, snapshot.namespace_labels):
                 continue
             metadata = obj["metadata"]
             for message in violations(constraint, obj):
@@ -190,11 +211,12 @@ def reconcile_constraints(ctx: Context, gatekeeper: Gatekeeper) -> None:
     store = ctx.rt.store
     audit = store.get(AUDITS, gatekeeper.cluster_key) or {"at": 0.0}
     due = ctx.now >= audit["at"] + timing.period(ctx.rt, ctx.settings.audit_seconds)
+    snapshot = _Snapshot(gatekeeper)
     for constraint in gatekeeper.constraints():
         status = dict(constraint.get("status") or {})
         status["byPod"] = _by_pod(constraint, ["audit", "status", "webhook"], "constraintUID")
         if due:
-            found = _audited(ctx, gatekeeper, constraint)
+            found = _audited(ctx, snapshot, constraint)
             status.update(
                 auditTimestamp=ctx.stamp,
                 totalViolations=len(found),

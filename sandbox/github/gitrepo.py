@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import subprocess
 import tempfile
 import zlib
@@ -18,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ZERO = "0" * 40
+_SHA = re.compile(r"[0-9a-f]{40}")
+_REF_PART = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")  # no "..", no leading "."
 
 
 def git_env(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -138,8 +141,26 @@ class GitRepo:
         """The commit a revision (branch, tag, SHA, `refs/…`) names, or None."""
         if not rev or rev.startswith("-") or any(c in rev for c in " \n\t:^~"):
             return None
+        branch = self._branch_head(rev)
+        if branch is not None:
+            return branch
         found = self.read_one(f"{rev}^{{commit}}")
         return None if found is None else found.sha
+
+    def _branch_head(self, rev: str) -> str | None:
+        """The commit of branch `rev` read from its loose ref file, when `rev` can only mean
+        that branch; None to ask git. Config Sync's pollers resolve their branch several times
+        a second per sync: a git process each was most of the sandbox's Git cost."""
+        if _SHA.fullmatch(rev) or not all(_REF_PART.fullmatch(p) for p in rev.split("/")):
+            return None
+        ambiguous = (self.path / rev, self.path / "refs" / rev, self.path / "refs/tags" / rev)
+        if any(path.exists() for path in ambiguous) or (self.path / "packed-refs").exists():
+            return None  # git's own lookup order decides
+        try:
+            text = (self.path / "refs/heads" / rev).read_text().strip()
+        except OSError:
+            return None
+        return text if _SHA.fullmatch(text) else None
 
     def refs(self, prefix: str = "refs/") -> list[tuple[str, str, str]]:
         """(refname, sha, object type) of every ref under prefix, sorted by name."""
