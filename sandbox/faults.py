@@ -238,6 +238,9 @@ class Faults:
         successful JSON answers are corrupted; a rule draws only on answers it can corrupt."""
         if not 200 <= status < 300 or not body.strip():
             return None
+        with self._lock:
+            if not any(r.malformed is not None and r.matches(api, method) for r in self._rules):
+                return None  # most answers: no rule to read them for
         try:
             payload = json.loads(body)
         except ValueError:

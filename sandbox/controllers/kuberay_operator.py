@@ -102,25 +102,38 @@ def _available(deployment: Obj) -> bool:
     return current and int(status.get("availableReplicas") or 0) >= replicas
 
 
+def _deployment(api: ClusterApi, namespace: str | None) -> Obj | None:
+    """The operator's Deployment: where it was last found (one read), else the first of any
+    namespace (a list of every Deployment, notebooks included)."""
+    if namespace is not None:
+        try:
+            known = api.get("apps/v1", "Deployment", NAME, namespace)
+        except KeyError:
+            known = None
+        if known is not None and not known["metadata"].get("deletionTimestamp"):
+            return known
+    for found in api.list("apps/v1", "Deployment"):
+        if found["metadata"]["name"] == NAME and not found["metadata"].get("deletionTimestamp"):
+            return found
+    return None
+
+
 def running_operator(ctx: Context, cluster_key: str) -> Operator | None:
     """The cluster's KubeRay operator when it runs; advances its start-up on the way."""
     store = ctx.rt.store
     api = ClusterApi(ctx.rt, cluster_key, manager="kube-controller-manager")
     crd = api.get("apiextensions.k8s.io/v1", "CustomResourceDefinition", RAY_CRD)
-    deployments = [
-        d
-        for d in api.list("apps/v1", "Deployment")
-        if d["metadata"]["name"] == NAME and not d["metadata"].get("deletionTimestamp")
-    ]
-    if not established(crd) or not deployments:
+    record = store.get(OPERATORS, cluster_key) or {}
+    found = _deployment(api, record.get("namespace"))
+    if not established(crd) or found is None:
         store.delete(OPERATORS, cluster_key)
         return None
-    deployment = {"apiVersion": "apps/v1", "kind": "Deployment", **deployments[0]}
+    deployment = {"apiVersion": "apps/v1", "kind": "Deployment", **found}
     metadata = deployment["metadata"]
-    record = store.get(OPERATORS, cluster_key) or {}
     revision = [metadata.get("uid"), metadata.get("generation")]
     if record.get("revision") != revision:
         record = {
+            "namespace": metadata["namespace"],
             "revision": revision,
             "readyAt": ctx.now + timing.delay(ctx.rt, timing.OPERATOR_READY),
         }

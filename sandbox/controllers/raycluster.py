@@ -24,6 +24,7 @@ from sandbox.k8s.identity import user_info
 
 Obj = dict[str, Any]
 RAYCLUSTERS = "controllers.rayclusters"
+LIVE = "controllers.rayclusters.live"  # per cluster: the uids of its RayClusters last pass
 RAY_API = "ray.io/v1"
 
 
@@ -129,6 +130,17 @@ def collect_garbage(ctx: Context, cluster_key: str, live: set[str]) -> None:
                     api.delete("v1", kind, obj["metadata"]["name"], obj["metadata"]["namespace"])
 
 
+def _collect_when_gone(ctx: Context, cluster_key: str, live: set[str]) -> None:
+    """Garbage collection once a RayCluster seen before is gone (or nothing was recorded),
+    as Kubernetes' collector acts on the owner's deletion: listing every pod and service of
+    the cluster on each pass was a tenth of the controllers' time at 100 teams."""
+    seen = ctx.rt.store.get(LIVE, cluster_key)
+    if seen is None or set(seen["uids"]) - live:
+        collect_garbage(ctx, cluster_key, live)
+    if seen is None or set(seen["uids"]) != live:
+        ctx.rt.store.put(LIVE, cluster_key, {"uids": sorted(live)})
+
+
 def reconcile_rayclusters(ctx: Context, cluster_key: str, operator: Operator | None) -> None:
     """Every RayCluster of the cluster; garbage collection of their pods and services."""
     api = ClusterApi(ctx.rt, cluster_key, manager="kuberay-operator")
@@ -141,7 +153,7 @@ def reconcile_rayclusters(ctx: Context, cluster_key: str, operator: Operator | N
         for r in rayclusters
         if not r["metadata"].get("deletionTimestamp")
     }
-    collect_garbage(ctx, cluster_key, live)
+    _collect_when_gone(ctx, cluster_key, live)
     existing = {
         record_key(cluster_key, r["metadata"]["namespace"], r["metadata"]["name"])
         for r in rayclusters
