@@ -73,7 +73,13 @@ class Graph:
 
 
 def environment(
-    graph: Graph, env: str, teams: int, pools: int = 3, durations: Durations | None = None
+    graph: Graph,
+    env: str,
+    teams: int,
+    pools: int = 3,
+    durations: Durations | None = None,
+    *,
+    gpu_workers: bool = True,
 ) -> None:
     """One environment's chain, as mlplat orders it (independent steps side by side).
     `durations` overrides the model's p50 per step (e.g. with what the sandbox drew)."""
@@ -108,8 +114,10 @@ def environment(
     operator = add("kuberay-operator", "kuberay-operator", [synced], polled=False)
     for t in range(teams):
         repo_sync = add(f"team-{t}/reposync", "reposync-first-sync", [synced], polled=False)
-        # its workers run on the node pools (the sandbox fails a RayCluster whose pool is missing)
-        add(f"team-{t}/raycluster", "raycluster", [repo_sync, operator, *node_pools], polled=False)
+        # GPU workers run on the node pools (the sandbox fails a RayCluster whose pool is
+        # missing); CPU-only ones go to nodes that auto-provisioning makes
+        nodes = node_pools if gpu_workers else []
+        add(f"team-{t}/raycluster", "raycluster", [repo_sync, operator, *nodes], polled=False)
 
 
 def finish_times(graph: Graph) -> dict[str, float]:
@@ -170,10 +178,23 @@ def sequential(graph: Graph) -> float:
     return sum(step.seconds for step in graph.steps.values())
 
 
-def platform(envs: int, teams: int, durations: dict[str, Durations] | None = None) -> Graph:
+def platform(
+    envs: int,
+    teams: int,
+    durations: dict[str, Durations] | None = None,
+    *,
+    gpu_workers: bool = True,
+) -> Graph:
     """The graph of `envs` environments with `teams` teams each; `durations` per environment
-    name (env0, env1, …) override the model's p50s."""
+    name (env0, env1, …) override the model's p50s. `gpu_workers`: the teams' RayClusters have
+    GPU workers, which wait for the node pools."""
     graph = Graph()
     for e in range(envs):
-        environment(graph, f"env{e}", teams, durations=(durations or {}).get(f"env{e}"))
+        environment(
+            graph,
+            f"env{e}",
+            teams,
+            durations=(durations or {}).get(f"env{e}"),
+            gpu_workers=gpu_workers,
+        )
     return graph

@@ -83,3 +83,14 @@ def test_a_control_plane_upgrade_after_create_holds_the_node_pools_and_workloads
     assert upgraded["env0/first-sync"] == calm["env0/first-sync"]
     ray = upgraded["env0/team-1/raycluster"]
     assert ray == upgraded["env0/node-pool-0"] + dev.get("team-1/raycluster", 60.0)
+
+
+def test_cpu_only_rayclusters_do_not_wait_for_the_node_pools() -> None:
+    reconcile = _sample("container.clusters.autoReconcile", CLUSTER, 900.0)
+    dev = drawn.durations([*SAMPLES, reconcile], "mlp-dev-a1b2")
+    upgraded = schedule.finish_times(schedule.platform(1, 20, {"env0": dev}, gpu_workers=False))
+    ray = upgraded["env0/team-1/raycluster"]
+    assert ray == max(
+        upgraded["env0/team-1/reposync"], upgraded["env0/kuberay-operator"]
+    ) + dev.get("team-1/raycluster", 60.0)
+    assert ray < upgraded["env0/node-pool-0"]  # the pools still end the environment later
