@@ -107,14 +107,18 @@ def calls(endpoints: Path) -> dict[str, Any]:
     }
 
 
-def run_size(envs: int, teams: int, time_scale: float, work: Path) -> dict[str, Any]:
-    """Cold provisioning, then a converged re-run, of one size on a fresh sandbox."""
+def run_size(
+    envs: int, teams: int, time_scale: float, work: Path, upgrades: float | None = None
+) -> dict[str, Any]:
+    """Cold provisioning, then a converged re-run, of one size on a fresh sandbox (where
+    `upgrades` of new clusters upgrade themselves, when given; else the model's share)."""
     from flows.provision_platform import provision_platform  # noqa: PLC0415 - after Prefect
     from mlplat_cli import services  # noqa: PLC0415
 
     spec = make_spec(work, envs, teams)
     state = work / "sandbox"
-    endpoints, _ = services.ensure_sandbox(state, "realistic", time_scale)
+    options = () if upgrades is None else ("--auto-upgrade-chance", str(upgrades))
+    endpoints, _ = services.ensure_sandbox(state, "realistic", time_scale, *options)
     try:
         services_org(endpoints)
         chosen = env_names(envs)
@@ -202,10 +206,15 @@ def _cpu(seconds: dict[str, float] | None) -> str:
 
 
 def markdown(
-    results: list[dict[str, Any]], time_scale: float, prefect: str = "a temporary one on SQLite"
+    results: list[dict[str, Any]],
+    time_scale: float,
+    prefect: str = "a temporary one on SQLite",
+    upgrades: float | None = None,
 ) -> str:
+    upgrading = "" if upgrades is None else f", {upgrades:g} of new clusters upgrade themselves"
     lines = [
-        f"Sandbox `realistic` latency ÷ {time_scale:g}, seed 0; Prefect server: {prefect}. "
+        f"Sandbox `realistic` latency ÷ {time_scale:g}, seed 0{upgrading}; Prefect server: "
+        f"{prefect}. "
         "Bound = critical path of the "
         "durations the sandbox drew in that run; p50 bound = the same graph with the model's "
         "p50s (bench/schedule.py). Terraform and seed schedules use the drawn durations. A "
@@ -318,6 +327,13 @@ def main() -> int:
     )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     parser.add_argument(
+        "--auto-upgrade-chance",
+        type=float,
+        metavar="P",
+        help="the share of new clusters that upgrade themselves after create (default: the "
+        "latency model's)",
+    )
+    parser.add_argument(
         "--prefect-api",
         help="a running Prefect server's API URL (e.g. one on PostgreSQL); default: a "
         "temporary server on SQLite",
@@ -325,12 +341,15 @@ def main() -> int:
     args = parser.parse_args()
     results = run_sizes(
         args.sizes,
-        lambda envs, teams, work: run_size(envs, teams, args.time_scale, work),
+        lambda envs, teams, work: run_size(
+            envs, teams, args.time_scale, work, args.auto_upgrade_chance
+        ),
         repeat=args.repeat,
         prefect_api=args.prefect_api,
     )
     prefect = f"`{args.prefect_api}`" if args.prefect_api else "a temporary one on SQLite"
-    write_results(args.out, "latest", results, markdown(results, args.time_scale, prefect))
+    table = markdown(results, args.time_scale, prefect, args.auto_upgrade_chance)
+    write_results(args.out, "latest", results, table)
     return 0
 
 

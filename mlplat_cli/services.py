@@ -74,8 +74,11 @@ def sandbox_endpoints(directory: Path) -> Path | None:
     return path if _healthy(f"{admin}/healthz") else None
 
 
-def ensure_sandbox(directory: Path, latency: str, time_scale: float) -> tuple[Path, bool]:
-    """A running sandbox's endpoints.json, starting one if needed; (path, started)."""
+def ensure_sandbox(
+    directory: Path, latency: str, time_scale: float, *options: str
+) -> tuple[Path, bool]:
+    """A running sandbox's endpoints.json, starting one if needed; (path, started).
+    `options`: more `python -m sandbox serve` arguments for a sandbox started here."""
     found = sandbox_endpoints(directory)
     if found is not None:
         return found, False
@@ -97,6 +100,7 @@ def ensure_sandbox(directory: Path, latency: str, time_scale: float) -> tuple[Pa
             latency,
             "--time-scale",
             str(time_scale),
+            *options,
         ],
         log,
         directory / "sandbox.pid",

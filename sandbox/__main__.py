@@ -22,6 +22,7 @@ from sandbox.faults import load_file
 from sandbox.github.component import ADMIN_TOKEN
 from sandbox.k8s.gateway import CA_PATH
 from sandbox.k8s.kubeconfig import kubeconfig
+from sandbox.latency import AUTO_UPGRADE_CHANCE
 
 ENV_STATE_DIR = "MLPLAT_SANDBOX_STATE_DIR"
 ENV_ENDPOINTS = "MLPLAT_SANDBOX_ENDPOINTS"
@@ -54,6 +55,16 @@ def env_lines(state_dir: Path) -> list[str]:
     return lines
 
 
+def _chance(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number from 0 to 1")
+    return value
+
+
 def _serve(args: argparse.Namespace) -> int:
     faults = load_file(Path(args.faults)) if args.faults else None
     sandbox = Sandbox(
@@ -63,6 +74,7 @@ def _serve(args: argparse.Namespace) -> int:
         seed=args.seed,
         faults=faults,
         reuse_ports=True,
+        auto_upgrade_chance=args.auto_upgrade_chance,
     )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -173,6 +185,14 @@ def parser(prog: str = "python -m sandbox") -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--seed", type=int, default=0, help="seed of the latency model (default: %(default)s)"
+    )
+    serve.add_argument(
+        "--auto-upgrade-chance",
+        type=_chance,
+        default=AUTO_UPGRADE_CHANCE,
+        metavar="P",
+        help="realistic: the share of new clusters that upgrade their control plane by "
+        "themselves right after create, 0 to 1 (default: %(default)s)",
     )
     serve.add_argument(
         "--faults",

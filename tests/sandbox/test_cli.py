@@ -68,3 +68,14 @@ def test_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert caught.value.code == 0
     text = capsys.readouterr().out
     assert "--latency {instant,realistic}" in text and "--time-scale" in text
+
+
+@pytest.mark.parametrize("value", ["1.5", "-0.1", "often"])
+def test_an_upgrade_chance_outside_0_to_1_is_refused_before_starting(
+    value: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["serve", "--state-dir", str(tmp_path), "--auto-upgrade-chance", value])
+    assert caught.value.code == 2
+    assert f"'{value}' is not a number from 0 to 1" in capsys.readouterr().err
+    assert not (tmp_path / "endpoints.json").exists()
