@@ -7,7 +7,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 
 _DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 _PROJECT_ID = re.compile(r"^[a-z][-a-z0-9]{4,28}[a-z0-9]$")
@@ -191,4 +191,14 @@ K8sLabelKey = Annotated[str, AfterValidator(_k8s_label_key)]
 K8sLabelValue = Annotated[str, AfterValidator(_k8s_label_value)]
 Member = Annotated[str, AfterValidator(_member)]
 Image = Annotated[str, AfterValidator(_image)]
-Count = Annotated[int, Field(ge=0)]
+
+
+def _not_boolean(value: object) -> object:
+    # YAML's `true` would pass as 1: a count is never a yes/no
+    if isinstance(value, bool):
+        raise ValueError("must be a whole number, not true or false")
+    return value
+
+
+Count = Annotated[int, BeforeValidator(_not_boolean), Field(ge=0)]
+GpuCount = Annotated[int, BeforeValidator(_not_boolean), Field(ge=1)]

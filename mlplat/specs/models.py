@@ -16,6 +16,7 @@ from mlplat.specs.fields import (
     Count,
     DnsLabel,
     GkeVersion,
+    GpuCount,
     Image,
     K8sLabelKey,
     K8sLabelValue,
@@ -199,7 +200,7 @@ class Cluster(Spec):
 
 class Gpu(Spec):
     type: str
-    count: int = Field(ge=1)
+    count: GpuCount
 
 
 class Taint(Spec):
