@@ -200,5 +200,5 @@ def _not_boolean(value: object) -> object:
     return value
 
 
-Count = Annotated[int, BeforeValidator(_not_boolean), Field(ge=0)]
-GpuCount = Annotated[int, BeforeValidator(_not_boolean), Field(ge=1)]
+Count = Annotated[int, Field(ge=0), BeforeValidator(_not_boolean)]
+GpuCount = Annotated[int, Field(ge=1), BeforeValidator(_not_boolean)]
