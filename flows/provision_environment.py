@@ -68,10 +68,7 @@ def converge_environment(ctx: EnvContext) -> list[Outcome]:
     reservation_outcomes = reservations.result()
     pools = [
         clusters.ensure_node_pool.submit(ctx, pool, absent_cluster)
-        for pool in (
-            render_cluster.system_pool(ctx.platform, ctx.env, ctx.project),
-            *render_cluster.node_pools(ctx.platform, ctx.env, ctx.project),
-        )
+        for pool in render_cluster.every_pool(ctx.platform, ctx.env, ctx.project)
     ]
     membership = fleet.ensure_membership(ctx, absent_cluster)
     feature_outcome = feature.result()

@@ -130,19 +130,13 @@ def pools_not_running(ctx: EnvContext) -> list[str]:
     provisioning or waiting for the cluster (one read of the cluster)."""
     observed = container.get_cluster(ctx.target, ctx.cluster_path) or {}
     running = {p.get("name") for p in observed.get("nodePools", []) if p.get("status") == "RUNNING"}
-    declared = (
-        render.system_pool(ctx.platform, ctx.env, ctx.project),
-        *render.node_pools(ctx.platform, ctx.env, ctx.project),
-    )
+    declared = render.every_pool(ctx.platform, ctx.env, ctx.project)
     return [pool.name for pool in declared if pool.name not in running]
 
 
 def ensure_node_pools(ctx: EnvContext, *, absent: bool = False) -> list[Outcome]:
     """The system pool and every declared pool (sequentially; flows run them in parallel)."""
-    pools = (
-        render.system_pool(ctx.platform, ctx.env, ctx.project),
-        *render.node_pools(ctx.platform, ctx.env, ctx.project),
-    )
+    pools = render.every_pool(ctx.platform, ctx.env, ctx.project)
     return [ensure_node_pool(ctx, pool, absent=absent) for pool in pools]
 
 

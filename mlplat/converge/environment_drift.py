@@ -64,10 +64,7 @@ def _dry_run(ctx: EnvContext, token: str) -> tuple[list[Outcome], bool]:
     absent_cluster = _absent(proj, gke)
     pools = [
         cluster.ensure_node_pool(ctx, pool, absent=absent_cluster)
-        for pool in (
-            render_cluster.system_pool(ctx.platform, ctx.env, ctx.project),
-            *render_cluster.node_pools(ctx.platform, ctx.env, ctx.project),
-        )
+        for pool in render_cluster.every_pool(ctx.platform, ctx.env, ctx.project)
     ]
     membership = fleet.ensure_membership(ctx, absent=absent_cluster)
     repo_url = git_url(ctx.target, ctx.platform.gitops.owner, ctx.platform.gitops.repository)

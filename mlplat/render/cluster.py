@@ -146,6 +146,11 @@ def node_pools(platform: Platform, env: Environment, project: str) -> tuple[Desi
     return tuple(_node_pool(platform, env, project, pool) for pool in env.node_pools)
 
 
+def every_pool(platform: Platform, env: Environment, project: str) -> tuple[Desired, ...]:
+    """The system pool, then the declared ones: every node pool mlplat keeps in the cluster."""
+    return (system_pool(platform, env, project), *node_pools(platform, env, project))
+
+
 def _node_pool(platform: Platform, env: Environment, project: str, pool: NodePool) -> Desired:
     config: dict[str, Any] = {
         "machineType": pool.machine_type,
