@@ -105,13 +105,9 @@ def _available(deployment: Obj) -> bool:
 def _deployment(api: ClusterApi, namespace: str | None) -> Obj | None:
     """The operator's Deployment: where it was last found (one read), else the first of any
     namespace (a list of every Deployment, notebooks included)."""
-    if namespace is not None:
-        try:
-            known = api.get("apps/v1", "Deployment", NAME, namespace)
-        except KeyError:
-            known = None
-        if known is not None and not known["metadata"].get("deletionTimestamp"):
-            return known
+    known = api.get("apps/v1", "Deployment", NAME, namespace) if namespace else None
+    if known is not None and not known["metadata"].get("deletionTimestamp"):
+        return known
     for found in api.list("apps/v1", "Deployment"):
         if found["metadata"]["name"] == NAME and not found["metadata"].get("deletionTimestamp"):
             return found

@@ -135,9 +135,10 @@ def _collect_when_gone(ctx: Context, cluster_key: str, live: set[str]) -> None:
     as Kubernetes' collector acts on the owner's deletion: listing every pod and service of
     the cluster on each pass was a tenth of the controllers' time at 100 teams."""
     seen = ctx.rt.store.get(LIVE, cluster_key)
-    if seen is None or set(seen["uids"]) - live:
+    before = None if seen is None else set(seen["uids"])
+    if before is None or before - live:
         collect_garbage(ctx, cluster_key, live)
-    if seen is None or set(seen["uids"]) != live:
+    if before != live:
         ctx.rt.store.put(LIVE, cluster_key, {"uids": sorted(live)})
 
 
