@@ -1,7 +1,7 @@
 """One RootSync or RepoSync reconciled on the sandbox clock, its state kept in `rt.store`.
 
-Each pass: read the branch when the poll period is up (credentials from the sync's Secret, the
-commit from GitHub); a new commit is applied after the modelled delay (first sync, or new
+Each pass: read the branch when the poll period is up, or at once when the Secret a sync stalled
+on now reads (credentials from the sync's Secret, the commit from GitHub); a new commit is applied after the modelled delay (first sync, or new
 commit); failed syncs are retried; everything is re-applied every resync period, which puts
 back objects changed out of band. The record (collection `controllers.syncs`) holds what was
 seen, attempted, applied and synced, the errors of each stage and the inventory to prune from.
@@ -53,6 +53,7 @@ def _new_record(uid: str) -> Obj:
         "syncedAt": 0.0,
         "failed": False,
         "stalled": None,
+        "credentialsStalled": False,
         "fetchError": None,
         "sourceErrors": [],
         "syncErrors": [],
@@ -84,7 +85,8 @@ class SyncReconciler:
 
     def reconcile(self, obj: Obj) -> Obj:
         """One pass over the sync `obj`; returns its record."""
-        store, now = self.ctx.rt.store, self.ctx.now
+        ctx = self.ctx
+        store, now = ctx.rt.store, ctx.now
         metadata = obj["metadata"]
         who = Reconciler(obj["kind"] == "RootSync", metadata["namespace"], metadata["name"])
         key = sync_key(self.cluster_key, obj["kind"], who.namespace, who.name)
@@ -101,8 +103,10 @@ class SyncReconciler:
         misplaced = _misplaced(who)
         if misplaced is not None:
             rec["stalled"] = _error(misplaced)
-        elif changed or now >= rec["polledAt"] + timing.git_poll(
-            self.ctx.rt, self.ctx.settings, source.period
+        elif (
+            changed
+            or now >= rec["polledAt"] + timing.git_poll(ctx.rt, ctx.settings, source.period)
+            or (rec.get("credentialsStalled") and self._credentials(who, source))
         ):
             rec["polledAt"] = now
             with latency.subject(key):  # which sync the first-sync delay is drawn for
@@ -116,15 +120,29 @@ class SyncReconciler:
             write_status(self.api, obj, sync_status(obj, rec, source, who, self.ctx.stamp))
         return rec
 
+    def _credentials(self, who: Reconciler, source: Source) -> bool:
+        """Whether the sync's Secret now reads: reconciler-manager watches the Secret a sync
+        names, so one that waits for it goes on as soon as it is written, not a period later."""
+        try:
+            credentials(self.api, who.namespace, source)
+        except SourceError:
+            return False
+        return True
+
     def _poll(self, rec: Obj, who: Reconciler, source: Source, changed: bool) -> None:
         try:
             token = credentials(self.api, who.namespace, source)
+        except SourceError as exc:
+            rec.update(stalled=_error(exc.error), fetchError=None, credentialsStalled=True)
+            return
+        try:
             commit = self.ctx.reader.commit(source, token)
         except SourceError as exc:
             rec["stalled"] = _error(exc.error) if exc.stalled else None
             rec["fetchError"] = None if exc.stalled else _error(exc.error)
+            rec["credentialsStalled"] = False
             return
-        rec.update(stalled=None, fetchError=None, seen=commit)
+        rec.update(stalled=None, fetchError=None, seen=commit, credentialsStalled=False)
         pending = rec["pending"]
         if pending is not None:
             pending["commit"] = commit  # a newer commit rides on the one already waiting

@@ -241,6 +241,31 @@ def test_a_new_commit_waits_for_the_modelled_delay(fleet: Fleet) -> None:
     assert fleet.core.read_namespaced_config_map("later", "team-a").data == {"mode": "fast"}
 
 
+def _stalled(fleet: Fleet) -> bool:
+    return _condition(fleet.sync().get("status") or {}, "Stalled").get("status") == "True"
+
+
+def test_a_sync_waiting_for_its_secret_goes_on_when_the_secret_is_written(fleet: Fleet) -> None:
+    """reconciler-manager watches the Secret a sync names: once it is written, the sync reads
+    its source within a pass, not at its next poll (15 s on the sandbox clock here)."""
+    _baseline(fleet)
+    rt = fleet.sandbox.rt
+    with gke.slow_operations(fleet.sandbox, time_scale=1.0):
+        fleet.core.delete_namespaced_secret("git-creds", SYSTEM)
+
+        def stalled() -> bool:
+            if _stalled(fleet):
+                return True
+            rt.advance(16)  # the next poll finds the Secret gone
+            return False
+
+        eventually(stalled, "root-sync stalled without its Secret", timeout=20)
+        stalled_at = rt.now()
+        fleet.git_creds(SYSTEM)
+        eventually(lambda: not _stalled(fleet), "root-sync goes on with its Secret", timeout=5)
+        assert rt.now() - stalled_at < 15  # before the poll period brought it on
+
+
 def test_kubectl_with_the_kubeconfig_subcommand(
     fleet: Fleet, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
