@@ -239,15 +239,19 @@ def markdown(
             "",
             f"Critical chain of {r['size']} (wall seconds after the run started):",
             "",
-            "| step | drawn s | bound done at | mlplat task | mlplat done at |",
-            "|---|---|---|---|---|",
+            "| step | drawn s | bound done at | mlplat task | task started at | task done at |",
+            "|---|---|---|---|---|---|",
         ]
         lines += [
             f"| {row['step']} | {row['drawn_s']} | {row['bound_done_s']} | {row['task'] or '—'} "
-            f"| {'—' if row['mlplat_done_s'] is None else row['mlplat_done_s']} |"
+            f"| {_seconds(row.get('mlplat_start_s'))} | {_seconds(row['mlplat_done_s'])} |"
             for row in r["critical_chain"]
         ]
     return "\n".join(lines) + "\n"
+
+
+def _seconds(value: float | None) -> str:
+    return "—" if value is None else str(value)
 
 
 @contextmanager

@@ -89,16 +89,16 @@ def breakdown(
     graph: Graph, runs: list[dict[str, Any]], envs: dict[str, str], time_scale: float
 ) -> list[dict[str, Any]]:
     """Per step of the critical chain: when the bound finishes it and when mlplat's task did
-    (the latest-ending matching task of that environment), in wall seconds."""
+    (the latest-ending matching task of that environment: its start and end), in wall seconds."""
     rows = []
     for name, finish in critical_chain(graph):
         label, _, step = name.partition("/")
         env = envs[label]
         task = _task_for(step)
-        ends = [
-            r["end"] for r in runs if task and r["name"].startswith(task + "[") and env in r["name"]
+        matching = [
+            r for r in runs if task and r["name"].startswith(task + "[") and env in r["name"]
         ]
-        mlplat = max(ends) if ends else None
+        last = max(matching, key=lambda r: r["end"]) if matching else None
         bound = finish / time_scale
         rows.append(
             {
@@ -106,7 +106,8 @@ def breakdown(
                 "drawn_s": round(graph.steps[name].seconds / time_scale, 2),
                 "bound_done_s": round(bound, 2),
                 "task": task,
-                "mlplat_done_s": None if mlplat is None else round(mlplat, 2),
+                "mlplat_start_s": None if last is None else round(last["start"], 2),
+                "mlplat_done_s": None if last is None else round(last["end"], 2),
             }
         )
     return rows

@@ -63,11 +63,12 @@ def test_the_bound_follows_what_was_drawn_and_names_its_chain() -> None:
     runs = [{"name": "ensure-cluster[dev]", "start": 1.0, "end": 12.5}]
     rows = timeline.breakdown(graph, runs, {"env0": "dev"}, time_scale=60.0)
     cluster = next(r for r in rows if r["step"] == "env0/cluster")
-    assert (cluster["task"], cluster["mlplat_done_s"], cluster["drawn_s"]) == (
-        "ensure-cluster",
-        12.5,
-        10.0,
-    )
+    assert (
+        cluster["task"],
+        cluster["mlplat_start_s"],
+        cluster["mlplat_done_s"],
+        cluster["drawn_s"],
+    ) == ("ensure-cluster", 1.0, 12.5, 10.0)
 
 
 def test_a_control_plane_upgrade_after_create_holds_the_node_pools_and_workloads_back() -> None:
