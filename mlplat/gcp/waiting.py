@@ -14,7 +14,7 @@ T = TypeVar("T")
 
 MIN_INTERVAL = 0.05
 MAX_INTERVAL = 10.0
-OVERSHOOT = 0.05  # poll every 5 % of the time waited so far: at most ~5 % late
+OVERSHOOT = 0.02  # poll every 2 % of the time waited so far: at most ~2 % late
 # google.rpc.Code of a failed operation that a new attempt may cure: UNKNOWN, DEADLINE_EXCEEDED,
 # ABORTED, INTERNAL, UNAVAILABLE (not RESOURCE_EXHAUSTED: a stock-out or quota needs a human).
 RETRYABLE_CODES = frozenset({2, 4, 10, 13, 14})
