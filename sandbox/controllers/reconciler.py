@@ -1,10 +1,11 @@
 """One RootSync or RepoSync reconciled on the sandbox clock, its state kept in `rt.store`.
 
 Each pass: read the branch when the poll period is up, or at once when the Secret a sync stalled
-on now reads (credentials from the sync's Secret, the commit from GitHub); a new commit is applied after the modelled delay (first sync, or new
-commit); failed syncs are retried; everything is re-applied every resync period, which puts
-back objects changed out of band. The record (collection `controllers.syncs`) holds what was
-seen, attempted, applied and synced, the errors of each stage and the inventory to prune from.
+on now reads (credentials from the sync's Secret, the commit from GitHub); a new commit is
+applied after the modelled delay (first sync, or new commit); failed syncs are retried;
+everything is re-applied every resync period, which puts back objects changed out of band. The
+record (collection `controllers.syncs`) holds what was seen, attempted, applied and synced, the
+errors of each stage and the inventory to prune from.
 """
 
 from __future__ import annotations
