@@ -34,11 +34,11 @@ _SINGLE = {
 _REPEATED = {
     "reservation-{}": "compute.reservations.insert",
     "node-pool-{}": "container.projects.locations.clusters.nodePools.create",
-    "team-{}/raycluster": "controllers:kuberay.raycluster",
 }
 _ENABLE = ("serviceusage.enable.heavy", "serviceusage.services.enable")
 _PROPAGATION = "window:serviceusage.propagation"
 _FIRST_SYNC = "controllers:configsync.firstSync"
+_RAYCLUSTER = "controllers:kuberay.raycluster"
 _PROJECT_CREATE = "cloudresourcemanager.projects.create"
 
 
@@ -68,8 +68,29 @@ def durations(samples: Iterable[Sample], project_id: str) -> Durations:
             drawn[f"{api}-ready"] = ready[0][1]
     if root := of(_FIRST_SYNC, lambda subject: "|RootSync|" in subject):
         drawn["first-sync"] = root[0]
-    for i, seconds in enumerate(of(_FIRST_SYNC, lambda subject: "|RepoSync|" in subject)):
-        drawn[f"team-{i}/reposync"] = seconds
+    drawn.update(_teams(of_subjects(_FIRST_SYNC), of_subjects(_RAYCLUSTER)))
+    return drawn
+
+
+def _teams(syncs: list[tuple[str, float]], rayclusters: list[tuple[str, float]]) -> Durations:
+    """team-i's RepoSync first sync and RayCluster readiness, both of one namespace: a team's
+    chain is its own sync, then its own RayCluster (pairing the i-th draw of each would join
+    one team's sync to another's RayCluster and overstate the longest chain)."""
+    first_sync: dict[str, float] = {}
+    for subject, seconds in syncs:  # cluster|RepoSync|namespace|name
+        parts = subject.split("|")
+        if len(parts) == 4 and parts[1] == "RepoSync":
+            first_sync.setdefault(parts[2], seconds)
+    ready: dict[str, float] = {}
+    for subject, seconds in rayclusters:  # cluster|namespace|name
+        parts = subject.split("|")
+        if len(parts) == 3:
+            ready.setdefault(parts[1], seconds)
+    drawn: Durations = {}
+    for i, namespace in enumerate(sorted(first_sync)):
+        drawn[f"team-{i}/reposync"] = first_sync[namespace]
+        if namespace in ready:
+            drawn[f"team-{i}/raycluster"] = ready[namespace]
     return drawn
 
 

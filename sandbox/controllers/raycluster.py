@@ -12,6 +12,7 @@ import contextlib
 import json
 from typing import Any
 
+from sandbox import latency
 from sandbox.controllers import settings as timing
 from sandbox.controllers.context import Context
 from sandbox.controllers.kuberay_operator import Operator
@@ -62,7 +63,8 @@ class RayClusters:
         key = record_key(self.cluster_key, metadata["namespace"], metadata["name"])
         record = self.ctx.rt.store.get(RAYCLUSTERS, key)
         if record is None or record.get("uid") != metadata.get("uid"):
-            due = self.ctx.now + timing.delay(self.ctx.rt, timing.RAYCLUSTER_READY)
+            with latency.subject(key):  # journaled per RayCluster, not per cluster
+                due = self.ctx.now + timing.delay(self.ctx.rt, timing.RAYCLUSTER_READY)
             record = {"uid": metadata.get("uid"), "dueAt": due, "retryAt": 0.0, "failure": None}
         return record
 

@@ -32,7 +32,9 @@ SAMPLES = [
     _sample("controllers:configsync.firstSync", f"{CLUSTER}|RootSync|cms|root-sync", 40.0),
     _sample("controllers:configsync.firstSync", f"{CLUSTER}|RepoSync|nlp|repo-sync", 20.0),
     _sample("controllers:configsync.firstSync", f"{CLUSTER}|RepoSync|cv|repo-sync", 25.0),
-    _sample("controllers:kuberay.raycluster", CLUSTER, 90.0),
+    # drawn when each RayCluster appears: here cv's before nlp's, unlike their syncs
+    _sample("controllers:kuberay.raycluster", f"{CLUSTER}|cv|cv-ray", 90.0),
+    _sample("controllers:kuberay.raycluster", f"{CLUSTER}|nlp|nlp-ray", 5.0),
 ]
 
 
@@ -43,8 +45,9 @@ def test_durations_go_to_their_environment_and_step() -> None:
     assert dev["cluster"] == 600.0
     assert dev["container-ready"] == 70.0
     assert dev["first-sync"] == 40.0
-    assert (dev["team-0/reposync"], dev["team-1/reposync"]) == (20.0, 25.0)
-    assert dev["team-0/raycluster"] == 90.0
+    # a team's sync and its RayCluster go together (namespaces in name order: cv, nlp)
+    assert (dev["team-0/reposync"], dev["team-0/raycluster"]) == (25.0, 90.0)
+    assert (dev["team-1/reposync"], dev["team-1/raycluster"]) == (20.0, 5.0)
     assert drawn.durations(SAMPLES, "mlp-prod-a1b2") == {"cluster": 400.0}
     both = drawn.platform_durations(SAMPLES, {"env0": "mlp-dev-a1b2"})
     assert both["env0"]["project"] == 20.0  # the median: creates name no project

@@ -280,6 +280,9 @@ def test_a_raycluster_is_ready_after_the_modelled_delay(fleet: Fleet) -> None:
             *RAY, "team-r", "rayclusters", raycluster("later", 0)
         )
         head = eventually(lambda: _pods(fleet, "later"), "head pod created")[0]
+        # journaled under the RayCluster (the benchmark joins it to its namespace's RepoSync)
+        drawn = [s for s in rt.latency.journal() if s["key"] == "controllers:kuberay.raycluster"]
+        assert [s["subject"].split("|")[1:] for s in drawn] == [["team-r", "later"]]
         scheduled = eventually(
             lambda: {
                 c.type: c.status
