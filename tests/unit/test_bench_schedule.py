@@ -39,3 +39,16 @@ def test_the_platform_graph_grows_with_environments_and_teams() -> None:
     one = schedule.platform(1, 2)
     assert schedule.critical_path(one) == schedule.critical_path(schedule.platform(3, 20))
     assert schedule.terraform(schedule.platform(3, 20)) > schedule.terraform(one)
+
+
+def test_root_sync_lands_once_both_config_sync_and_policy_controller_are_in() -> None:
+    """Its constraints' kinds come with Policy Controller: a slow Policy Controller install
+    holds back the first sync and everything after it; the seed waits for it in the same step
+    as Config Sync's install."""
+    calm = schedule.platform(1, 2)
+    slow = schedule.platform(1, 2, {"env0": {"policy-controller-install": 400.0}})
+    finish = schedule.finish_times(slow)
+    assert finish["env0/root-sync"] == finish["env0/policy-controller-install"]
+    assert finish["env0/root-sync"] > schedule.finish_times(calm)["env0/root-sync"]
+    assert schedule.critical_path(slow) > schedule.critical_path(calm)
+    assert schedule.sequential(slow) == schedule.sequential(calm)
