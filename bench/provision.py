@@ -318,6 +318,14 @@ def write_results(out: Path, stem: str, results: list[dict[str, Any]], table: st
     print(table)
 
 
+def share(text: str) -> float:
+    """--auto-upgrade-chance: a share from 0 to 1, refused before any sandbox starts."""
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number from 0 to 1")
+    return value
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -332,7 +340,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     parser.add_argument(
         "--auto-upgrade-chance",
-        type=float,
+        type=share,
         metavar="P",
         help="the share of new clusters that upgrade themselves after create (default: the "
         "latency model's)",

@@ -1,8 +1,12 @@
-"""A benchmarked size run several times reports its median run and the range (bench.provision)."""
+"""A benchmarked size run several times reports its median run and the range (bench.provision),
+and its options are checked before anything starts."""
 
 from __future__ import annotations
 
-from bench.provision import _ratio, median_run
+import subprocess
+import sys
+
+from bench.provision import ROOT, _ratio, median_run
 
 
 def _run(ratio: float, wall: float) -> dict[str, object]:
@@ -19,3 +23,17 @@ def test_the_median_run_is_reported_with_every_ratio() -> None:
 def test_one_run_is_itself() -> None:
     chosen = median_run([_run(1.3, 20.0)])
     assert chosen["wall_s"] == 20.0 and _ratio(chosen) == "1.3"
+
+
+def test_an_upgrade_chance_out_of_range_is_refused_before_any_run() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.provision", "--auto-upgrade-chance", "2"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "--auto-upgrade-chance: '2' is not a number from 0 to 1" in done.stderr
+    assert done.stdout == ""  # no size ran
