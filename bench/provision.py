@@ -34,6 +34,7 @@ from typing import Any
 import yaml
 
 from bench import cpu, drawn, schedule, timeline
+from sandbox.latency import chance
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "infra_specs"
@@ -318,14 +319,6 @@ def write_results(out: Path, stem: str, results: list[dict[str, Any]], table: st
     print(table)
 
 
-def share(text: str) -> float:
-    """--auto-upgrade-chance: a share from 0 to 1, refused before any sandbox starts."""
-    value = float(text)
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number from 0 to 1")
-    return value
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -340,7 +333,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     parser.add_argument(
         "--auto-upgrade-chance",
-        type=share,
+        type=chance,  # the sandbox's own check, before it starts
         metavar="P",
         help="the share of new clusters that upgrade themselves after create (default: the "
         "latency model's)",

@@ -22,7 +22,7 @@ from sandbox.faults import load_file
 from sandbox.github.component import ADMIN_TOKEN
 from sandbox.k8s.gateway import CA_PATH
 from sandbox.k8s.kubeconfig import kubeconfig
-from sandbox.latency import AUTO_UPGRADE_CHANCE
+from sandbox.latency import AUTO_UPGRADE_CHANCE, chance
 
 ENV_STATE_DIR = "MLPLAT_SANDBOX_STATE_DIR"
 ENV_ENDPOINTS = "MLPLAT_SANDBOX_ENDPOINTS"
@@ -53,16 +53,6 @@ def env_lines(state_dir: Path) -> list[str]:
         f"export GITHUB_TOKEN={ADMIN_TOKEN}",
     ]
     return lines
-
-
-def _chance(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number from 0 to 1")
-    return value
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -188,7 +178,7 @@ def parser(prog: str = "python -m sandbox") -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--auto-upgrade-chance",
-        type=_chance,
+        type=chance,
         default=AUTO_UPGRADE_CHANCE,
         metavar="P",
         help="realistic: the share of new clusters that upgrade their control plane by "

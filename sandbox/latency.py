@@ -13,6 +13,7 @@ sandbox actually drew for which resource (`GET /latency` on the admin endpoint).
 
 from __future__ import annotations
 
+import argparse
 import math
 import random
 import threading
@@ -62,6 +63,18 @@ def declared(key: str) -> Quantiles | None:
 
 
 AUTO_UPGRADE_CHANCE = 0.1  # the latency model: "10 % chance of 300-1200 s"
+
+
+def chance(text: str) -> float:
+    """A command line's share from 0 to 1 (`--auto-upgrade-chance`): an argparse type, so
+    that a value out of range is refused before anything starts."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number from 0 to 1")
+    return value
 
 
 class LatencyModel:
