@@ -21,6 +21,8 @@ from sandbox.controllers.reconciler import SYNCS, sync_key
 from sandbox.controllers.sync_status import hub_report
 from sandbox.fleet_gateway import cluster_of_membership
 from sandbox.gcp.gkehub_features import FEATURES
+from sandbox.gcp.gkehub_policy import PolicyReport, hub_config, policy_report, set_policy_report
+from sandbox.gcp.gkehub_policy import wanted as policy_wanted
 from sandbox.gcp.gkehub_state import DEFAULT_ACM_VERSION, SyncReport
 from sandbox.gcp.gkehub_sync import set_sync_report, sync_report
 from sandbox.k8s.clusterapi import ClusterApi
@@ -34,11 +36,12 @@ INSTALLER = "configmanagement-operator"
 
 @dataclass(frozen=True)
 class Member:
-    """A membership with a configmanagement spec, and the cluster behind it."""
+    """A membership with a configmanagement and/or policycontroller spec, and its cluster."""
 
     membership: str  # projects/<number>/locations/global/memberships/<id>
     cluster_key: str
-    spec: Obj  # the `configmanagement` MembershipSpec
+    spec: Obj  # the `configmanagement` MembershipSpec ({} when none)
+    policy_spec: Obj | None = None  # the `policycontroller` MembershipFeatureSpec entry
 
     @property
     def version(self) -> str:
@@ -55,25 +58,43 @@ class Member:
 
     @property
     def policy_controller(self) -> Obj | None:
+        """What Policy Controller should look like, from either API: the policycontroller
+        feature (today's), or `configmanagement.policyController` (versions before 1.21)."""
+        if self.policy_spec is not None and policy_wanted(self.policy_spec):
+            config = hub_config(self.policy_spec)
+            content = config.get("policyContent") or {}
+            library = (content.get("templateLibrary") or {}).get("installation", "ALL")
+            return {
+                "templateLibraryInstalled": library != "NOT_INSTALLED",
+                "version": self.policy_spec["policycontroller"].get("version") or self.version,
+            }
         found = self.spec.get("policyController")
-        return found if isinstance(found, dict) and found.get("enabled") else None
+        if isinstance(found, dict) and found.get("enabled"):
+            return {**found, "version": self.version}
+        return None
 
 
 def members(ctx: Context) -> Iterator[Member]:
-    """Every READY membership with a configmanagement spec whose cluster has an API server."""
+    """Every READY membership with a configmanagement or policycontroller spec whose cluster
+    has an API server."""
     registry = ClusterRegistry(ctx.rt)
+    specs: dict[str, dict[str, Obj]] = {}
     for key, feature in ctx.rt.store.items(FEATURES):
-        if not key.endswith("/configmanagement"):
+        name = key.rsplit("/", 1)[-1]
+        if name not in ("configmanagement", "policycontroller"):
             continue
         if (feature.get("resourceState") or {}).get("state") != "ACTIVE":
             continue
-        for name, spec in (feature.get("membershipSpecs") or {}).items():
-            parts = name.split("/")
-            if len(parts) != 6:
-                continue
-            cluster = cluster_of_membership(ctx.rt, parts[1], parts[5])
-            if cluster is not None and registry.exists(cluster):
-                yield Member(name, cluster, dict(spec.get("configmanagement") or {}))
+        for membership, spec in (feature.get("membershipSpecs") or {}).items():
+            specs.setdefault(membership, {})[name] = dict(spec or {})
+    for membership, found in specs.items():
+        parts = membership.split("/")
+        if len(parts) != 6:
+            continue
+        cluster = cluster_of_membership(ctx.rt, parts[1], parts[5])
+        if cluster is not None and registry.exists(cluster):
+            config = found.get("configmanagement", {}).get("configmanagement") or {}
+            yield Member(membership, cluster, dict(config), found.get("policycontroller"))
 
 
 def _component(ctx: Context, state: Obj, wanted: bool, key: str) -> bool:
@@ -111,19 +132,47 @@ def reconcile_member(ctx: Context, member: Member) -> Obj:
             api.apply(cs.root_sync(config_sync))
             sync_state["rootSpec"] = wanted
     if _component(ctx, policy_state, policy is not None, timing.POLICY_INSTALL):
-        _apply_all(api, gk.base_objects(member.version))
+        _apply_all(api, gk.base_objects(str((policy or {}).get("version") or member.version)))
         policy_state["installed"] = True
     library = policy is not None and policy.get("templateLibraryInstalled", True)
     if policy_state.get("installed") and library and not policy_state.get("library"):
         _apply_all(api, gk.template_library())
         policy_state["library"] = True
+    if policy is None and policy_state:  # neither API asks for it any more: uninstalled
+        if policy_state.get("installed"):
+            _uninstall_policy(api)
+        record["policy"] = {}
     if json.dumps(record, sort_keys=True) != before:
         store.put(INSTALLS, member.cluster_key, record)
     return record
 
 
+def _uninstall_policy(api: ClusterApi) -> None:
+    """Gatekeeper's deployments go (admission and audit stop); its CRDs, and with them the
+    templates and constraints Config Sync manages, stay."""
+    for obj in gk.base_objects(""):
+        if obj["kind"] == "Deployment":
+            api.delete("apps/v1", "Deployment", obj["metadata"]["name"], gk.NAMESPACE)
+
+
+def _policy_report(member: Member, record: Obj) -> PolicyReport:
+    policy = record["policy"]
+    if member.policy_controller is None:
+        return {"state": "ACTIVE" if policy.get("installed") else "NOT_INSTALLED"}
+    library = bool(member.policy_controller.get("templateLibraryInstalled", True))
+    if not policy.get("installed") or (library and not policy.get("library")):
+        return {"state": "INSTALLING"}
+    return {"state": "ACTIVE", "templateLibrary": "ACTIVE" if library else "NOT_INSTALLED"}
+
+
 def report(ctx: Context, member: Member, record: Obj) -> None:
     """Tell GKE Hub what Config Sync and Policy Controller show in the cluster (when changed)."""
+    if member.policy_spec is not None:
+        wanted_policy = _policy_report(member, record)
+        if policy_report(ctx.rt, member.membership)[0] != wanted_policy:
+            set_policy_report(ctx.rt, member.membership, wanted_policy)
+    if not member.spec:
+        return
     root = ctx.rt.store.get(
         SYNCS, sync_key(member.cluster_key, "RootSync", SYSTEM_NAMESPACE, cs.ROOT_SYNC)
     )

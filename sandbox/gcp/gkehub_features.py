@@ -13,7 +13,7 @@ from typing import Any
 from sandbox import latency
 from sandbox.api import Call
 from sandbox.clock import rfc3339
-from sandbox.errors import ApiError, invalid_argument
+from sandbox.errors import ApiError, failed_precondition, invalid_argument
 from sandbox.gcp.container_model import ModelError
 from sandbox.gcp.gkehub_memberships import MEMBERSHIPS, memberships_of
 from sandbox.gcp.gkehub_model import new_feature, patch_feature, validate_feature
@@ -27,8 +27,11 @@ from sandbox.gcp.gkehub_operations import (
     route,
     start,
 )
+from sandbox.gcp.gkehub_policy import membership_state as policy_state
+from sandbox.gcp.gkehub_policy import policy_report
 from sandbox.gcp.gkehub_state import membership_state
 from sandbox.gcp.gkehub_sync import sync_report
+from sandbox.gcp.serviceusage import is_enabled
 from sandbox.listing import page
 from sandbox.operations import effect, make_effect
 from sandbox.runtime import Runtime
@@ -36,6 +39,10 @@ from sandbox.runtime import Runtime
 PAIR = hub_handlers()
 HANDLERS, HANDLERS_BETA = PAIR
 FEATURES = "gkehub.features"  # key: "<project number>/<feature id>"
+FEATURE_SERVICES = {
+    "configmanagement": "anthosconfigmanagement.googleapis.com",
+    "policycontroller": "anthospolicycontroller.googleapis.com",
+}
 _M = "gkehub.projects.locations.features."
 
 latency.declare(
@@ -48,15 +55,21 @@ latency.declare(
 
 
 def view(rt: Runtime, doc: dict[str, Any]) -> dict[str, Any]:
-    """A stored feature as Hub returns it, with membershipStates for configmanagement."""
+    """A stored feature as Hub returns it, with membershipStates for configmanagement and
+    policycontroller."""
     body = copy.deepcopy(doc)
-    if not doc["name"].endswith("/features/configmanagement"):
+    feature = doc["name"].rsplit("/", 1)[-1]
+    if feature not in ("configmanagement", "policycontroller"):
         return body
     states: dict[str, Any] = {}
-    for name in doc.get("membershipSpecs", {}):
+    for name, spec in doc.get("membershipSpecs", {}).items():
         parts = name.split("/")
         membership = rt.store.get(MEMBERSHIPS, f"{parts[1]}/{parts[3]}/{parts[5]}")
         if membership is None or membership.get("state", {}).get("code") != "READY":
+            continue
+        if feature == "policycontroller":
+            found, at = policy_report(rt, name)
+            states[name] = policy_state(spec, found, now=at or doc["updateTime"])
             continue
         report, reported_at = sync_report(rt, name)
         states[name] = membership_state(
@@ -93,6 +106,11 @@ def create(call: Call) -> dict[str, Any]:
     project, number, location = guard(call, call.params["parent"])
     _global(location)
     feature_id = query_id(call, "featureId", "feature_id")
+    service = FEATURE_SERVICES.get(feature_id)
+    if service is not None and not is_enabled(rt, project, service):
+        # Hub names the API a feature needs (magic-modules#9739: "policycontroller feature
+        # requires enablement of anthos.googleapis.com", the API it needed then).
+        raise failed_precondition(f"{feature_id} feature requires enablement of {service}")
     with rt.store.transaction():
         taken = [key.split("/")[1] for key, _ in rt.store.items(FEATURES, f"{number}/")]
         try:

@@ -15,6 +15,7 @@ from typing import Any
 
 from sandbox.gcp.container_model import ModelError
 from sandbox.gcp.container_naming import JSON, digest
+from sandbox.gcp.gkehub_specs import check_membership_spec
 
 MEMBERSHIP_ID = re.compile(r"[a-z0-9](?:[-a-z0-9]*[a-z0-9])?")
 RESOURCE_LINK = re.compile(
@@ -266,6 +267,7 @@ def _normalize_specs(
         name = normalize_membership_key(key, project_number, project_id)
         if memberships is not None and name not in memberships:
             raise ModelError("INVALID_ARGUMENT", _bad_key(key, project_number))
+        check_membership_spec(spec)
         result[name] = _int64_strings(spec)
     return result
 

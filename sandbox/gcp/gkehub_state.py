@@ -12,7 +12,7 @@ from typing import Any, TypedDict
 
 from sandbox.gcp.container_naming import JSON
 
-DEFAULT_ACM_VERSION = "1.20.1"
+DEFAULT_ACM_VERSION = "1.22.1"  # Hub installs the latest when no version is given
 _STATE_BY_SYNC_CODE = {
     "SYNCED": "OK",
     "PENDING": "OK",

@@ -20,7 +20,13 @@ ZONE = "us-central1-a"
 NETWORK = "ml-vpc"
 SUBNET = "ml-subnet"
 RESERVATION = "l4-reservation"
-SERVICES = ["container.googleapis.com", "gkehub.googleapis.com", "iam.googleapis.com"]
+SERVICES = [
+    "anthosconfigmanagement.googleapis.com",
+    "anthospolicycontroller.googleapis.com",
+    "container.googleapis.com",
+    "gkehub.googleapis.com",
+    "iam.googleapis.com",
+]
 NODE_ACCOUNT = "gke-nodes"
 Ch = container_v1.ReleaseChannel.Channel
 
