@@ -16,6 +16,7 @@ from flows._start_together import wait_for_siblings
 from flows._teams import converge_teams, start_identities
 from mlplat import target as targets
 from mlplat.converge.context import EnvContext, Outcome
+from mlplat.converge.fleet import CONFIG_MANAGEMENT, POLICY_CONTROLLER
 from mlplat.plan import Action
 from mlplat.render import cluster as render_cluster
 from mlplat.specs import PlatformSpec, load_spec
@@ -57,7 +58,10 @@ def converge_environment(ctx: EnvContext) -> list[Outcome]:
     subnet = network.ensure_subnet.submit(ctx, absent_net)
     router = network.ensure_router.submit(ctx, absent_net)
     reservations = network.ensure_reservations.submit(ctx, _absent(ctx, project, services))
-    feature = fleet.ensure_feature.submit(ctx, _absent(ctx, project, services))
+    feature = fleet.ensure_feature.submit(ctx, CONFIG_MANAGEMENT, _absent(ctx, project, services))
+    policy_feature = fleet.ensure_feature.submit(
+        ctx, POLICY_CONTROLLER, _absent(ctx, project, services)
+    )
     repository = gitops.ensure_gitops.submit(ctx)
     subnet_outcome = subnet.result()
     node_identity_outcome = node_identity.result()
@@ -72,6 +76,10 @@ def converge_environment(ctx: EnvContext) -> list[Outcome]:
     ]
     membership = fleet.ensure_membership(ctx, absent_cluster)
     feature_outcome = feature.result()
+    policy_feature_outcome = policy_feature.result()
+    policy = fleet.ensure_policy_controller.submit(
+        ctx, _absent(ctx, project, membership, policy_feature_outcome)
+    )
     git_outcomes, branch = repository.result()
     repo = targets.git_url(ctx.target, ctx.platform.gitops.owner, ctx.platform.gitops.repository)
     config = fleet.ensure_config_management(
@@ -90,11 +98,13 @@ def converge_environment(ctx: EnvContext) -> list[Outcome]:
         router.result(),
         *reservation_outcomes,
         feature_outcome,
+        policy_feature_outcome,
         cluster,
         *(p.result() for p in pools),
         membership,
         *git_outcomes,
         config,
+        policy.result(),
         *software,
         *team_outcomes,
     ]

@@ -31,9 +31,10 @@ def remove_gitops_content(ctx: EnvContext) -> list[Outcome]:
 
 @task(name="remove-fleet", task_run_name="remove-fleet[{ctx.env_name}]", cache_policy=NO_CACHE)
 def remove_fleet(ctx: EnvContext) -> list[Outcome]:
-    """Config Sync + Policy Controller spec of the membership, then the membership."""
+    """Policy Controller and Config Sync specs of the membership, then the membership."""
     ctx = with_run_logger(ctx)
-    return [teardown.remove_config_management(ctx), teardown.remove_membership(ctx)]
+    specs = [teardown.remove_feature_spec(ctx, feature) for feature in teardown.FEATURES]
+    return [*specs, teardown.remove_membership(ctx)]
 
 
 @task(name="remove-cluster", task_run_name="remove-cluster[{ctx.env_name}]", cache_policy=NO_CACHE)

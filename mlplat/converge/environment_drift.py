@@ -54,7 +54,8 @@ def _dry_run(ctx: EnvContext, token: str) -> tuple[list[Outcome], bool]:
     subnet = network.ensure_subnet(ctx, absent=_absent(proj, services, vpc))
     router = network.ensure_router(ctx, absent=_absent(proj, services, vpc))
     reservations = network.ensure_reservations(ctx, absent=enabled)
-    feature = fleet.ensure_feature(ctx, absent=enabled)
+    feature = fleet.ensure_feature(ctx, fleet.CONFIG_MANAGEMENT, absent=enabled)
+    policy_feature = fleet.ensure_feature(ctx, fleet.POLICY_CONTROLLER, absent=enabled)
     gh = connect(ctx.target, token)
     repo_outcome, repo = gitops.ensure_repository(ctx, gh)
     branch, head = gitops.ensure_branch(ctx, repo)
@@ -71,6 +72,7 @@ def _dry_run(ctx: EnvContext, token: str) -> tuple[list[Outcome], bool]:
     config = fleet.ensure_config_management(
         ctx, repo_url, absent=_absent(proj, membership, feature)
     )
+    policy = fleet.ensure_policy_controller(ctx, absent=_absent(proj, membership, policy_feature))
     reachable = cluster_software.cluster_reachable(ctx)
     secrets = team_drift.git_creds_secrets(ctx) if reachable else {}
     root = naming.CONFIG_MANAGEMENT_NAMESPACE
@@ -88,6 +90,7 @@ def _dry_run(ctx: EnvContext, token: str) -> tuple[list[Outcome], bool]:
         router,
         *reservations,
         feature,
+        policy_feature,
         repo_outcome,
         branch,
         protection,
@@ -96,6 +99,7 @@ def _dry_run(ctx: EnvContext, token: str) -> tuple[list[Outcome], bool]:
         *pools,
         membership,
         config,
+        policy,
         root_creds,
         *teams,
     ]

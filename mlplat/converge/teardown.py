@@ -27,7 +27,7 @@ from mlplat.render import kuberay
 from mlplat.render import network as render_network
 from mlplat.render.team import TEAM_LABEL
 
-FEATURE = render_fleet.CONFIG_MANAGEMENT_FEATURE
+FEATURES = (render_fleet.POLICY_CONTROLLER_FEATURE, render_fleet.CONFIG_MANAGEMENT_FEATURE)
 MANAGED_BY_MLPLAT = "managed by mlplat"  # in the description of every account mlplat creates
 
 
@@ -85,26 +85,26 @@ def wait_unsynced(ctx: EnvContext, commit: str | None, namespaces: list[str]) ->
     return [wait_for_root_sync(ctx, commit), *wait_for_pruned(ctx, namespaces)]
 
 
-def remove_config_management(ctx: EnvContext) -> Outcome:
-    """The membership's Config Sync + Policy Controller spec, then the feature if no other
-    membership uses it."""
-    feature = fleet.get_feature(ctx.target, ctx.project, FEATURE)
+def remove_feature_spec(ctx: EnvContext, feature_id: str) -> Outcome:
+    """The membership's spec in a fleet feature (`configmanagement`: Config Sync;
+    `policycontroller`: Policy Controller), then the feature if no other membership uses it."""
+    feature = fleet.get_feature(ctx.target, ctx.project, feature_id)
     specs: dict[str, Any] = (feature or {}).get("membershipSpecs", {})
     key = membership_key(ctx) if feature is not None else ""
     others = [k for k in specs if k != key]
-    name = f"{ctx.project}/{FEATURE}"
+    name = f"{ctx.project}/{feature_id}"
     if feature is None:
         return _delete(ctx, "fleet/feature", name, False, lambda: None)
 
     def remove() -> None:
         if key in specs:
             body: dict[str, Any] = {"membershipSpecs": {key: {}}}
-            fleet.update_feature(ctx.target, ctx.project, FEATURE, body, ["membershipSpecs"])
+            fleet.update_feature(ctx.target, ctx.project, feature_id, body, ["membershipSpecs"])
         if not others:
-            fleet.delete_feature(ctx.target, ctx.project, FEATURE)
+            fleet.delete_feature(ctx.target, ctx.project, feature_id)
             poll(
-                f"fleet/feature {FEATURE}: deleted",
-                lambda: fleet.get_feature(ctx.target, ctx.project, FEATURE),
+                f"fleet/feature {feature_id}: deleted",
+                lambda: fleet.get_feature(ctx.target, ctx.project, feature_id),
                 lambda found: found is None,
                 deadline=ctx.deadlines.membership,
             )

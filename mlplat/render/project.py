@@ -8,6 +8,7 @@ from mlplat.specs import Environment, Platform
 
 REQUIRED_SERVICES: tuple[str, ...] = (
     "anthosconfigmanagement.googleapis.com",
+    "anthospolicycontroller.googleapis.com",  # Policy Controller's own fleet feature
     "cloudasset.googleapis.com",  # the drift check's one search for the accounts' policies
     "cloudresourcemanager.googleapis.com",
     "compute.googleapis.com",

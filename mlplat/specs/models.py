@@ -100,7 +100,8 @@ class GitOps(Spec):
 
 
 class Versions(Spec):
-    config_sync: SemVer = "1.22.1"
+    config_sync: SemVer = Field("1.22.1", description="Config Sync, upgraded by hand (pinned)")
+    policy_controller: SemVer = Field("1.21.0", description="Policy Controller (pinned)")
     kuberay: SemVer = "1.4.2"
     ray: SemVer = "2.47.1"
 
@@ -232,10 +233,40 @@ class NodePool(Spec):
         return self
 
 
+class PolicyBundle(StrEnum):
+    """Policy bundles Google publishes for Policy Controller (installed as constraints)."""
+
+    CIS_K8S = "cis-k8s-v1.5.1"
+    COST_RELIABILITY = "cost-reliability-v2023"
+    NIST_SP_800_53 = "nist-sp-800-53-r5"
+    NSA_CISA_K8S = "nsa-cisa-k8s-v1.2"
+    PCI_DSS = "pci-dss-v3.2.1"
+    POLICY_ESSENTIALS = "policy-essentials-v2022"
+    PSS_BASELINE = "pss-baseline-v2022"
+    PSS_RESTRICTED = "pss-restricted-v2022"
+
+
 class PolicyController(Spec):
+    """Policy Controller through the fleet's `policycontroller` feature."""
+
     enabled: bool = True
     template_library: bool = True
     referential_rules: bool = True
+    audit_interval_seconds: Count = Field(60, description="0 turns the audit off")
+    log_denies: bool = True
+    exemptable_namespaces: tuple[DnsLabel, ...] = Field(
+        ("kube-system", "config-management-system", "gatekeeper-system"),
+        description="namespaces that may be exempted from Policy Controller by label",
+    )
+    bundles: tuple[PolicyBundle, ...] = Field((), description="Google's policy bundles")
+
+
+class ConfigSync(Spec):
+    """Config Sync of the environment's cluster (through the `configmanagement` feature)."""
+
+    prevent_drift: bool = Field(
+        True, description="refuse hand edits of objects Config Sync manages (admission webhook)"
+    )
 
 
 class Environment(Spec):
@@ -252,6 +283,7 @@ class Environment(Spec):
     node_pools: tuple[NodePool, ...] = ()
     config_sync_branch: DnsLabel | None = Field(None, description="defaults to the env name")
     policy_controller: PolicyController = PolicyController()
+    config_sync: ConfigSync = ConfigSync()
 
     @model_validator(mode="after")
     def _unique_pools(self) -> Self:

@@ -21,7 +21,13 @@ from sandbox.controllers.reconciler import SYNCS, sync_key
 from sandbox.controllers.sync_status import hub_report
 from sandbox.fleet_gateway import cluster_of_membership
 from sandbox.gcp.gkehub_features import FEATURES
-from sandbox.gcp.gkehub_policy import PolicyReport, hub_config, policy_report, set_policy_report
+from sandbox.gcp.gkehub_policy import (
+    PolicyReport,
+    forget_policy_report,
+    hub_config,
+    policy_report,
+    set_policy_report,
+)
 from sandbox.gcp.gkehub_policy import wanted as policy_wanted
 from sandbox.gcp.gkehub_state import DEFAULT_ACM_VERSION, SyncReport
 from sandbox.gcp.gkehub_sync import set_sync_report, sync_report
@@ -32,6 +38,7 @@ from sandbox.runtime import Runtime
 Obj = dict[str, Any]
 INSTALLS = "controllers.installs"
 INSTALLER = "configmanagement-operator"
+FEATURE, LEGACY = "policycontroller", "configmanagement"  # who installed Policy Controller
 
 
 @dataclass(frozen=True)
@@ -57,17 +64,20 @@ class Member:
         return found if wanted else None
 
     @property
-    def policy_controller(self) -> Obj | None:
-        """What Policy Controller should look like, from either API: the policycontroller
-        feature (today's), or `configmanagement.policyController` (versions before 1.21)."""
-        if self.policy_spec is not None and policy_wanted(self.policy_spec):
-            config = hub_config(self.policy_spec)
-            content = config.get("policyContent") or {}
-            library = (content.get("templateLibrary") or {}).get("installation", "ALL")
-            return {
-                "templateLibraryInstalled": library != "NOT_INSTALLED",
-                "version": self.policy_spec["policycontroller"].get("version") or self.version,
-            }
+    def policy_feature(self) -> Obj | None:
+        """Policy Controller as the `policycontroller` feature asks for it (today's API)."""
+        if self.policy_spec is None or not policy_wanted(self.policy_spec):
+            return None
+        content = hub_config(self.policy_spec).get("policyContent") or {}
+        library = (content.get("templateLibrary") or {}).get("installation", "ALL")
+        return {
+            "templateLibraryInstalled": library != "NOT_INSTALLED",
+            "version": self.policy_spec["policycontroller"].get("version") or self.version,
+        }
+
+    @property
+    def policy_legacy(self) -> Obj | None:
+        """Policy Controller inside `configmanagement` (accepted before 1.21 only)."""
         found = self.spec.get("policyController")
         if isinstance(found, dict) and found.get("enabled"):
             return {**found, "version": self.version}
@@ -121,8 +131,8 @@ def reconcile_member(ctx: Context, member: Member) -> Obj:
         record = {"born": born, "configSync": {}, "policy": {}}
     record.update(membership=member.membership, version=member.version)
     api = ClusterApi(ctx.rt, member.cluster_key, manager=INSTALLER)
-    config_sync, policy = member.config_sync, member.policy_controller
-    sync_state, policy_state = record["configSync"], record["policy"]
+    config_sync = member.config_sync
+    sync_state = record["configSync"]
     if _component(ctx, sync_state, config_sync is not None, timing.CONFIG_SYNC_INSTALL):
         _apply_all(api, cs.base_objects(member.version))
         sync_state["installed"] = True
@@ -131,20 +141,43 @@ def reconcile_member(ctx: Context, member: Member) -> Obj:
         if sync_state.get("rootSpec") != wanted:
             api.apply(cs.root_sync(config_sync))
             sync_state["rootSpec"] = wanted
-    if _component(ctx, policy_state, policy is not None, timing.POLICY_INSTALL):
-        _apply_all(api, gk.base_objects(str((policy or {}).get("version") or member.version)))
-        policy_state["installed"] = True
-    library = policy is not None and policy.get("templateLibraryInstalled", True)
-    if policy_state.get("installed") and library and not policy_state.get("library"):
-        _apply_all(api, gk.template_library())
-        policy_state["library"] = True
-    if policy is None and policy_state:  # neither API asks for it any more: uninstalled
-        if policy_state.get("installed"):
-            _uninstall_policy(api)
-        record["policy"] = {}
+    record["policy"] = _reconcile_policy(ctx, api, member, record["policy"])
     if json.dumps(record, sort_keys=True) != before:
         store.put(INSTALLS, member.cluster_key, record)
     return record
+
+
+def _reconcile_policy(ctx: Context, api: ClusterApi, member: Member, state: Obj) -> Obj:
+    """Policy Controller's install, owned by the API that installed it: `policycontroller`
+    (FEATURE) or `configmanagement` (LEGACY). When the feature is asked for on a cluster where
+    the legacy API installed it, the feature takes the install over after the install delay
+    (its state INSTALLING until then); an install whose owner no longer asks for it, and that
+    nobody has taken over, is removed. So dropping the old shape before the new one is ACTIVE
+    leaves the cluster unprotected, as it would on Google."""
+    feature, legacy = member.policy_feature, member.policy_legacy
+    if state.get("installed"):
+        owner = state.setdefault("owner", LEGACY)  # records from before owners were kept
+        if owner == LEGACY and feature is not None:
+            if _component(ctx, state.setdefault("adopt", {}), True, timing.POLICY_INSTALL):
+                state.update(owner=FEATURE, adopt={})
+        elif owner == FEATURE and feature is None and legacy is not None:
+            state["owner"] = LEGACY
+        if (feature if state["owner"] == FEATURE else legacy) is None:
+            _uninstall_policy(api)
+            return {}
+        wanted = feature if state["owner"] == FEATURE else legacy
+    else:
+        wanted = feature or legacy
+        if wanted is None:
+            return {}
+        if _component(ctx, state, True, timing.POLICY_INSTALL):
+            _apply_all(api, gk.base_objects(str(wanted.get("version") or member.version)))
+            state.update(installed=True, owner=FEATURE if feature is not None else LEGACY)
+    library = wanted.get("templateLibraryInstalled", True)
+    if state.get("installed") and library and not state.get("library"):
+        _apply_all(api, gk.template_library())
+        state["library"] = True
+    return state
 
 
 def _uninstall_policy(api: ClusterApi) -> None:
@@ -156,21 +189,26 @@ def _uninstall_policy(api: ClusterApi) -> None:
 
 
 def _policy_report(member: Member, record: Obj) -> PolicyReport:
+    """What the `policycontroller` feature reports: ACTIVE once its own install is up."""
     policy = record["policy"]
-    if member.policy_controller is None:
-        return {"state": "ACTIVE" if policy.get("installed") else "NOT_INSTALLED"}
-    library = bool(member.policy_controller.get("templateLibraryInstalled", True))
-    if not policy.get("installed") or (library and not policy.get("library")):
+    ours = policy.get("installed") and policy.get("owner") == FEATURE
+    if member.policy_feature is None:
+        return {"state": "ACTIVE" if ours else "NOT_INSTALLED"}
+    library = bool(member.policy_feature.get("templateLibraryInstalled", True))
+    if not ours or (library and not policy.get("library")):
         return {"state": "INSTALLING"}
     return {"state": "ACTIVE", "templateLibrary": "ACTIVE" if library else "NOT_INSTALLED"}
 
 
 def report(ctx: Context, member: Member, record: Obj) -> None:
     """Tell GKE Hub what Config Sync and Policy Controller show in the cluster (when changed)."""
+    current = policy_report(ctx.rt, member.membership)[0]
     if member.policy_spec is not None:
         wanted_policy = _policy_report(member, record)
-        if policy_report(ctx.rt, member.membership)[0] != wanted_policy:
+        if current != wanted_policy:
             set_policy_report(ctx.rt, member.membership, wanted_policy)
+    elif current is not None:  # no spec (the feature went): a new one starts from nothing
+        forget_policy_report(ctx.rt, member.membership)
     if not member.spec:
         return
     root = ctx.rt.store.get(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import urllib.request
 from collections.abc import Iterator
@@ -21,15 +22,24 @@ def prefect_server(prefect_harness: None) -> None:
     """Every flow test runs against the session's Prefect server."""
 
 
-@pytest.fixture
-def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
-    """A sandbox whose GitHub has the reference spec's organization; GITHUB_TOKEN is the
-    sandbox bot's token (as `mlplat up` sets it)."""
-    with Sandbox(tmp_path / "state", latency="instant") as running:
+@contextlib.contextmanager
+def platform_sandbox(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **options: Any
+) -> Iterator[Sandbox]:
+    """A sandbox (`options` as Sandbox takes them) whose GitHub has the reference spec's
+    organization; GITHUB_TOKEN is the sandbox bot's token (as `mlplat up` sets it)."""
+    with Sandbox(tmp_path / "state", **options) as running:
         github = running.component("github")
         assert isinstance(github, GitHub)
         github.create_org("ml-platform-org")
         monkeypatch.setenv("GITHUB_TOKEN", ADMIN_TOKEN)
+        yield running
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
+    """An instant sandbox ready for the reference platform."""
+    with platform_sandbox(tmp_path, monkeypatch, latency="instant") as running:
         yield running
 
 

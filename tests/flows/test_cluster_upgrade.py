@@ -19,8 +19,7 @@ from mlplat.converge.teams import RayGate
 from mlplat.render import cluster as render
 from mlplat.specs import load_spec
 from sandbox.cloud import Sandbox
-from sandbox.github.component import ADMIN_TOKEN, GitHub
-from tests.flows.conftest import REFERENCE, admin, writes
+from tests.flows.conftest import REFERENCE, admin, platform_sandbox, writes
 from tests.sandbox import gke_setup as gke
 
 PROJECT = "mlp-dev-a1b2"
@@ -31,13 +30,9 @@ Type = container_v1.Operation.Type
 @pytest.fixture
 def upgrading(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
     """A sandbox in realistic latency (÷300) where every new cluster upgrades itself."""
-    with Sandbox(
-        tmp_path / "state", latency="realistic", time_scale=300, auto_upgrade_chance=1.0
+    with platform_sandbox(
+        tmp_path, monkeypatch, latency="realistic", time_scale=300, auto_upgrade_chance=1.0
     ) as running:
-        github = running.component("github")
-        assert isinstance(github, GitHub)
-        github.create_org("ml-platform-org")
-        monkeypatch.setenv("GITHUB_TOKEN", ADMIN_TOKEN)
         yield running
 
 
