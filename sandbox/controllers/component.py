@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from sandbox import latency
-from sandbox.controllers import fleet, policy, quota
+from sandbox.controllers import configsync_webhook, fleet, policy, quota
 from sandbox.controllers.configsync import reconcile_config_sync
 from sandbox.controllers.context import Context
 from sandbox.controllers.gitsource import GitReader
@@ -124,6 +124,7 @@ class Controllers:
                 api.on_change(lambda event, obj: self._wake.set()),
                 api.admission(quota.admission(rt, key)),
                 api.admission(policy.admission(rt, key, active)),
+                api.admission(configsync_webhook.admission(rt, key, self._drift_guard(rt, key))),
             ]
         for key in [k for k in self._hooks if k not in keys]:
             for unsubscribe in self._hooks.pop(key):
@@ -132,6 +133,10 @@ class Controllers:
     @staticmethod
     def _policy_active(rt: Runtime, key: str) -> Callable[[], bool]:
         return lambda: fleet.installed(rt, key, "policy")
+
+    @staticmethod
+    def _drift_guard(rt: Runtime, key: str) -> Callable[[], bool | None]:
+        return lambda: fleet.prevents_drift(rt, key)
 
     def _guard(self, key: str, work: Callable[[], T]) -> T | None:
         """Run one cluster's work; a failure is reported once on stderr and does not stop the

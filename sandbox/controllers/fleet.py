@@ -136,6 +136,7 @@ def reconcile_member(ctx: Context, member: Member) -> Obj:
     if _component(ctx, sync_state, config_sync is not None, timing.CONFIG_SYNC_INSTALL):
         _apply_all(api, cs.base_objects(member.version))
         sync_state["installed"] = True
+    sync_state["preventDrift"] = bool((config_sync or {}).get("preventDrift"))
     if sync_state.get("installed") and config_sync is not None:
         wanted = json.dumps(config_sync, sort_keys=True)
         if sync_state.get("rootSpec") != wanted:
@@ -229,3 +230,10 @@ def installed(rt: Runtime, cluster_key: str, component: str) -> bool:
     """Whether `configSync` or `policy` is installed in a cluster."""
     record = rt.store.get(INSTALLS, cluster_key) or {}
     return bool((record.get(component) or {}).get("installed"))
+
+
+def prevents_drift(rt: Runtime, cluster_key: str) -> bool | None:
+    """Whether Config Sync's admission webhook refuses hand edits in a cluster (preventDrift);
+    None when Config Sync is not installed there."""
+    state = (rt.store.get(INSTALLS, cluster_key) or {}).get("configSync") or {}
+    return bool(state.get("preventDrift")) if state.get("installed") else None

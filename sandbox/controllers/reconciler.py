@@ -3,7 +3,8 @@
 Each pass: read the branch when the poll period is up, or at once when the Secret a sync stalled
 on now reads (credentials from the sync's Secret, the commit from GitHub); a new commit is
 applied after the modelled delay (first sync, or new commit); failed syncs are retried;
-everything is re-applied every resync period, which puts back objects changed out of band. The
+objects changed by hand are put back at the next pass (`mark_drifted`, from Config Sync's
+webhook when drift is not prevented), and everything is re-applied every resync period. The
 record (collection `controllers.syncs`) holds what was seen, attempted, applied and synced, the
 errors of each stage and the inventory to prune from.
 """
@@ -25,15 +26,30 @@ from sandbox.controllers.statuspatch import write_status
 from sandbox.controllers.sync_status import sync_status
 from sandbox.k8s.clusterapi import ClusterApi
 from sandbox.k8s.errors import StatusError
+from sandbox.runtime import Runtime
 
 Obj = dict[str, Any]
 SYNCS = "controllers.syncs"
+DRIFTED = "controllers.drifted"  # key: sync key; an object of the sync was changed by hand
 MANAGER = "reconciler-manager"
 
 
 def sync_key(cluster_key: str, kind: str, namespace: str, name: str) -> str:
     """The store key of a sync's record."""
     return f"{cluster_key}|{kind}|{namespace}|{name}"
+
+
+def mark_drifted(rt: Runtime, key: str) -> None:
+    """Note that an object of the sync `key` was changed by hand: Config Sync's remediator
+    watches what it manages and puts it back at the sync's next pass."""
+    rt.store.put(DRIFTED, key, {"at": rt.now()})
+
+
+def _take_drifted(rt: Runtime, key: str) -> bool:
+    if rt.store.get(DRIFTED, key) is None:
+        return False
+    rt.store.delete(DRIFTED, key)
+    return True
 
 
 def _error(error: SyncError) -> Obj:
@@ -113,6 +129,8 @@ class SyncReconciler:
             with latency.subject(key):  # which sync the first-sync delay is drawn for
                 self._poll(rec, who, source, changed)
         commit = self._due(rec)
+        if not commit and rec["attempted"] and _take_drifted(ctx.rt, key):
+            commit = str(rec["attempted"])  # the remediator: put back what was changed by hand
         if commit:
             self._sync(rec, who, source, commit)
         if json.dumps(rec, sort_keys=True) != before:

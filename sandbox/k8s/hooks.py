@@ -2,8 +2,9 @@
 
 - change callbacks `fn(event_type, obj)` run after a write is stored (ADDED, MODIFIED, DELETED),
   in the writer's thread, outside any store lock; they may write through `ClusterApi`.
-- admission callbacks `fn(operation, obj, old, user)` run on CREATE and UPDATE before a write is
-  stored (also for dry runs); they return warnings, or raise `Denied` to reject it.
+- admission callbacks `fn(operation, obj, old, user)` run on CREATE, UPDATE and DELETE (obj is
+  then the object deleted) before a write is stored (also for dry runs); they return warnings,
+  or raise `Denied` to reject it.
 """
 
 from __future__ import annotations
@@ -24,12 +25,14 @@ Unsubscribe = Callable[[], None]
 
 
 class Denied(Exception):  # noqa: N818 (the name controllers raise)
-    """Raised by an admission callback to reject a write (answered as 403 unless code says)."""
+    """Raised by an admission callback to reject a write (answered as 403 unless code says;
+    `reason` is the Status reason, by default the one of the code)."""
 
-    def __init__(self, message: str, code: int = 403) -> None:
+    def __init__(self, message: str, code: int = 403, reason: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.code = code
+        self.reason = reason
 
 
 class Hooks:

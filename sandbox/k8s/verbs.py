@@ -29,6 +29,7 @@ from sandbox.k8s.writes import (
     merge_for_update,
     remove,
     require_namespace,
+    run_admission,
     store_update,
 )
 
@@ -180,6 +181,7 @@ def delete(
         if old is None:
             raise not_found(kind, name)
         _check_preconditions(kind, old, preconditions or {})
+        run_admission(cluster, "DELETE", old, old, opts)
         if opts.dry_run:
             return Result(present(kind, old))
         events: list[Event] = []

@@ -115,11 +115,18 @@ def admit(cluster: Cluster, kind: Kind, obj: Obj, old: Obj | None, opts: WriteOp
     """Validate and default obj, then run admission callbacks (CREATE when old is None)."""
     prepare(kind, obj, old)
     operation = "CREATE" if old is None else "UPDATE"
+    return run_admission(cluster, operation, obj, old, opts)
+
+
+def run_admission(
+    cluster: Cluster, operation: str, obj: Obj, old: Obj | None, opts: WriteOptions
+) -> list[str]:
+    """The cluster's admission callbacks; a refusal becomes the API server's Status error."""
     try:
         return cluster.backend.hooks.admit(cluster.key, operation, obj, old, opts.user)
     except Denied as exc:
-        reason = "Forbidden" if exc.code == 403 else "Invalid" if exc.code == 422 else "BadRequest"
-        raise StatusError(exc.code, reason, exc.message) from None
+        by_code = "Forbidden" if exc.code == 403 else "Invalid" if exc.code == 422 else "BadRequest"
+        raise StatusError(exc.code, exc.reason or by_code, exc.message) from None
 
 
 def merge_for_update(kind: Kind, old: Obj, new: Obj, subresource: str) -> Obj:
