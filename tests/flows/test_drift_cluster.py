@@ -4,6 +4,7 @@ needs a human."""
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -14,7 +15,7 @@ from kubernetes import client
 
 from flows.provision_environment import provision_environment
 from sandbox.cloud import Sandbox
-from tests.flows.conftest import REFERENCE, drift_check
+from tests.flows.conftest import REFERENCE, admin, drift_check
 from tests.flows.platform_clients import kube, kubectl, repo
 
 Findings = set[tuple[str, str, str]]
@@ -68,16 +69,69 @@ CASES: dict[str, Callable[[Sandbox, Path], Findings]] = {
 }
 
 
+def _without_drift_prevention(tmp_path: Path) -> Path:
+    """The reference spec with Config Sync's drift prevention turned off."""
+    spec = tmp_path / "spec"
+    shutil.copytree(REFERENCE, spec, ignore=shutil.ignore_patterns("schema"))
+    platform = yaml.safe_load((spec / "platform.yaml").read_text())
+    platform["environment_defaults"]["config_sync"] = {"prevent_drift": False}
+    (spec / "platform.yaml").write_text(yaml.safe_dump(platform))
+    return spec
+
+
 @pytest.mark.parametrize("case", list(CASES))
 def test_out_of_band_change_is_reported_then_remediated(
     case: str, sandbox: Sandbox, tmp_path: Path
 ) -> None:
-    provision_environment("dev", spec_dir=str(REFERENCE), endpoints=str(sandbox.endpoints_path))
-    assert _drift(sandbox) == ("Completed", set())
+    """Without drift prevention, with Config Sync's controllers held still so that its own
+    remediation does not race mlplat's report."""
+    spec = _without_drift_prevention(tmp_path)
+    provision_environment("dev", spec_dir=str(spec), endpoints=str(sandbox.endpoints_path))
+    name, rows = drift_check(sandbox, spec_dir=spec)
+    assert (name, rows) == ("Completed", [])
+    admin(sandbox, "PUT", "/controllers", {"paused": True})
     expected = CASES[case](sandbox, tmp_path)
-    assert _drift(sandbox) == ("Drifted", expected)
-    assert _drift(sandbox, remediate=True) == ("Completed", set())
+    name, rows = drift_check(sandbox, spec_dir=spec)
+    assert (name, {(f["resource"], f["drift"], f["field"]) for f in rows}) == ("Drifted", expected)
+    admin(sandbox, "PUT", "/controllers", {"paused": False})
+    assert drift_check(sandbox, remediate=True, spec_dir=spec) == ("Completed", [])
+    assert drift_check(sandbox, spec_dir=spec) == ("Completed", [])
+
+
+def test_with_drift_prevention_hand_edits_are_refused_and_drift_stays_clean(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    provision_environment("dev", spec_dir=str(REFERENCE), endpoints=str(sandbox.endpoints_path))
+    deleted = kubectl(sandbox, "dev", tmp_path, "delete", "namespace", "nlp-team", "--wait=true")
+    assert deleted.returncode == 1
+    assert deleted.stderr.strip() == (
+        'error: You must be logged in to the server (admission webhook "v1.admission-webhook.'
+        'configsync.gke.io" denied the request: requester is not authorized to delete managed '
+        "resources)"
+    )
+    with pytest.raises(client.ApiException) as refused:
+        _edit_role_binding(sandbox, tmp_path)
+    assert refused.value.status == 403
+    assert "fields managed by Config Sync can not be modified: .subjects" in refused.value.body
     assert _drift(sandbox) == ("Completed", set())
+
+
+def test_without_drift_prevention_config_sync_puts_hand_edits_back(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    spec = _without_drift_prevention(tmp_path)
+    provision_environment("dev", spec_dir=str(spec), endpoints=str(sandbox.endpoints_path))
+    rbac = client.RbacAuthorizationV1Api(kube(sandbox, "dev"))
+    _edit_role_binding(sandbox, tmp_path)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        subjects = rbac.read_namespaced_role_binding("vision-developers", "vision").subjects
+        if all(s.name != "mallory" for s in subjects):
+            break
+        time.sleep(0.2)
+    else:
+        raise AssertionError("Config Sync did not put the RoleBinding back within 15 s")
+    assert drift_check(sandbox, spec_dir=spec) == ("Completed", [])
 
 
 def test_bad_commit_is_a_sync_error_that_needs_a_human(sandbox: Sandbox) -> None:
