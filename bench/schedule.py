@@ -115,11 +115,15 @@ def environment(
     membership = add("membership", "membership", [cluster, ready["gkehub"]])
     config = add("config-management", "config-management", [membership, feature])
     install = add("config-sync-install", "config-sync-install", [config], polled=False)
-    # installed by the same fleet spec as Config Sync, alongside it (also in the seed's order)
+    # its own fleet feature's spec, set beside Config Sync's (in the seed's order, the same
+    # fleet spec installed both)
+    policy_spec = add(
+        "policy-controller", "config-management", [membership, feature], hand_run=False
+    )
     policy = add(
         "policy-controller-install",
         "policy-controller-install",
-        [config],
+        [policy_spec],
         polled=False,
         hand_run=False,
     )

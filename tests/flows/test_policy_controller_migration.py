@@ -72,11 +72,19 @@ def test_fresh_environment_uses_the_policycontroller_feature(sandbox: Sandbox) -
     hub = policy["membershipSpecs"][key]["policycontroller"]["policyControllerHubConfig"]
     assert hub["installSpec"] == "INSTALL_SPEC_ENABLED"
     core = client.CoreV1Api(kube(sandbox, ENV))
-    try:
-        core.create_namespaced_pod(NAMESPACE, PRIVILEGED)
-        raise AssertionError("a privileged pod was admitted")
-    except client.ApiException as exc:
-        assert exc.status == 403 and "mlplat-no-privileged" in exc.body, exc.body
+    elsewhere = {
+        "metadata": {"generateName": "probe-", "labels": {"mlplat.dev/team": "vision"}},
+        "spec": {"containers": [{"name": "main", "image": "evil.example.com/miner:1"}]},
+    }
+    for pod, constraint in (
+        (PRIVILEGED, "mlplat-no-privileged"),
+        (elsewhere, "allowed-registries"),
+    ):
+        try:
+            core.create_namespaced_pod(NAMESPACE, pod)
+            raise AssertionError(f"a pod {constraint} should refuse was admitted")
+        except client.ApiException as exc:
+            assert exc.status == 403 and constraint in exc.body, exc.body
 
 
 def _build_the_old_way(sandbox: Sandbox) -> None:
