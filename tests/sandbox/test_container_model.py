@@ -94,6 +94,7 @@ def test_a_created_cluster_carries_the_server_side_defaults() -> None:
         "network": "projects/p/global/networks/ml-vpc",
         "subnetwork": "projects/p/regions/us-central1/subnetworks/sub-1",
         "datapathProvider": "LEGACY_DATAPATH",
+        "defaultEnablePrivateNodes": True,  # the new view of privateClusterConfig, mirrored
     }
     policy = c["ipAllocationPolicy"]
     assert policy["useIpAliases"] and policy["clusterIpv4CidrBlock"] == c["clusterIpv4Cidr"]
