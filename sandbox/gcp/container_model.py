@@ -18,7 +18,12 @@ from typing import Any
 from sandbox.gcp.container_defaults import new_cluster, new_node_pool
 from sandbox.gcp.container_endpoints import requested_access
 from sandbox.gcp.container_errors import ModelError
-from sandbox.gcp.container_naming import FULL_VERSION, VERSION_PREFIX, initial_channel
+from sandbox.gcp.container_naming import (
+    FULL_VERSION,
+    VERSION_PREFIX,
+    initial_channel,
+    is_offered,
+)
 
 __all__ = [
     "ModelError",
@@ -67,7 +72,7 @@ def validate_cluster(
         )
     version = body.get("initialClusterVersion") or "-"
     if version not in ("-", "latest") and not (
-        FULL_VERSION.match(version) or VERSION_PREFIX.match(version)
+        (FULL_VERSION.match(version) or VERSION_PREFIX.match(version)) and is_offered(version)
     ):
         raise ModelError("INVALID_ARGUMENT", f'Master version "{version}" is unsupported.')
     _check_private(body.get("privateClusterConfig") or {})

@@ -27,6 +27,7 @@ from sandbox.gcp.container_naming import (
     JSON,
     cluster_path,
     compute_etag,
+    is_offered,
     is_zonal,
     label_fingerprint,
     region_of,
@@ -111,6 +112,8 @@ def apply_cluster_update(cluster: Mapping[str, Any], update: Mapping[str, Any]) 
             channel = value.get("channel", "UNSPECIFIED")
             result["releaseChannel"] = {} if channel == "UNSPECIFIED" else {"channel": channel}
         elif key == "desiredMasterVersion":
+            if not is_offered(str(value)):
+                raise ModelError("INVALID_ARGUMENT", f'Master version "{value}" is unsupported.')
             channel = result.get("releaseChannel", {}).get("channel", "REGULAR")
             result["currentMasterVersion"] = resolve_version(value, channel)
         elif key == "desiredDatapathProvider":

@@ -158,7 +158,7 @@ def test_given_node_pools_replace_the_default_pool() -> None:
         ({"releaseChannel": {"channel": "RAPID"}}, "RAPID", CHANNEL_VERSIONS["RAPID"]),
         ({"releaseChannel": {"channel": "EXTENDED"}}, "EXTENDED", CHANNEL_VERSIONS["EXTENDED"]),
         ({"initialClusterVersion": "1.32"}, "STABLE", CHANNEL_VERSIONS["STABLE"]),
-        ({"releaseChannel": {}, "initialClusterVersion": "1.30"}, None, "1.30.0-gke.1000000"),
+        ({"releaseChannel": {}, "initialClusterVersion": "1.30"}, None, "1.30.14-gke.1150000"),
     ],
 )
 def test_versions_follow_the_release_channel(
