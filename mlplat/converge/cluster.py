@@ -16,13 +16,16 @@ from mlplat.render.desired import Desired, is_ours
 # Changed top-level cluster field → the ClusterUpdate field that changes it.
 _CLUSTER_UPDATES = {
     "releaseChannel": "desiredReleaseChannel",
-    "masterAuthorizedNetworksConfig": "desiredMasterAuthorizedNetworksConfig",
+    "controlPlaneEndpointsConfig": "desiredControlPlaneEndpointsConfig",
     "autoscaling": "desiredClusterAutoscaling",
     "workloadIdentityConfig": "desiredWorkloadIdentityConfig",
     "shieldedNodes": "desiredShieldedNodes",
     "addonsConfig": "desiredAddonsConfig",
     "locations": "desiredLocations",
 }
+# Changed nested cluster field → the ClusterUpdate field that changes it (the rest of its
+# top-level field is immutable or unchanged).
+_NESTED_UPDATES = {"networkConfig.defaultEnablePrivateNodes": "desiredDefaultEnablePrivateNodes"}
 # Changed node pool config field → the UpdateNodePoolRequest field and its wrapper.
 _POOL_CONFIG_UPDATES = {
     "labels": ("labels", "labels"),
@@ -110,7 +113,14 @@ def _wait_settled(
 
 
 def _update(ctx: EnvContext, desired: Desired, change: Change, observed: dict[str, Any]) -> None:
-    tops = sorted({f.path.split(".", 1)[0] for f in change.fields})
+    paths = {f.path for f in change.fields}
+    nested = sorted(p for p in _NESTED_UPDATES if p in paths)
+    tops = sorted({p.split(".", 1)[0] for p in paths if p not in _NESTED_UPDATES})
+    for path in nested:
+        top, leaf = path.split(".", 1)
+        update = {_NESTED_UPDATES[path]: desired.body[top][leaf]}
+        operation = container.update_cluster(ctx.target, ctx.cluster_path, update)
+        _wait_op(ctx, operation, f"gke/cluster {desired.name}: update {path}")
     for top in tops:
         what = f"gke/cluster {desired.name}: update {top}"
         if top == "resourceLabels":
