@@ -6,12 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from mlplat.converge.context import EnvContext, Outcome, report
-from mlplat.errors import ConflictError, OwnershipError, PermanentError
+from mlplat.errors import ConflictError, OwnershipError, PermanentError, SpecError
 from mlplat.gcp import container
 from mlplat.gcp.waiting import poll
 from mlplat.plan import Action, Change, plan
 from mlplat.render import cluster as render
 from mlplat.render.desired import Desired, is_ours
+from mlplat.specs.versions import planned_version, version_issues
 
 # Changed top-level cluster field → the ClusterUpdate field that changes it.
 _CLUSTER_UPDATES = {
@@ -42,12 +43,18 @@ def ensure_cluster(ctx: EnvContext, *, absent: bool = False) -> Outcome:
     """Create or update the cluster, then wait until it is RUNNING (the readiness gate)."""
     desired = render.cluster(ctx.platform, ctx.env, ctx.project)
     path = ctx.cluster_path
+    offer = None if absent else _offered_versions(ctx)
     observed = None if absent else container.get_cluster(ctx.target, path)
     if observed is not None and not is_ours(observed.get("resourceLabels"), ctx.platform.name):
         raise OwnershipError(f"gke/cluster {desired.name} exists without mlplat's labels")
     change = plan(desired.kind, desired.name, desired.body, observed, immutable=desired.immutable)
     if ctx.dry_run:
-        return report(ctx, change, applied=False)
+        if offer is None:
+            return report(ctx, change, applied=False, detail="versions checked once it exists")
+        version = (observed or {}).get("currentMasterVersion") or planned_version(
+            ctx.spec, ctx.env_name, offer
+        )
+        return report(ctx, change, applied=False, detail=f"GKE {version}")
     # An update needs the cluster to itself; otherwise a control plane that upgrades itself
     # (RECONCILING) is up: the fleet and Config Sync go on, the node pools wait for it.
     up = ("RUNNING",) if change.action is Action.UPDATE else UP
@@ -72,7 +79,19 @@ def ensure_cluster(ctx: EnvContext, *, absent: bool = False) -> Outcome:
     if observed.get("status") == "RECONCILING":
         ctx.log(f"{what}: its control plane is upgrading; node pools will wait for it")
         detail = ", ".join(filter(None, [detail, "control plane upgrading"]))
+    version = f"GKE {observed.get('currentMasterVersion', '?')}"
+    detail = ", ".join(filter(None, [version, detail]))
     return report(ctx, change, applied=change.action is not Action.NOOP, detail=detail)
+
+
+def _offered_versions(ctx: EnvContext) -> dict[str, Any]:
+    """GKE's server config, once the spec's channel and minimum version are checked against
+    it (SpecError naming the file and field when it does not offer them)."""
+    offer = container.get_server_config(ctx.target, ctx.cluster_parent)
+    issues = version_issues(ctx.spec, ctx.env_name, offer, ctx.region)
+    if issues:
+        raise SpecError(issues)
+    return offer
 
 
 def _create(ctx: EnvContext, desired: Desired) -> None:
