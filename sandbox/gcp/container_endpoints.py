@@ -190,8 +190,14 @@ def render_access(cluster: JSON, access: Access, dns_host: str) -> None:
     ip: JSON = {"enabled": access.ip_enabled}
     authorized = access.authorized
     if authorized is None:
-        # a control plane without a public IP accepts its VPC only: authorized networks are on
-        authorized = {} if access.public_endpoint or not access.ip_enabled else {"enabled": True}
+        # Google's defaults: a public IP admits Google Cloud's public ranges; without one, only
+        # the VPC (authorized networks on); no IP endpoint, nothing to authorize
+        if not access.ip_enabled:
+            authorized = {}
+        elif access.public_endpoint:
+            authorized = {"gcpPublicCidrsAccessEnabled": True}
+        else:
+            authorized = {"enabled": True}
     endpoint = dns_host
     if access.ip_enabled:
         address = _private_address(access.master_cidr, seed)

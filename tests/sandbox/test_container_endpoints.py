@@ -173,3 +173,22 @@ def test_a_legacy_cluster_moves_to_the_new_fields_in_place(
     )
     with pytest.raises(exceptions.BadRequest, match="conflicts with"):
         client.update_cluster(name=f"{PARENT}/clusters/move", update=conflicting)
+
+
+def test_a_public_cluster_answers_as_in_googles_recordings(
+    project: str, client: container_v1.ClusterManagerClient
+) -> None:
+    body = gke.cluster_body(project, "public")
+    body.private_cluster_config = None
+    body.master_authorized_networks_config = None
+    cluster = _create(client, body)
+    ip = cluster["control_plane_endpoints_config"]["ip_endpoints_config"]
+    assert (ip["enabled"], ip["enable_public_endpoint"]) == (True, True)
+    assert (
+        ip["public_endpoint"]
+        == cluster["endpoint"]
+        == cluster["private_cluster_config"]["public_endpoint"]
+    )
+    assert ip["authorized_networks_config"]["gcp_public_cidrs_access_enabled"] is True
+    assert not cluster["network_config"].get("default_enable_private_nodes")
+    assert not cluster["private_cluster_config"]["enable_private_nodes"]
