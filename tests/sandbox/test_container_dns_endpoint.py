@@ -106,3 +106,45 @@ def test_a_dns_endpoint_without_external_traffic_refuses_users(
     base = sandbox.url("gkedns")
     assert _status(f"{base}/{host}/version") == 403
     assert _status(f"{base}/gke-0123abcd-999999.us-central1.gke.goog/version") == 404
+
+
+@pytest.mark.skipif(shutil.which("gcloud") is None, reason="gcloud is not installed")
+def test_gcloud_get_credentials_dns_endpoint_names_the_cluster_answer(
+    clients: Clients, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    cluster = _cluster(sandbox, clients)
+    host = cluster.control_plane_endpoints_config.dns_endpoint_config.endpoint
+    kubeconfig = tmp_path / "kubeconfig"
+    env = {
+        **os.environ,
+        "CLOUDSDK_CONFIG": str(tmp_path / "gcloud"),
+        "CLOUDSDK_AUTH_DISABLE_CREDENTIALS": "true",
+        "CLOUDSDK_CORE_DISABLE_PROMPTS": "1",
+        "CLOUDSDK_CORE_CHECK_GCE_METADATA": "false",
+        "CLOUDSDK_API_ENDPOINT_OVERRIDES_CONTAINER": sandbox.url("container") + "/",
+        "KUBECONFIG": str(kubeconfig),
+    }
+    done = subprocess.run(
+        [
+            "gcloud",
+            "container",
+            "clusters",
+            "get-credentials",
+            "iso",
+            "--dns-endpoint",
+            "--location",
+            gke.REGION,
+            "--project",
+            P,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    written = yaml.safe_load(kubeconfig.read_text())
+    (entry,) = written["clusters"]
+    assert entry["cluster"]["server"] == f"https://{host}"  # what the sandbox maps under gkedns
+    assert entry["name"] == f"gke_{P}_{gke.REGION}_iso"
