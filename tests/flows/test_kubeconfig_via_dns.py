@@ -13,7 +13,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from flows.provision_environment import provision_environment
+from flows.provision_environment import context_of, provision_environment
+from mlplat.converge import identity, network, project
+from mlplat.converge.cluster import ensure_cluster
+from mlplat.specs import load_spec
 from mlplat.target import ENDPOINTS_ENV
 from mlplat_cli.main import main
 from sandbox.cloud import Sandbox
@@ -62,3 +65,31 @@ def test_kubectl_through_the_dns_endpoint(
     server = yaml.safe_load(gateway.read_text())["clusters"][0]["cluster"]["server"]
     assert "/gkeMemberships/" in server
     assert "namespace/kube-system" in _kubectl(gateway, "get", "ns", "-o", "name").split()
+
+
+def test_a_dns_endpoint_turned_off_in_the_spec_is_refused(
+    sandbox: Sandbox,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    spec = tmp_path / "spec"
+    shutil.copytree(REFERENCE, spec, ignore=shutil.ignore_patterns("schema"))
+    dev = spec / "environments" / "dev.yaml"
+    doc = yaml.safe_load(dev.read_text())
+    doc["cluster"]["dns_endpoint"] = False
+    dev.write_text(yaml.safe_dump(doc, sort_keys=False))
+    ctx = context_of(load_spec(spec), "dev", False, str(sandbox.endpoints_path))
+    for step in (project.ensure_project, project.ensure_billing, project.ensure_services):
+        step(ctx)
+    identity.ensure_node_service_account(ctx)
+    network.ensure_network(ctx)
+    network.ensure_subnet(ctx)
+    ensure_cluster(ctx)
+    monkeypatch.setenv(ENDPOINTS_ENV, str(sandbox.endpoints_path))
+
+    out = tmp_path / "dns.yaml"
+    assert main(["kubeconfig", "dev", "--via", "dns", "-o", str(out), "--spec", str(spec)]) == 1
+    assert "admits no user traffic" in capsys.readouterr().err and not out.exists()
+    endpoint = gke.container(sandbox).get_cluster(name=CLUSTER).control_plane_endpoints_config
+    assert endpoint.dns_endpoint_config.allow_external_traffic is False
