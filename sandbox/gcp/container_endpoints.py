@@ -108,7 +108,7 @@ def requested_access(body: Mapping[str, Any], base: Access | None = None) -> Acc
         raise _conflict(
             "cluster.master_authorized_networks_config", e + "authorized_networks_config"
         )
-    authorized = new_man or legacy_man
+    authorized = new_man if new_man is not None else legacy_man
     block = str(private.get("masterIpv4CidrBlock") or "")
     if block:
         try:
