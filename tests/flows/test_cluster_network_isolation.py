@@ -108,3 +108,20 @@ def test_access_changes_in_the_spec_update_the_new_fields_in_place(
     admin(sandbox, "POST", "/counters/reset")
     assert ensure_cluster(changed).change.action is Action.NOOP
     assert writes(sandbox) == {}
+
+
+def test_public_nodes_turned_on_out_of_band_are_made_private_again(sandbox: Sandbox) -> None:
+    ctx = context_of(load_spec(REFERENCE), "dev", False, str(sandbox.endpoints_path))
+    _ready(ctx)
+    ensure_cluster(ctx)
+    drift = container.update_cluster(
+        ctx.target, ctx.cluster_path, {"desiredDefaultEnablePrivateNodes": False}
+    )
+    container.wait(ctx.target, ctx.cluster_parent, drift, what="drift", deadline=60)
+
+    admin(sandbox, "POST", "/counters/reset")
+    outcome = ensure_cluster(ctx)
+    assert outcome.row()["fields"] == "networkConfig.defaultEnablePrivateNodes"
+    assert writes(sandbox) == {"container.projects.locations.clusters.update": 1}
+    observed = container.get_cluster(ctx.target, ctx.cluster_path) or {}
+    assert observed["privateClusterConfig"]["enablePrivateNodes"] is True
