@@ -43,8 +43,8 @@ def ensure_cluster(ctx: EnvContext, *, absent: bool = False) -> Outcome:
     """Create or update the cluster, then wait until it is RUNNING (the readiness gate)."""
     desired = render.cluster(ctx.platform, ctx.env, ctx.project)
     path = ctx.cluster_path
-    offer = None if absent else _offered_versions(ctx)
     observed = None if absent else container.get_cluster(ctx.target, path)
+    offer = None if absent else _offered_versions(ctx, observed)
     if observed is not None and not is_ours(observed.get("resourceLabels"), ctx.platform.name):
         raise OwnershipError(f"gke/cluster {desired.name} exists without mlplat's labels")
     change = plan(desired.kind, desired.name, desired.body, observed, immutable=desired.immutable)
@@ -84,11 +84,12 @@ def ensure_cluster(ctx: EnvContext, *, absent: bool = False) -> Outcome:
     return report(ctx, change, applied=change.action is not Action.NOOP, detail=detail)
 
 
-def _offered_versions(ctx: EnvContext) -> dict[str, Any]:
+def _offered_versions(ctx: EnvContext, observed: dict[str, Any] | None) -> dict[str, Any]:
     """GKE's server config, once the spec's channel and minimum version are checked against
     it (SpecError naming the file and field when it does not offer them)."""
     offer = container.get_server_config(ctx.target, ctx.cluster_parent)
-    issues = version_issues(ctx.spec, ctx.env_name, offer, ctx.region)
+    current = (observed or {}).get("currentMasterVersion")
+    issues = version_issues(ctx.spec, ctx.env_name, offer, ctx.region, current)
     if issues:
         raise SpecError(issues)
     return offer

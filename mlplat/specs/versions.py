@@ -1,5 +1,8 @@
 """The spec's release channel and minimum master version against what GKE offers
-(`getServerConfig`'s answer): checked before any write to the cluster, named like spec errors."""
+(`getServerConfig`'s answer): checked before any write to the cluster, named like spec errors.
+
+A minimum an existing cluster already meets is not checked against the offer: GKE drops old
+versions from it within months, and a cluster at or past its minimum needs none of them."""
 
 from __future__ import annotations
 
@@ -16,10 +19,26 @@ def offers(version: str, requested: str) -> bool:
     return version == requested or version.startswith((requested + ".", requested + "-"))
 
 
+def _numbers(version: str) -> tuple[int, ...]:
+    """`1.33.5-gke.1080000` → (1, 33, 5, 1080000); `1.33` → (1, 33)."""
+    return tuple(int(part) for part in version.replace("-gke.", ".").split(".") if part.isdigit())
+
+
+def meets(current: str, minimum: str) -> bool:
+    """Whether a cluster at `current` is at or past `minimum` (`1.33`, `1.33.5`, explicit)."""
+    wanted = _numbers(minimum)
+    return _numbers(current)[: len(wanted)] >= wanted
+
+
 def version_issues(
-    spec: PlatformSpec, env_name: str, server_config: Mapping[str, Any], location: str
+    spec: PlatformSpec,
+    env_name: str,
+    server_config: Mapping[str, Any],
+    location: str,
+    current: str | None = None,
 ) -> list[SpecIssue]:
-    """What the environment's cluster asks for that the server config does not offer."""
+    """What the environment's cluster asks for that the server config does not offer
+    (`current`: the version of the existing cluster, if any)."""
     cluster = spec.environments[env_name].cluster
     channels = {str(c.get("channel")): c for c in server_config.get("channels", [])}
     channel = cluster.release_channel.value
@@ -37,7 +56,8 @@ def version_issues(
     else:
         valid = list(channels[channel].get("validVersions", []))
     wanted = cluster.min_master_version
-    if wanted and not any(offers(version, wanted) for version in valid):
+    met = bool(wanted and current and meets(current, wanted))
+    if wanted and not met and not any(offers(version, wanted) for version in valid):
         issue(
             "min_master_version",
             f"{wanted} is not offered on the {channel} channel in {location} "

@@ -1,6 +1,6 @@
 """Versions: the summary shows the cluster's GKE version; a release channel or minimum master
-version that GKE's server config does not offer fails the plan before anything is written,
-naming the spec file, line and field."""
+version that GKE's server config does not offer (and the cluster does not already meet) fails
+the plan before anything is written, naming the spec file, line and field."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ def test_versions_are_shown_and_checked_before_any_write(sandbox: Sandbox, tmp_p
     assert rows["gke/cluster mlp-dev"]["detail"] == f"GKE {version}"
 
     admin(sandbox, "POST", "/counters/reset")
-    spec = _spec_with(tmp_path, min_master_version="1.21")
+    spec = _spec_with(tmp_path, min_master_version="1.35")
     with pytest.raises(SpecError) as caught:
         _plan(sandbox, spec)
     line = next(
@@ -54,14 +54,18 @@ def test_versions_are_shown_and_checked_before_any_write(sandbox: Sandbox, tmp_p
     )
     assert re.fullmatch(
         rf".*environments/dev\.yaml:{line} environments\.dev\.cluster\.min_master_version: "
-        r"1\.21 is not offered on the RAPID channel in us-central1 \(offered: 1\.34\..*\)",
+        r"1\.35 is not offered on the RAPID channel in us-central1 \(offered: 1\.34\..*\)",
         str(caught.value),
     ), str(caught.value)
     assert writes(sandbox) == {}
 
-    # 1.31 is offered, but not on the RAPID channel
-    spec = _spec_with(tmp_path, min_master_version="1.31")
-    with pytest.raises(SpecError, match=r"1\.31 is not offered on the RAPID channel"):
+    # 1.33.4 is offered, but not on the RAPID channel, and the cluster is past it: met
+    assert (
+        _plan(sandbox, _spec_with(tmp_path, min_master_version="1.33.4"))["counts"]["update"] == 0
+    )
+    # past the cluster's version and not on its channel
+    spec = _spec_with(tmp_path, min_master_version="1.34.9")
+    with pytest.raises(SpecError, match=r"1\.34\.9 is not offered on the RAPID channel"):
         _plan(sandbox, spec)
     spec = _spec_with(tmp_path, min_master_version="1.33", release_channel="REGULAR")
     plan = _plan(sandbox, spec)

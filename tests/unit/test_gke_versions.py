@@ -62,3 +62,12 @@ def test_a_version_not_offered_on_the_channel_names_the_field(spec: PlatformSpec
     (issue,) = version_issues(_with(spec, min_master_version="1.33.4"), "dev", OFFER, "r")
     assert issue.path == "environments.dev.cluster.min_master_version"
     assert "1.33.4 is not offered on the RAPID channel in r" in issue.message
+
+
+def test_a_minimum_the_cluster_already_meets_needs_no_offer(spec: PlatformSpec) -> None:
+    aged = _with(spec, min_master_version="1.32.9-gke.1130000")  # no longer offered
+    assert version_issues(aged, "dev", OFFER, "r", current="1.34.1-gke.1431000") == []
+    (issue,) = version_issues(aged, "dev", OFFER, "r", current="1.32.8-gke.1108000")
+    assert issue.path.endswith("min_master_version")
+    (issue,) = version_issues(aged, "dev", OFFER, "r")  # to be created at it
+    assert issue.path.endswith("min_master_version")
