@@ -44,13 +44,14 @@ def ensure_cluster(ctx: EnvContext, *, absent: bool = False) -> Outcome:
     desired = render.cluster(ctx.platform, ctx.env, ctx.project)
     path = ctx.cluster_path
     observed = None if absent else container.get_cluster(ctx.target, path)
-    offer = None if absent else _offered_versions(ctx, observed)
     if observed is not None and not is_ours(observed.get("resourceLabels"), ctx.platform.name):
         raise OwnershipError(f"gke/cluster {desired.name} exists without mlplat's labels")
+    offer = None if absent else _offered_versions(ctx, observed)
     change = plan(desired.kind, desired.name, desired.body, observed, immutable=desired.immutable)
     if ctx.dry_run:
         if offer is None:
-            return report(ctx, change, applied=False, detail="versions checked once it exists")
+            detail = "versions checked once the project exists"
+            return report(ctx, change, applied=False, detail=detail)
         version = (observed or {}).get("currentMasterVersion") or planned_version(
             ctx.spec, ctx.env_name, offer
         )
