@@ -1,4 +1,5 @@
-"""`mlplat kubeconfig ENV`: a kubeconfig for an environment's cluster (Connect Gateway)."""
+"""`mlplat kubeconfig ENV`: a kubeconfig for an environment's cluster, through the Connect
+Gateway (default) or the cluster's DNS-based control-plane endpoint (`--via dns`)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,9 @@ import yaml
 
 from mlplat import naming
 from mlplat.errors import MlplatError, SpecError
-from mlplat.gcp import projects
-from mlplat.k8s.kubeconfig import kubeconfig
-from mlplat.specs import load_spec
+from mlplat.gcp import container, projects
+from mlplat.k8s.kubeconfig import dns_kubeconfig, kubeconfig
+from mlplat.specs import PlatformSpec, load_spec
 from mlplat.target import Target, google, sandbox_from_file
 from mlplat_cli import services
 from mlplat_cli.spec_commands import DEFAULT_SPEC_DIR
@@ -24,10 +25,17 @@ def register(commands: Any) -> None:
     """Add `mlplat kubeconfig` to the parser."""
     sub = commands.add_parser(
         "kubeconfig",
-        help="write a kubeconfig for an environment's cluster (through the Connect Gateway)",
+        help="write a kubeconfig for an environment's cluster (Connect Gateway or DNS endpoint)",
         description="Print (or write) a kubeconfig reaching ENV's private cluster through its "
-        "fleet membership's Connect Gateway. Use: mlplat kubeconfig dev -o kc; "
-        "KUBECONFIG=kc kubectl get ns",
+        "fleet membership's Connect Gateway, or with --via dns through the cluster's DNS-based "
+        "control-plane endpoint. Use: mlplat kubeconfig dev -o kc; KUBECONFIG=kc kubectl get ns",
+    )
+    sub.add_argument(
+        "--via",
+        choices=("gateway", "dns"),
+        default="gateway",
+        help="gateway: the fleet membership's Connect Gateway (default); dns: the cluster's "
+        "DNS endpoint (cluster.dns_endpoint in the spec)",
     )
     sub.add_argument("env", help="environment name")
     sub.add_argument("-o", "--output", type=Path, help="file to write (mode 0600); default stdout")
@@ -48,6 +56,30 @@ def _target(name: str) -> Target:
     return sandbox_from_file(path)
 
 
+def _dns_config(target: Target, spec: PlatformSpec, env_name: str, project: str) -> dict[str, Any]:
+    env = spec.environments[env_name]
+    location = naming.region(spec.platform, env)
+    path = container.cluster_path(project, location, naming.cluster_name(spec.platform, env))
+    cluster = container.get_cluster(target, path)
+    if cluster is None:
+        raise MlplatError(f"cluster {path} not found: run `mlplat up --env {env_name}`")
+    dns = cluster.get("controlPlaneEndpointsConfig", {}).get("dnsEndpointConfig", {})
+    if not dns.get("endpoint") or not dns.get("allowExternalTraffic"):
+        raise MlplatError(
+            f"the DNS endpoint of {path} admits no user traffic (cluster.dns_endpoint in the "
+            f"spec of {env_name}, then `mlplat up --env {env_name}`); use --via gateway"
+        )
+    return dns_kubeconfig(target, project, path, str(dns["endpoint"]))
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write a file holding a token readable by its owner only, whatever its mode was."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        os.fchmod(handle.fileno(), 0o600)
+        handle.write(text)
+
+
 def run_kubeconfig(args: argparse.Namespace) -> int:
     try:
         spec = load_spec(args.spec)
@@ -64,8 +96,11 @@ def run_kubeconfig(args: argparse.Namespace) -> int:
         project = projects.get(target, project_id)
         if project is None:
             raise MlplatError(f"project {project_id} not found: run `mlplat up --env {args.env}`")
-        number = str(project["name"]).split("/", 1)[1]
-        config = kubeconfig(target, number, naming.membership_id(spec.platform, env))
+        if args.via == "dns":
+            config = _dns_config(target, spec, args.env, project_id)
+        else:
+            number = str(project["name"]).split("/", 1)[1]
+            config = kubeconfig(target, number, naming.membership_id(spec.platform, env))
     except SpecError as exc:
         print(exc, file=sys.stderr)
         return 2
@@ -76,7 +111,6 @@ def run_kubeconfig(args: argparse.Namespace) -> int:
     if args.output is None:
         sys.stdout.write(text)
     else:
-        args.output.touch(mode=0o600, exist_ok=True)
-        args.output.write_text(text)
+        _write_private(args.output, text)
         print(f"wrote {args.output}; use: KUBECONFIG={args.output} kubectl get namespaces")
     return 0

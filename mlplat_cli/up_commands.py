@@ -120,7 +120,10 @@ def _summary(result: dict[str, Any], dry_run: bool, ui: str, endpoints: Path | N
                 print(f"    {row['action']:<7} {row['resource']}{fields}")
     print(f"\nPrefect UI (runs, logs, {'plan' if dry_run else 'summary'} artifacts): {ui}")
     if not dry_run:
-        print("Kubeconfig for a cluster (through the Connect Gateway): mlplat kubeconfig ENV")
+        print(
+            "Kubeconfig for a cluster: mlplat kubeconfig ENV (Connect Gateway; --via dns for "
+            "its DNS endpoint)"
+        )
     if endpoints is not None:
         print('gcloud/kubectl against the sandbox: eval "$(mlplat sandbox env)"; stop: mlplat stop')
 

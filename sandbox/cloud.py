@@ -13,6 +13,7 @@ import functools
 import json
 import tempfile
 import threading
+import urllib.parse
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -157,9 +158,8 @@ class Sandbox:
             **data.get("components", {}),
             "admin": data.get("admin", ""),
         }
-        return {
-            name: int(url.rsplit(":", 1)[1]) for name, url in urls.items() if url.count(":") == 2
-        }
+        ports = {name: urllib.parse.urlsplit(url).port for name, url in urls.items() if url}
+        return {name: port for name, port in ports.items() if port}
 
     def stop(self) -> None:
         """Stop everything and close the state (operations in flight resume at next start)."""
@@ -201,11 +201,12 @@ def default_components(state_dir: Path, ports: dict[str, int]) -> list[Component
     Gateway in front of every cluster's Kubernetes API, and the simulated in-cluster controllers
     (Config Sync reading that GitHub, Policy Controller, KubeRay)."""
     from sandbox.controllers import Controllers  # noqa: PLC0415 - keeps `cloud` light
-    from sandbox.fleet_gateway import connect_gateway  # noqa: PLC0415
+    from sandbox.fleet_gateway import DnsEndpoints, connect_gateway  # noqa: PLC0415
     from sandbox.github.component import GitHub  # noqa: PLC0415
 
     github = GitHub(state_dir, port=ports.get("github", 0))
-    return [github, connect_gateway(), Controllers(github)]
+    gateway = connect_gateway()
+    return [github, gateway, DnsEndpoints(gateway), Controllers(github)]
 
 
 def _bind(factory: Callable[[int], T], port: int | None) -> T:

@@ -1,11 +1,14 @@
 """The Connect Gateway wired to the rest of the sandbox: a GKE cluster gets a Kubernetes API
-when it comes up (and loses it when deleted), reached through its fleet membership."""
+when it comes up (and loses it when deleted), reached through its fleet membership or its
+DNS-based control-plane endpoint; its `/version` is its GKE control plane's."""
 
 from __future__ import annotations
 
 import threading
 
 from sandbox.gcp import cluster_events
+from sandbox.gcp.container_endpoints import DNS_HOST
+from sandbox.gcp.container_state import CLUSTERS
 from sandbox.gcp.gkehub_memberships import MEMBERSHIPS
 from sandbox.gcp.projects import find
 from sandbox.k8s.clusters import ClusterRegistry
@@ -26,8 +29,58 @@ def connect_gateway() -> Gateway:
         rt = gateway.runtime
         return None if rt is None else cluster_of_membership(rt, project_number, membership)
 
-    gateway = Gateway(resolve)
+    def resolve_dns(host: str) -> tuple[str, bool] | None:
+        rt = gateway.runtime
+        return None if rt is None else cluster_of_dns_endpoint(rt, host)
+
+    def version_of(cluster_key: str) -> str | None:
+        rt = gateway.runtime
+        return None if rt is None else master_version(rt, cluster_key)
+
+    gateway = Gateway(resolve, resolve_dns=resolve_dns, version_of=version_of)
     return gateway
+
+
+class DnsEndpoints:
+    """The `gkedns` entry of endpoints.json: the base URL standing in for `https://<host>` of
+    every cluster's DNS endpoint (served by the gateway, see `sandbox.k8s.gateway`)."""
+
+    name = "gkedns"
+
+    def __init__(self, gateway: Gateway) -> None:
+        self._gateway = gateway
+
+    def start(self, rt: Runtime) -> str:
+        return f"{self._gateway.url}/dns"
+
+    def stop(self) -> None:
+        """Nothing of its own to stop: the gateway serves it."""
+
+
+def cluster_of_dns_endpoint(rt: Runtime, host: str) -> tuple[str, bool] | None:
+    """The cluster key answering at a DNS endpoint host, and whether it admits user traffic."""
+    match = DNS_HOST.fullmatch(host)
+    owner = None if match is None else find(rt, match.group(1))
+    if match is None or owner is None:
+        return None
+    project_id = str(owner["projectId"])
+    for cluster in rt.store.values(CLUSTERS, f"{project_id}/{match.group(2)}/"):
+        dns = cluster.get("controlPlaneEndpointsConfig", {}).get("dnsEndpointConfig", {})
+        if dns.get("endpoint") == host:
+            key = (
+                f"projects/{project_id}/locations/{cluster['location']}/clusters/{cluster['name']}"
+            )
+            return key, bool(dns.get("allowExternalTraffic"))
+    return None
+
+
+def master_version(rt: Runtime, cluster_key: str) -> str | None:
+    """The GKE control-plane version of `projects/P/locations/L/clusters/C`."""
+    parts = cluster_key.split("/")
+    if len(parts) != 6:
+        return None
+    cluster = rt.store.get(CLUSTERS, f"{parts[1]}/{parts[3]}/{parts[5]}")
+    return None if cluster is None else str(cluster.get("currentMasterVersion") or "") or None
 
 
 def cluster_of_membership(rt: Runtime, project: str, membership: str) -> str | None:

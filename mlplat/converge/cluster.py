@@ -6,23 +6,27 @@ from __future__ import annotations
 from typing import Any
 
 from mlplat.converge.context import EnvContext, Outcome, report
-from mlplat.errors import ConflictError, OwnershipError, PermanentError
+from mlplat.errors import ConflictError, OwnershipError, PermanentError, SpecError
 from mlplat.gcp import container
 from mlplat.gcp.waiting import poll
 from mlplat.plan import Action, Change, plan
 from mlplat.render import cluster as render
 from mlplat.render.desired import Desired, is_ours
+from mlplat.specs.versions import planned_version, version_issues
 
 # Changed top-level cluster field → the ClusterUpdate field that changes it.
 _CLUSTER_UPDATES = {
     "releaseChannel": "desiredReleaseChannel",
-    "masterAuthorizedNetworksConfig": "desiredMasterAuthorizedNetworksConfig",
+    "controlPlaneEndpointsConfig": "desiredControlPlaneEndpointsConfig",
     "autoscaling": "desiredClusterAutoscaling",
     "workloadIdentityConfig": "desiredWorkloadIdentityConfig",
     "shieldedNodes": "desiredShieldedNodes",
     "addonsConfig": "desiredAddonsConfig",
     "locations": "desiredLocations",
 }
+# Changed nested cluster field → the ClusterUpdate field that changes it (the rest of its
+# top-level field is immutable or unchanged).
+_NESTED_UPDATES = {"networkConfig.defaultEnablePrivateNodes": "desiredDefaultEnablePrivateNodes"}
 # Changed node pool config field → the UpdateNodePoolRequest field and its wrapper.
 _POOL_CONFIG_UPDATES = {
     "labels": ("labels", "labels"),
@@ -42,9 +46,16 @@ def ensure_cluster(ctx: EnvContext, *, absent: bool = False) -> Outcome:
     observed = None if absent else container.get_cluster(ctx.target, path)
     if observed is not None and not is_ours(observed.get("resourceLabels"), ctx.platform.name):
         raise OwnershipError(f"gke/cluster {desired.name} exists without mlplat's labels")
+    offer = None if absent else _offered_versions(ctx, observed)
     change = plan(desired.kind, desired.name, desired.body, observed, immutable=desired.immutable)
     if ctx.dry_run:
-        return report(ctx, change, applied=False)
+        if offer is None:
+            detail = "versions checked once the project exists"
+            return report(ctx, change, applied=False, detail=detail)
+        version = (observed or {}).get("currentMasterVersion") or planned_version(
+            ctx.spec, ctx.env_name, offer
+        )
+        return report(ctx, change, applied=False, detail=f"GKE {version}")
     # An update needs the cluster to itself; otherwise a control plane that upgrades itself
     # (RECONCILING) is up: the fleet and Config Sync go on, the node pools wait for it.
     up = ("RUNNING",) if change.action is Action.UPDATE else UP
@@ -69,7 +80,20 @@ def ensure_cluster(ctx: EnvContext, *, absent: bool = False) -> Outcome:
     if observed.get("status") == "RECONCILING":
         ctx.log(f"{what}: its control plane is upgrading; node pools will wait for it")
         detail = ", ".join(filter(None, [detail, "control plane upgrading"]))
+    version = f"GKE {observed.get('currentMasterVersion', '?')}"
+    detail = ", ".join(filter(None, [version, detail]))
     return report(ctx, change, applied=change.action is not Action.NOOP, detail=detail)
+
+
+def _offered_versions(ctx: EnvContext, observed: dict[str, Any] | None) -> dict[str, Any]:
+    """GKE's server config, once the spec's channel and minimum version are checked against
+    it (SpecError naming the file and field when it does not offer them)."""
+    offer = container.get_server_config(ctx.target, ctx.cluster_parent)
+    current = (observed or {}).get("currentMasterVersion")
+    issues = version_issues(ctx.spec, ctx.env_name, offer, ctx.region, current)
+    if issues:
+        raise SpecError(issues)
+    return offer
 
 
 def _create(ctx: EnvContext, desired: Desired) -> None:
@@ -110,7 +134,14 @@ def _wait_settled(
 
 
 def _update(ctx: EnvContext, desired: Desired, change: Change, observed: dict[str, Any]) -> None:
-    tops = sorted({f.path.split(".", 1)[0] for f in change.fields})
+    paths = {f.path for f in change.fields}
+    nested = sorted(p for p in _NESTED_UPDATES if p in paths)
+    tops = sorted({p.split(".", 1)[0] for p in paths if p not in _NESTED_UPDATES})
+    for path in nested:
+        top, leaf = path.split(".", 1)
+        update = {_NESTED_UPDATES[path]: desired.body[top][leaf]}
+        operation = container.update_cluster(ctx.target, ctx.cluster_path, update)
+        _wait_op(ctx, operation, f"gke/cluster {desired.name}: update {path}")
     for top in tops:
         what = f"gke/cluster {desired.name}: update {top}"
         if top == "resourceLabels":

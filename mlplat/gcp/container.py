@@ -37,6 +37,15 @@ def get_cluster(target: Target, cluster: str) -> dict[str, Any] | None:
     return None if found is None else to_dict(found)
 
 
+def get_server_config(target: Target, parent: str) -> dict[str, Any]:
+    """GKE's offer in `projects/P/locations/L`: valid versions, channels and their defaults."""
+    found = guarded(
+        f"gke server config of {parent.rsplit('/', 1)[-1]}: get",
+        lambda: clients.clusters(target).get_server_config(name=parent),
+    )
+    return to_dict(found)
+
+
 def create_cluster(target: Target, parent: str, body: dict[str, Any]) -> str:
     """Start creating the cluster in `projects/P/locations/L`; returns the operation name."""
     message = from_dict(container_v1.Cluster, body)

@@ -31,6 +31,13 @@ def gateway_url(target: Target, project_number: str, membership: str) -> str:
     )
 
 
+def dns_endpoint_url(target: Target, host: str) -> str:
+    """The URL of a cluster's DNS endpoint: `https://<host>` on Google; on the sandbox, where
+    such names do not resolve, the name under its `gkedns` base URL."""
+    base = target.endpoint("gkedns")
+    return f"{base.rstrip('/')}/{host}" if base else f"https://{host}"
+
+
 def _token(target: Target) -> str:
     if target.is_sandbox:
         return SANDBOX_TOKEN

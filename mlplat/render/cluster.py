@@ -74,23 +74,32 @@ def cluster(platform: Platform, env: Environment, project: str) -> Desired:
             **ownership_labels(platform.name, env.name),
         },
         "releaseChannel": {"channel": env.cluster.release_channel.value},
-        "privateClusterConfig": {
-            "enablePrivateNodes": True,
-            "enablePrivateEndpoint": True,
-            "masterIpv4CidrBlock": net.master_cidr,
-        },
-        "masterAuthorizedNetworksConfig": {
-            "enabled": True,
-            "cidrBlocks": [
-                {"displayName": n.name, "cidrBlock": n.cidr} for n in net.authorized_networks
-            ],
+        # Network isolation: private nodes, no public IP endpoint, the DNS endpoint. The master
+        # range has no new-field equivalent: it stays in privateClusterConfig (not deprecated).
+        "privateClusterConfig": {"masterIpv4CidrBlock": net.master_cidr},
+        "controlPlaneEndpointsConfig": {
+            "ipEndpointsConfig": {
+                "enabled": True,
+                "enablePublicEndpoint": False,
+                "authorizedNetworksConfig": {
+                    "enabled": True,
+                    "cidrBlocks": [
+                        {"displayName": n.name, "cidrBlock": n.cidr}
+                        for n in net.authorized_networks
+                    ],
+                },
+            },
+            "dnsEndpointConfig": {"allowExternalTraffic": env.cluster.dns_endpoint},
         },
         "ipAllocationPolicy": {
             "useIpAliases": True,
             "clusterSecondaryRangeName": naming.PODS_RANGE,
             "servicesSecondaryRangeName": naming.SERVICES_RANGE,
         },
-        "networkConfig": {"datapathProvider": "ADVANCED_DATAPATH"},
+        "networkConfig": {
+            "datapathProvider": "ADVANCED_DATAPATH",
+            "defaultEnablePrivateNodes": True,
+        },
         "workloadIdentityConfig": {"workloadPool": naming.workload_pool(project)},
         "shieldedNodes": {"enabled": True},
         "addonsConfig": {

@@ -64,6 +64,13 @@ def load_spec(root: Path) -> PlatformSpec:
         )
     if platform is not None and not issues:
         spec = PlatformSpec(platform=platform, environments=environments, teams=teams)
+        spec.remember_origins(
+            {
+                ("environments", name, *path): origin
+                for name, doc in env_docs.items()
+                for path, origin in doc.origins.items()
+            }
+        )
         issues.extend(cross_file_issues(spec, env_docs, team_docs))
         if not issues:
             return spec

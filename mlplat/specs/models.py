@@ -197,6 +197,11 @@ class Cluster(Spec):
     system_pool: SystemPool = SystemPool()
     autoprovisioning: Autoprovisioning = Autoprovisioning()
     labels: dict[LabelKey, LabelValue] = Field(default_factory=dict)
+    dns_endpoint: bool = Field(
+        True,
+        description="serve the control plane's DNS-based endpoint to authorized callers "
+        "(`mlplat kubeconfig ENV --via dns`); off: only the Connect Gateway and the private IP",
+    )
 
 
 class Gpu(Spec):

@@ -14,6 +14,7 @@ from sandbox.gcp import (
     container_clusters,
     container_nodepools,
     container_ops,
+    container_serverconfig,
     gkehub_features,
     gkehub_memberships,
     gkehub_operations,
@@ -54,7 +55,12 @@ def google_apis() -> list[GoogleApi]:
         ),
         GoogleApi(
             "container",
-            (container_ops.HANDLERS, container_clusters.HANDLERS, container_nodepools.HANDLERS),
+            (
+                container_ops.HANDLERS,
+                container_clusters.HANDLERS,
+                container_nodepools.HANDLERS,
+                container_serverconfig.HANDLERS,
+            ),
         ),
         GoogleApi(
             "gkehub",

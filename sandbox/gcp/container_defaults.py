@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import base64
 import copy
-import ipaddress
 import json
 from collections.abc import Mapping
 from typing import Any
 
+from sandbox.gcp.container_endpoints import dns_endpoint, render_access, requested_access
 from sandbox.gcp.container_naming import (
     JSON,
     cluster_link,
@@ -180,7 +180,7 @@ def new_cluster(
             [location] if is_zonal(location) else [f"{region}-{z}" for z in "abc"]
         )
     _fill_network(cluster, project, region, seed, secondary_ranges or {})
-    _fill_control_plane(cluster, seed)
+    _fill_control_plane(cluster, seed, project_number)
     _fill_services(cluster)
     bodies = cluster.pop("nodePools", None) or [
         {
@@ -251,26 +251,11 @@ def _fill_network(
     constraint["maxPodsPerNode"] = str(constraint.get("maxPodsPerNode", 110))
 
 
-def _fill_control_plane(cluster: JSON, seed: str) -> None:
-    """Endpoints, private cluster outputs, CA certificate, encryption and auth defaults."""
-    public = (
-        f"34.{int(seed[0:2], 16) % 200 + 20}.{int(seed[2:4], 16)}.{int(seed[4:6], 16) % 250 + 2}"
-    )
-    endpoint = public
-    private = cluster.get("privateClusterConfig") or {}
-    if private.get("enablePrivateNodes"):
-        block = private.get("masterIpv4CidrBlock")
-        if block:
-            address = ipaddress.ip_network(block, strict=False).network_address + 2
-            private["peeringName"] = f"gke-n{seed[8:24]}-{seed[24:28]}-{seed[28:32]}-peer"
-        else:
-            address = ipaddress.ip_address(f"10.{_octet(seed, 'endpoint')}.0.2")
-        private.update(privateEndpoint=str(address), publicEndpoint=public)
-        if private.get("enablePrivateEndpoint"):
-            endpoint = str(address)
-            cluster.setdefault("masterAuthorizedNetworksConfig", {"enabled": True})
-    cluster["endpoint"] = endpoint
-    cluster.setdefault("masterAuthorizedNetworksConfig", {})
+def _fill_control_plane(cluster: JSON, seed: str, project_number: str) -> None:
+    """Endpoints (both views), CA certificate, encryption and auth defaults."""
+    access = requested_access(cluster)
+    host = dns_endpoint(seed, project_number, str(cluster["location"]))
+    render_access(cluster, access, host)
     pem = base64.b64encode(bytes.fromhex(digest(seed, "ca") * 8)).decode()
     certificate = f"-----BEGIN CERTIFICATE-----\n{pem}\n-----END CERTIFICATE-----\n"
     auth = cluster.setdefault("masterAuth", {})
@@ -311,6 +296,6 @@ def _pool_network(cluster: Mapping[str, Any], given: Mapping[str, Any]) -> JSON:
     if policy.get("useIpAliases") and "podRange" not in config:
         config["podRange"] = policy.get("clusterSecondaryRangeName", "")
         config["podIpv4CidrBlock"] = cluster.get("clusterIpv4Cidr", "")
-    if (cluster.get("privateClusterConfig") or {}).get("enablePrivateNodes"):
+    if (cluster.get("networkConfig") or {}).get("defaultEnablePrivateNodes"):
         config.setdefault("enablePrivateNodes", True)
     return config

@@ -16,7 +16,14 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from sandbox.gcp.container_defaults import new_cluster, new_node_pool
-from sandbox.gcp.container_naming import FULL_VERSION, VERSION_PREFIX, initial_channel
+from sandbox.gcp.container_endpoints import requested_access
+from sandbox.gcp.container_errors import ModelError
+from sandbox.gcp.container_naming import (
+    FULL_VERSION,
+    VERSION_PREFIX,
+    initial_channel,
+    is_offered,
+)
 
 __all__ = [
     "ModelError",
@@ -33,16 +40,6 @@ __all__ = [
 
 NAME = re.compile(r"[a-z](?:[-a-z0-9]{0,38}[a-z0-9])?")
 TAINT_EFFECTS = ("NO_SCHEDULE", "PREFER_NO_SCHEDULE", "NO_EXECUTE")
-_HTTP_STATUS = {
-    "INVALID_ARGUMENT": 400,
-    "FAILED_PRECONDITION": 400,
-    "OUT_OF_RANGE": 400,
-    "NOT_FOUND": 404,
-    "ALREADY_EXISTS": 409,
-    "ABORTED": 409,
-    "RESOURCE_EXHAUSTED": 429,
-    "UNIMPLEMENTED": 501,
-}
 # Accelerator-optimized families: machine type pattern → (accelerator type, count rule).
 _G2_L4 = {4: 1, 8: 1, 12: 1, 16: 1, 32: 1, 24: 2, 48: 4, 96: 8}
 _N1_GPUS = {
@@ -51,20 +48,6 @@ _N1_GPUS = {
     "nvidia-tesla-p100": (1, 2, 4),
     "nvidia-tesla-p4": (1, 2, 4),
 }
-
-
-class ModelError(Exception):
-    """A request GKE or GKE Hub would refuse: a google.rpc status name and a message."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-    @property
-    def http_status(self) -> int:
-        """The HTTP status Google answers with for this status name."""
-        return _HTTP_STATUS.get(self.code, 500)
 
 
 def validate_cluster(
@@ -89,10 +72,11 @@ def validate_cluster(
         )
     version = body.get("initialClusterVersion") or "-"
     if version not in ("-", "latest") and not (
-        FULL_VERSION.match(version) or VERSION_PREFIX.match(version)
+        (FULL_VERSION.match(version) or VERSION_PREFIX.match(version)) and is_offered(version)
     ):
         raise ModelError("INVALID_ARGUMENT", f'Master version "{version}" is unsupported.')
     _check_private(body.get("privateClusterConfig") or {})
+    requested_access(body)  # a legacy field and its new equivalent must agree
     check_resource_limits(body.get("autoscaling") or {})
     check_node_config(body.get("nodeConfig") or {})
     seen: set[str] = set()

@@ -13,15 +13,11 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+from sandbox.gcp.container_versions import CHANNEL_DEFAULTS, RELEASES
+
 JSON = dict[str, Any]
 
-# Made-up but plausible default versions per release channel (highest first).
-CHANNEL_VERSIONS: dict[str, str] = {
-    "RAPID": "1.34.1-gke.1431000",
-    "REGULAR": "1.33.5-gke.1080000",
-    "STABLE": "1.32.9-gke.1130000",
-    "EXTENDED": "1.31.13-gke.1023000",
-}
+CHANNEL_VERSIONS = CHANNEL_DEFAULTS  # each release channel's default version
 FULL_VERSION = re.compile(r"^\d+\.\d+\.\d+-gke\.\d+$")
 VERSION_PREFIX = re.compile(r"^\d+\.\d+(\.\d+)?$")
 EMPTY_LABEL_FINGERPRINT = "a9dc16a7"  # what GKE reports for a cluster without labels
@@ -78,10 +74,17 @@ def resolve_version(requested: str | None, channel: str, master: str | None = No
         return CHANNEL_VERSIONS["RAPID"]
     if FULL_VERSION.match(requested):
         return requested
-    for version in CHANNEL_VERSIONS.values():
+    for version in RELEASES:  # highest first: `1.X` picks the highest patch of 1.X
         if _version_matches(version, requested):
             return version
     return f"{requested}.0-gke.1000000" if requested.count(".") == 1 else f"{requested}-gke.1000000"
+
+
+def is_offered(requested: str) -> bool:
+    """Whether a requested master version (alias, prefix or explicit) names an offered one."""
+    if requested in ("", "-", "latest"):
+        return True
+    return any(_version_matches(version, requested) for version in RELEASES)
 
 
 def _version_matches(version: str, requested: str) -> bool:

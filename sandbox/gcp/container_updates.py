@@ -15,6 +15,7 @@ from sandbox.gcp.container_defaults import (
     node_count,
     pool_autoscaling,
 )
+from sandbox.gcp.container_endpoints import ACCESS_UPDATES, update_access
 from sandbox.gcp.container_model import (
     ModelError,
     check_autoscaling,
@@ -26,6 +27,7 @@ from sandbox.gcp.container_naming import (
     JSON,
     cluster_path,
     compute_etag,
+    is_offered,
     is_zonal,
     label_fingerprint,
     region_of,
@@ -34,7 +36,6 @@ from sandbox.gcp.container_naming import (
 
 # ClusterUpdate fields that replace one cluster field as they are.
 DIRECT_UPDATES = {
-    "desiredMasterAuthorizedNetworksConfig": "masterAuthorizedNetworksConfig",
     "desiredWorkloadIdentityConfig": "workloadIdentityConfig",
     "desiredShieldedNodes": "shieldedNodes",
     "desiredLoggingService": "loggingService",
@@ -111,16 +112,19 @@ def apply_cluster_update(cluster: Mapping[str, Any], update: Mapping[str, Any]) 
             channel = value.get("channel", "UNSPECIFIED")
             result["releaseChannel"] = {} if channel == "UNSPECIFIED" else {"channel": channel}
         elif key == "desiredMasterVersion":
+            if not is_offered(str(value)):
+                raise ModelError("INVALID_ARGUMENT", f'Master version "{value}" is unsupported.')
             channel = result.get("releaseChannel", {}).get("channel", "REGULAR")
             result["currentMasterVersion"] = resolve_version(value, channel)
         elif key == "desiredDatapathProvider":
             _check_datapath(result, value)
         elif key == "desiredLocations":
             _update_locations(result, list(value))
-        elif key == "desiredEnablePrivateEndpoint":
-            result.setdefault("privateClusterConfig", {})["enablePrivateEndpoint"] = bool(value)
+        elif key in ACCESS_UPDATES:
+            continue  # together, below: a legacy field and its new equivalent may both come
         else:
             raise ModelError("UNIMPLEMENTED", f"The sandbox does not emulate ClusterUpdate.{key}.")
+    update_access(result, fields)
     return _touch(result)
 
 

@@ -1,6 +1,8 @@
-"""Kubernetes API servers for the sandbox's GKE clusters, reached through a Connect Gateway.
+"""Kubernetes API servers for the sandbox's GKE clusters, reached through a Connect Gateway
+(and at their DNS endpoints' stand-in paths).
 
-- `Gateway(resolve)`: the `connectgateway` component serving every cluster's API.
+- `Gateway(resolve, resolve_dns=…, version_of=…)`: the `connectgateway` component serving
+  every cluster's API.
 - `ClusterRegistry(rt)`: create/delete clusters, bearer tokens.
 - `ClusterApi(rt, cluster_key)`: in-process client, change callbacks and admission for controllers.
 - `kubeconfig(...)`: a kubeconfig for kubectl and the Python client.

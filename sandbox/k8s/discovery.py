@@ -25,9 +25,13 @@ KUBERNETES_VERSION = {
 }
 
 
-def version_info() -> Obj:
-    """GET /version."""
-    return dict(KUBERNETES_VERSION)
+def version_info(gke_version: str | None = None) -> Obj:
+    """GET /version: that of the cluster's control plane (`1.33.5-gke.1080000`) when known."""
+    info = dict(KUBERNETES_VERSION)
+    if gke_version:
+        major, minor = gke_version.split(".")[:2]
+        info.update(major=major, minor=minor, gitVersion=f"v{gke_version}")
+    return info
 
 
 def api_versions(server_address: str) -> Obj:

@@ -1,6 +1,15 @@
 """The Connect Gateway: every sandbox cluster's Kubernetes API behind one HTTP server.
 
     /v1/projects/<project-number>/locations/global/gkeMemberships/<membership>/api/v1/...
+    /dns/<dns-endpoint-host>/api/v1/...
+
+The second form stands for a cluster's DNS-based control-plane endpoint: on Google,
+`https://gke-<hash>-<number>.<location>.gke.goog/api/v1/...` is the cluster's own API server,
+reached by name from anywhere. Such names cannot resolve here, so the sandbox publishes a base
+URL (`gkedns` in endpoints.json, `<this server>/dns`) under which the host becomes the first
+path segment; a client maps `https://<host>` to `<gkedns>/<host>` and changes nothing else.
+`resolve_dns(host)` names the cluster and whether its endpoint admits user traffic
+(`dnsEndpointConfig.allowExternalTraffic`; 403 when not).
 
 `resolve(project_number, membership)` names the cluster a membership points at (its key), or
 None (404, Google-style). Requests then carry a bearer token (401 without one), may impersonate,
@@ -34,7 +43,10 @@ from sandbox.k8s.tls import gateway_tls, server_context
 from sandbox.runtime import Runtime
 
 Resolver = Callable[[str, str], "str | None"]
+DnsResolver = Callable[[str], "tuple[str, bool] | None"]
+VersionOf = Callable[[str], "str | None"]
 _PREFIX = re.compile(r"^(/v1/projects/([^/]+)/locations/global/gkeMemberships/([^/]+))(/.*)?$")
+_DNS_PREFIX = re.compile(r"^(/dns/([^/]+))(/.*)?$")
 _STATE = "k8s.gateway"
 CA_PATH = "/sandbox/ca.pem"  # the CA for kubeconfigs written by other processes
 _REASONS = {429: "TooManyRequests", 503: "ServiceUnavailable", 504: "Timeout"}
@@ -50,8 +62,16 @@ class Gateway:
 
     name = "connectgateway"
 
-    def __init__(self, resolve: Resolver) -> None:
+    def __init__(
+        self,
+        resolve: Resolver,
+        *,
+        resolve_dns: DnsResolver | None = None,
+        version_of: VersionOf | None = None,
+    ) -> None:
         self._resolve = resolve
+        self._resolve_dns = resolve_dns
+        self._version_of = version_of
         self._rt: Runtime | None = None
         self._http: StreamingHttpServer | None = None
         self._ca_pem = ""
@@ -126,16 +146,10 @@ class Gateway:
         started = time.monotonic()
         if request.path == CA_PATH:
             return Response(200, self._ca_pem.encode(), {"Content-Type": "application/x-pem-file"})
-        match = _PREFIX.match(request.path)
-        if match is None:
-            return _google_error(
-                404, f"The requested URL {request.path} was not found.", "NOT_FOUND"
-            )
-        prefix, number, membership, path = match.groups(default="/")
-        cluster_key = self._resolve(number, membership)
-        if cluster_key is None:
-            name = f"projects/{number}/locations/global/memberships/{membership}"
-            return _google_error(404, f"Resource '{name}' was not found", "NOT_FOUND")
+        found = self._target(request.path)
+        if isinstance(found, Response):
+            return found
+        prefix, cluster_key, path = found
         if not ClusterRegistry(rt).exists(cluster_key):
             return _google_error(
                 503, "The cluster behind this membership is not reachable.", "UNAVAILABLE"
@@ -161,7 +175,8 @@ class Gateway:
             if route is not None:
                 response = handle_resource(call, route)
             else:
-                response = _non_resource(call, path, prefix)
+                version = self._version_of(cluster_key) if self._version_of else None
+                response = _non_resource(call, path, prefix, version)
         except StatusError as error:
             response = error_reply(error)
         except Exception as exc:  # a sandbox bug: answer a 500 Status, keep serving
@@ -187,6 +202,33 @@ class Gateway:
             )
         )
         return response
+
+    def _target(self, url_path: str) -> tuple[str, str, str] | Response:
+        """(prefix, cluster key, Kubernetes path) of a request, or the error answering it."""
+        match = _PREFIX.match(url_path)
+        if match is not None:
+            prefix, number, membership, path = match.groups(default="/")
+            cluster_key = self._resolve(number, membership)
+            if cluster_key is None:
+                name = f"projects/{number}/locations/global/memberships/{membership}"
+                return _google_error(404, f"Resource '{name}' was not found", "NOT_FOUND")
+            return prefix, cluster_key, path
+        match = _DNS_PREFIX.match(url_path)
+        if match is None or self._resolve_dns is None:
+            return _google_error(404, f"The requested URL {url_path} was not found.", "NOT_FOUND")
+        prefix, host, path = match.groups(default="/")
+        resolved = self._resolve_dns(host)
+        if resolved is None:
+            return _google_error(404, f"No cluster answers at {host}.", "NOT_FOUND")
+        cluster_key, allowed = resolved
+        if not allowed:
+            return _google_error(
+                403,
+                f"The DNS endpoint {host} does not allow external traffic "
+                "(dnsEndpointConfig.allowExternalTraffic is false).",
+                "PERMISSION_DENIED",
+            )
+        return prefix, cluster_key, path
 
     def _identify(self, cluster: Cluster, request: Request) -> UserInfo:
         user = authenticate(
@@ -219,7 +261,7 @@ def _method_id(request: Request, route: Route | None, path: str) -> tuple[str, s
     return "get", f"k8s.get.{kinds.get(first, first)}"
 
 
-def _non_resource(call: Call, path: str, prefix: str) -> Response:
+def _non_resource(call: Call, path: str, prefix: str, version: str | None) -> Response:
     attrs = Attributes("get", path=path.rstrip("/") or "/")
     if call.request.method != "GET":
         raise no_such_path()
@@ -229,7 +271,7 @@ def _non_resource(call: Call, path: str, prefix: str) -> Response:
     kinds = call.cluster.kinds()
     found: object = None
     if parts == ["version"]:
-        found = discovery.version_info()
+        found = discovery.version_info(version)
     elif parts in (["healthz"], ["livez"], ["readyz"]):
         return Response(200, b"ok", {"Content-Type": "text/plain; charset=utf-8"})
     elif parts == ["api"]:

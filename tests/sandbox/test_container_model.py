@@ -94,6 +94,7 @@ def test_a_created_cluster_carries_the_server_side_defaults() -> None:
         "network": "projects/p/global/networks/ml-vpc",
         "subnetwork": "projects/p/regions/us-central1/subnetworks/sub-1",
         "datapathProvider": "LEGACY_DATAPATH",
+        "defaultEnablePrivateNodes": True,  # the new view of privateClusterConfig, mirrored
     }
     policy = c["ipAllocationPolicy"]
     assert policy["useIpAliases"] and policy["clusterIpv4CidrBlock"] == c["clusterIpv4Cidr"]
@@ -157,7 +158,7 @@ def test_given_node_pools_replace_the_default_pool() -> None:
         ({"releaseChannel": {"channel": "RAPID"}}, "RAPID", CHANNEL_VERSIONS["RAPID"]),
         ({"releaseChannel": {"channel": "EXTENDED"}}, "EXTENDED", CHANNEL_VERSIONS["EXTENDED"]),
         ({"initialClusterVersion": "1.32"}, "STABLE", CHANNEL_VERSIONS["STABLE"]),
-        ({"releaseChannel": {}, "initialClusterVersion": "1.30"}, None, "1.30.0-gke.1000000"),
+        ({"releaseChannel": {}, "initialClusterVersion": "1.30"}, None, "1.30.14-gke.1150000"),
     ],
 )
 def test_versions_follow_the_release_channel(

@@ -216,3 +216,36 @@ def test_set_autoscaling_size_management_and_status() -> None:
         upd.set_status(running, "RECONCILING", "gpu-spot")["nodePools"][1]["status"]
         == "RECONCILING"
     )
+
+
+def test_access_updates_keep_both_views_in_step() -> None:
+    c = make_cluster()  # public nodes, public IP endpoint
+    private = upd.apply_cluster_update(c, {"desiredDefaultEnablePrivateNodes": True})
+    assert private["privateClusterConfig"]["enablePrivateNodes"] is True
+    assert private["networkConfig"]["defaultEnablePrivateNodes"] is True
+    networks = {"enabled": True, "cidrBlocks": [{"cidrBlock": "10.0.0.0/8"}]}
+    closed = upd.apply_cluster_update(
+        private,
+        {
+            "desiredEnablePrivateEndpoint": True,
+            "desiredMasterAuthorizedNetworksConfig": networks,
+        },
+    )
+    ip = closed["controlPlaneEndpointsConfig"]["ipEndpointsConfig"]
+    assert ip["enablePublicEndpoint"] is False and ip["authorizedNetworksConfig"] == networks
+    assert closed["endpoint"] == ip["privateEndpoint"]
+    opened = upd.apply_cluster_update(closed, {"desiredMasterAuthorizedNetworksConfig": {}})
+    assert opened["masterAuthorizedNetworksConfig"] == {}
+    assert (
+        opened["controlPlaneEndpointsConfig"]["ipEndpointsConfig"]["authorizedNetworksConfig"] == {}
+    )
+    dns = upd.apply_cluster_update(
+        closed,
+        {
+            "desiredControlPlaneEndpointsConfig": {
+                "dnsEndpointConfig": {"allowExternalTraffic": True}
+            }
+        },
+    )["controlPlaneEndpointsConfig"]["dnsEndpointConfig"]
+    before = closed["controlPlaneEndpointsConfig"]["dnsEndpointConfig"]["endpoint"]
+    assert dns["allowExternalTraffic"] is True and dns["endpoint"] == before

@@ -39,8 +39,17 @@ def test_project_body(spec: PlatformSpec) -> None:
 def test_cluster_body_is_private_dataplane_v2_and_parses(spec: PlatformSpec) -> None:
     desired = cluster.cluster(spec.platform, spec.environments["dev"], PROJECT)
     parsed = _parses(container_v1.Cluster, desired.create_body())
-    assert parsed.private_cluster_config.enable_private_nodes
-    assert parsed.private_cluster_config.master_ipv4_cidr_block == "172.16.0.32/28"
+    assert parsed.network_config.default_enable_private_nodes
+    ip = parsed.control_plane_endpoints_config.ip_endpoints_config
+    assert ip.enabled and not ip.enable_public_endpoint and ip.authorized_networks_config.enabled
+    assert parsed.control_plane_endpoints_config.dns_endpoint_config.allow_external_traffic
+    # the legacy fields are not sent; the master range stays where GKE keeps it
+    assert container_v1.PrivateClusterConfig.to_dict(parsed.private_cluster_config) == (
+        container_v1.PrivateClusterConfig.to_dict(
+            container_v1.PrivateClusterConfig(master_ipv4_cidr_block="172.16.0.32/28")
+        )
+    )
+    assert "masterAuthorizedNetworksConfig" not in desired.create_body()
     assert (
         parsed.network_config.datapath_provider == container_v1.DatapathProvider.ADVANCED_DATAPATH
     )
@@ -52,6 +61,15 @@ def test_cluster_body_is_private_dataplane_v2_and_parses(spec: PlatformSpec) -> 
         == f"mlp-dev-nodes@{PROJECT}.iam.gserviceaccount.com"
     )
     assert "nodePools" not in desired.body, "node pools are planned on their own"
+
+
+def test_the_dns_endpoint_can_be_turned_off(spec: PlatformSpec) -> None:
+    env = spec.environments["dev"]
+    off = env.model_copy(update={"cluster": env.cluster.model_copy(update={"dns_endpoint": False})})
+    body = cluster.cluster(spec.platform, off, PROJECT).body
+    assert body["controlPlaneEndpointsConfig"]["dnsEndpointConfig"] == {
+        "allowExternalTraffic": False
+    }
 
 
 def test_spot_pool_is_really_spot_and_reservation_pool_is_bound(spec: PlatformSpec) -> None:
