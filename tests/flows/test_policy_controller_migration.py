@@ -1,6 +1,6 @@
 """Policy Controller through the `policycontroller` fleet feature: a fresh environment gets it
-there (and Config Sync only in `configmanagement`), and an environment built the old way moves
-over with no moment where a privileged pod is admitted, then re-runs with no write."""
+there (and Config Sync only in `configmanagement`); built the old way, it moves over with no
+moment where a privileged pod is admitted, then re-runs with no write."""
 
 from __future__ import annotations
 
@@ -59,8 +59,9 @@ def _only_key(mapping: dict[str, Any]) -> str:
     return key
 
 
-def test_fresh_environment_uses_the_policycontroller_feature(sandbox: Sandbox) -> None:
-    _run(sandbox)
+def _check_fresh_shape(sandbox: Sandbox) -> None:
+    """Config Sync alone in configmanagement; Policy Controller ACTIVE in policycontroller,
+    enforcing the platform's constraints."""
     config = _feature(sandbox, "configmanagement")
     key = _only_key(config["membershipSpecs"])
     spec = config["membershipSpecs"][key]["configmanagement"]
@@ -151,6 +152,7 @@ def timed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
 def test_an_environment_built_the_old_way_migrates_with_no_gap(timed: Sandbox) -> None:
     sandbox = timed
     _run(sandbox)
+    _check_fresh_shape(sandbox)
     _build_the_old_way(sandbox)
     plan = {row["resource"]: row for row in _run(sandbox, dry_run=True)["rows"]}
     moved = plan[f"fleet/configmanagement mlp-{ENV}"]
