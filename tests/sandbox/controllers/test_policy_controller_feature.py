@@ -4,7 +4,12 @@ inside `configmanagement` is refused from 1.21, and a cluster built the old way 
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -44,6 +49,7 @@ spec:
     excludedNamespaces: [kube-system, gatekeeper-system, config-management-system]
 """
 GATEKEEPER = "gatekeeper-system"
+GCLOUD_DESCRIBE = ("gcloud", "container", "fleet", "policycontroller", "describe")
 
 
 @pytest.fixture(scope="module")
@@ -162,7 +168,35 @@ def test_policy_controller_feature_needs_its_api(fleet: Fleet) -> None:
         services.enable_service(request={"name": name}).result(timeout=10, polling=POLL)
 
 
-def test_a_cluster_built_the_old_way_moves_without_a_gap(fleet: Fleet) -> None:
+def _gcloud_describe(fleet: Fleet, tmp: Path) -> dict[str, Any]:
+    """`gcloud container fleet policycontroller describe`, as an admin would run it."""
+    if shutil.which("gcloud") is None:
+        pytest.skip("gcloud is not installed")
+    env = {
+        **os.environ,
+        "CLOUDSDK_CONFIG": str(tmp / "gcloud"),
+        "CLOUDSDK_AUTH_DISABLE_CREDENTIALS": "true",
+        "CLOUDSDK_CORE_DISABLE_PROMPTS": "1",
+        "CLOUDSDK_CORE_CHECK_GCE_METADATA": "false",
+        "CLOUDSDK_API_ENDPOINT_OVERRIDES_GKEHUB": fleet.sandbox.url("gkehub") + "/",
+        "CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER": (
+            fleet.sandbox.url("cloudresourcemanager") + "/"
+        ),
+    }
+    done = subprocess.run(
+        [*GCLOUD_DESCRIBE, "--project", fleet.project, "--format=json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    found: dict[str, Any] = json.loads(done.stdout)
+    return found
+
+
+def test_a_cluster_built_the_old_way_moves_without_a_gap(fleet: Fleet, tmp_path: Path) -> None:
     fleet.git_creds(SYSTEM)
     eventually(lambda: "gatekeeper-controller-manager" in _deployments(fleet), "Gatekeeper")
     fleet.synced(fleet.push({f"{POLICY_DIR}/policies.yaml": CONSTRAINT}, "policies"))
@@ -194,6 +228,10 @@ def test_a_cluster_built_the_old_way_moves_without_a_gap(fleet: Fleet) -> None:
     }
     assert policy["policyContentState"]["templateLibraryState"] == {"state": "ACTIVE"}
     assert state["state"]["code"] == "OK"
+    described = _gcloud_describe(fleet, tmp_path)  # gcloud reads what mlplat reads
+    assert described["membershipStates"][_membership(fleet)]["policycontroller"]["state"] == (
+        "ACTIVE"
+    )
 
     current = config_management_spec(f"{fleet.github.url}/mlplat/platform-config.git")
     current.configmanagement.version = "1.22.1"
