@@ -106,7 +106,7 @@ class Controllers:
             record = rt.store.get(fleet.INSTALLS, key) or {}
             reconcile_config_sync(ctx, key, str(record.get("version") or ""))
         if fleet.installed(rt, key, "policy"):
-            policy.reconcile_policy(ctx, key)
+            policy.reconcile_policy(ctx, key, fleet.audit_seconds(rt, key))
         reconcile_rayclusters(ctx, key, running_operator(ctx, key))
         quota.reconcile_quotas(ctx, key)
         reconcile_pods(ctx, key, lambda pod: ray_pod_due(ctx, key, pod))

@@ -7,6 +7,7 @@ Install state per cluster lives in `controllers.installs` (key: cluster key).
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from sandbox.controllers import gatekeeper_objects as gk
 from sandbox.controllers import settings as timing
 from sandbox.controllers.applier import SYSTEM_NAMESPACE
 from sandbox.controllers.context import Context
+from sandbox.controllers.gatekeeper_bundles import bundle_constraints
 from sandbox.controllers.reconciler import SYNCS, sync_key
 from sandbox.controllers.sync_status import hub_report
 from sandbox.fleet_gateway import cluster_of_membership
@@ -33,6 +35,7 @@ from sandbox.gcp.gkehub_state import DEFAULT_ACM_VERSION, SyncReport
 from sandbox.gcp.gkehub_sync import set_sync_report, sync_report
 from sandbox.k8s.clusterapi import ClusterApi
 from sandbox.k8s.clusters import CLUSTERS, ClusterRegistry
+from sandbox.k8s.errors import StatusError
 from sandbox.runtime import Runtime
 
 Obj = dict[str, Any]
@@ -73,6 +76,8 @@ class Member:
         return {
             "templateLibraryInstalled": library != "NOT_INSTALLED",
             "version": self.policy_spec["policycontroller"].get("version") or self.version,
+            "bundles": dict(content.get("bundles") or {}),
+            "auditIntervalSeconds": hub_config(self.policy_spec).get("auditIntervalSeconds"),
         }
 
     @property
@@ -174,11 +179,37 @@ def _reconcile_policy(ctx: Context, api: ClusterApi, member: Member, state: Obj)
         if _component(ctx, state, True, timing.POLICY_INSTALL):
             _apply_all(api, gk.base_objects(str(wanted.get("version") or member.version)))
             state.update(installed=True, owner=FEATURE if feature is not None else LEGACY)
+    audit = wanted.get("auditIntervalSeconds")
+    if audit is None:
+        state.pop("auditSeconds", None)
+    else:
+        state["auditSeconds"] = float(audit)
     library = wanted.get("templateLibraryInstalled", True)
     if state.get("installed") and library and not state.get("library"):
         _apply_all(api, gk.template_library())
         state["library"] = True
+    if state.get("installed") and (wanted.get("bundles") or state.get("bundles")):
+        state["bundles"] = _reconcile_bundles(api, wanted.get("bundles") or {}, state)
     return state
+
+
+def _reconcile_bundles(api: ClusterApi, wanted: Obj, state: Obj) -> list[str]:
+    """The bundles whose constraints are in the cluster, after adding the wanted ones whose
+    constraint kinds exist (the template controller makes them) and removing the others."""
+    installed = set(state.get("bundles") or [])
+    for bundle in sorted(set(wanted) - installed):
+        exempted = list((wanted[bundle] or {}).get("exemptedNamespaces") or [])
+        try:
+            _apply_all(api, bundle_constraints(bundle, exempted))
+        except (KeyError, StatusError):
+            continue  # its constraint kind is not served yet: the next pass tries again
+        installed.add(bundle)
+    for bundle in sorted(installed - set(wanted)):
+        for obj in bundle_constraints(bundle, []):
+            with contextlib.suppress(KeyError):
+                api.delete(obj["apiVersion"], obj["kind"], obj["metadata"]["name"])
+        installed.discard(bundle)
+    return sorted(installed)
 
 
 def _uninstall_policy(api: ClusterApi) -> None:
@@ -198,7 +229,18 @@ def _policy_report(member: Member, record: Obj) -> PolicyReport:
     library = bool(member.policy_feature.get("templateLibraryInstalled", True))
     if not ours or (library and not policy.get("library")):
         return {"state": "INSTALLING"}
-    return {"state": "ACTIVE", "templateLibrary": "ACTIVE" if library else "NOT_INSTALLED"}
+    installed = set(policy.get("bundles") or [])
+    bundles = {
+        name: "ACTIVE" if name in installed else "INSTALLING"
+        for name in member.policy_feature.get("bundles") or {}
+    }
+    found: PolicyReport = {
+        "state": "ACTIVE",
+        "templateLibrary": "ACTIVE" if library else "NOT_INSTALLED",
+    }
+    if bundles:
+        found["bundles"] = bundles
+    return found
 
 
 def report(ctx: Context, member: Member, record: Obj) -> None:
@@ -237,3 +279,9 @@ def prevents_drift(rt: Runtime, cluster_key: str) -> bool | None:
     None when Config Sync is not installed there."""
     state = (rt.store.get(INSTALLS, cluster_key) or {}).get("configSync") or {}
     return bool(state.get("preventDrift")) if state.get("installed") else None
+
+
+def audit_seconds(rt: Runtime, cluster_key: str) -> float | None:
+    """The Policy Controller audit period the spec asks for in a cluster (None: the default)."""
+    found = ((rt.store.get(INSTALLS, cluster_key) or {}).get("policy") or {}).get("auditSeconds")
+    return None if found is None else float(found)

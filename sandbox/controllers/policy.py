@@ -206,11 +206,15 @@ def _audited(ctx: Context, snapshot: _Snapshot, constraint: Obj) -> list[Obj]:
     return found
 
 
-def reconcile_constraints(ctx: Context, gatekeeper: Gatekeeper) -> None:
-    """Constraint status: enforced by the webhook, and the audit's findings when it is due."""
+def reconcile_constraints(
+    ctx: Context, gatekeeper: Gatekeeper, audit_seconds: float | None = None
+) -> None:
+    """Constraint status: enforced by the webhook, and the audit's findings when it is due
+    (every `audit_seconds` as the spec says, else the controllers' setting; 0: never)."""
     store = ctx.rt.store
     audit = store.get(AUDITS, gatekeeper.cluster_key) or {"at": 0.0}
-    due = ctx.now >= audit["at"] + timing.period(ctx.rt, ctx.settings.audit_seconds)
+    seconds = ctx.settings.audit_seconds if audit_seconds is None else audit_seconds
+    due = bool(seconds) and ctx.now >= audit["at"] + timing.period(ctx.rt, seconds)
     snapshot = _Snapshot(gatekeeper)
     for constraint in gatekeeper.constraints():
         status = dict(constraint.get("status") or {})
@@ -232,8 +236,8 @@ def reconcile_constraints(ctx: Context, gatekeeper: Gatekeeper) -> None:
         store.put(AUDITS, gatekeeper.cluster_key, {"at": ctx.now})
 
 
-def reconcile_policy(ctx: Context, cluster_key: str) -> None:
+def reconcile_policy(ctx: Context, cluster_key: str, audit_seconds: float | None = None) -> None:
     """One pass of Policy Controller in a cluster where it is installed."""
     gatekeeper = Gatekeeper(ctx.rt, cluster_key)
     reconcile_templates(ctx, gatekeeper)
-    reconcile_constraints(ctx, gatekeeper)
+    reconcile_constraints(ctx, gatekeeper, audit_seconds)

@@ -254,3 +254,70 @@ def test_a_cluster_built_the_old_way_moves_without_a_gap(fleet: Fleet, tmp_path:
         "NOT_INSTALLED",
     )
     assert yaml.safe_dump(gone)  # a plain JSON answer
+
+
+def test_a_bundle_brings_its_constraints_and_reports_its_state(fleet: Fleet) -> None:
+    spec = {
+        "version": "1.21.0",
+        "policyControllerHubConfig": {
+            "installSpec": "INSTALL_SPEC_ENABLED",
+            "policyContent": {
+                "templateLibrary": {"installation": "ALL"},
+                "bundles": {"pss-baseline-v2022": {"exemptedNamespaces": ["kube-system"]}},
+            },
+        },
+    }
+    _features(fleet).patch(
+        name=f"projects/{fleet.project}/locations/global/features/policycontroller",
+        updateMask="membershipSpecs",
+        body={"membershipSpecs": {_membership(fleet): {"policycontroller": spec}}},
+    ).execute()
+    state = eventually(
+        lambda: (
+            (s := _policy_state(fleet).get("policycontroller", {}))
+            .get("policyContentState", {})
+            .get("bundleStates", {})
+            .get("pss-baseline-v2022", {})
+            .get("state")
+            == "ACTIVE"
+            and s
+        ),
+        "the bundle ACTIVE",
+    )
+    assert state["state"] == "ACTIVE"
+    name = "pss-baseline-v2022-k8spspprivilegedcontainer"
+    constraint = fleet.custom.get_cluster_custom_object(
+        "constraints.gatekeeper.sh", "v1beta1", "k8spspprivilegedcontainer", name
+    )
+    assert constraint["spec"]["match"]["excludedNamespaces"] == ["kube-system"]
+    with pytest.raises(client.ApiException) as refused:
+        fleet.core.create_namespaced_pod(
+            "team-q",
+            {
+                "metadata": {"name": "root"},
+                "spec": {
+                    "containers": [
+                        {"name": "m", "image": "busybox", "securityContext": {"privileged": True}}
+                    ]
+                },
+            },
+        )
+    assert f"[{name}] Privileged container is not allowed" in refused.value.body
+
+    spec["policyControllerHubConfig"]["policyContent"].pop("bundles")
+    _features(fleet).patch(
+        name=f"projects/{fleet.project}/locations/global/features/policycontroller",
+        updateMask="membershipSpecs",
+        body={"membershipSpecs": {_membership(fleet): {"policycontroller": spec}}},
+    ).execute()
+
+    def gone() -> bool:
+        try:
+            fleet.custom.get_cluster_custom_object(
+                "constraints.gatekeeper.sh", "v1beta1", "k8spspprivilegedcontainer", name
+            )
+        except client.ApiException as exc:
+            return exc.status == 404
+        return False
+
+    eventually(gone, "the bundle's constraint removed")
