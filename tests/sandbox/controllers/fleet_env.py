@@ -3,12 +3,18 @@ for through GKE Hub, a GitOps repository on the sandbox GitHub, and clients for 
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+import pytest
+import yaml
 from github import Auth, Github, InputGitTreeElement
 from github.Repository import Repository
 from google.api_core.retry import Retry
@@ -165,10 +171,56 @@ class Fleet:
         key = f"projects/{self.number}/locations/global/memberships/{MEMBERSHIP}"
         return feature.membership_states[key]
 
+    def kubectl(
+        self, tmp: Path, *args: str, stdin: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """kubectl as the sandbox admin through the Connect Gateway (skips without kubectl)."""
+        found = shutil.which("kubectl")
+        if found is None:
+            pytest.skip("kubectl is not installed")
+        gateway = self.gateway
+        config = kubeconfig(
+            gateway.https_url,
+            self.number,
+            MEMBERSHIP,
+            "sandbox-admin",
+            "admin",
+            ca_pem=gateway.ca_pem,
+        )
+        path = tmp / "kubeconfig"
+        path.write_text(yaml.safe_dump(config))
+        env = {**os.environ, "KUBECONFIG": str(path), "HOME": str(tmp)}
+        return _run([found, "--request-timeout=20s", *args], env, stdin)
+
+    def gcloud(self, tmp: Path, *args: str) -> Any:
+        """gcloud's JSON answer for a command on the fleet's project (skips without gcloud)."""
+        if shutil.which("gcloud") is None:
+            pytest.skip("gcloud is not installed")
+        env = {
+            **os.environ,
+            "CLOUDSDK_CONFIG": str(tmp / "gcloud"),
+            "CLOUDSDK_AUTH_DISABLE_CREDENTIALS": "true",
+            "CLOUDSDK_CORE_DISABLE_PROMPTS": "1",
+            "CLOUDSDK_CORE_CHECK_GCE_METADATA": "false",
+        }
+        for api in ("gkehub", "cloudresourcemanager", "container"):
+            env[f"CLOUDSDK_API_ENDPOINT_OVERRIDES_{api.upper()}"] = self.sandbox.url(api) + "/"
+        done = _run(["gcloud", *args, "--project", self.project, "--format=json"], env, None)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
     def close(self) -> None:
         for api in [self.api, *self.clients]:
             api.close()
         self.sandbox.stop()
+
+
+def _run(
+    args: list[str], env: dict[str, str], stdin: str | None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        args, input=stdin, capture_output=True, text=True, env=env, timeout=90, check=False
+    )
 
 
 def start(state_dir: Path, project: str) -> Fleet:

@@ -4,10 +4,6 @@ without it (the remediator, not the hourly resync)."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,7 +12,6 @@ from google.cloud import gkehub_v1
 from google.protobuf import field_mask_pb2
 from kubernetes import client
 
-from sandbox.k8s import kubeconfig
 from tests.sandbox.controllers.fleet_env import (
     MEMBERSHIP,
     POLICY_DIR,
@@ -25,7 +20,6 @@ from tests.sandbox.controllers.fleet_env import (
     Fleet,
     config_management_spec,
     eventually,
-    start,
 )
 
 TEAM = """\
@@ -55,14 +49,11 @@ WEBHOOK = 'admission webhook "v1.admission-webhook.configsync.gke.io" denied the
 
 
 @pytest.fixture(scope="module")
-def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
-    running = start(tmp_path_factory.mktemp("fleet") / "state", "ml-drift-dev")
-    try:
-        running.git_creds(SYSTEM)
-        running.synced(running.push({f"{POLICY_DIR}/team.yaml": TEAM}, "team"))
-        yield running
-    finally:
-        running.close()
+def team(fleet: Fleet) -> Fleet:
+    """The fleet's cluster with a team's namespace, quota and NetworkPolicy from Git."""
+    fleet.git_creds(SYSTEM)
+    fleet.synced(fleet.push({f"{POLICY_DIR}/team.yaml": TEAM}, "team"))
+    return fleet
 
 
 def _prevent_drift(fleet: Fleet, on: bool) -> None:
@@ -82,28 +73,8 @@ def _hard(fleet: Fleet) -> dict[str, str]:
     return dict(quota.spec.hard)
 
 
-def _kubectl(fleet: Fleet, tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    found = shutil.which("kubectl")
-    if found is None:
-        pytest.skip("kubectl is not installed")
-    gateway = fleet.gateway
-    config = kubeconfig(
-        gateway.https_url, fleet.number, MEMBERSHIP, "sandbox-admin", "admin", ca_pem=gateway.ca_pem
-    )
-    path = tmp / "kubeconfig"
-    path.write_text(yaml.safe_dump(config))
-    env = {**os.environ, "KUBECONFIG": str(path), "HOME": str(tmp)}
-    return subprocess.run(
-        [found, "--request-timeout=20s", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
-
-
-def test_with_prevent_drift_hand_edits_are_refused(fleet: Fleet, tmp_path: Path) -> None:
+def test_with_prevent_drift_hand_edits_are_refused(team: Fleet, tmp_path: Path) -> None:
+    fleet = team
     _prevent_drift(fleet, True)
     with pytest.raises(client.ApiException) as refused:
         fleet.core.patch_namespaced_resource_quota(
@@ -123,7 +94,7 @@ def test_with_prevent_drift_hand_edits_are_refused(fleet: Fleet, tmp_path: Path)
     # a field Git does not declare stays the user's
     fleet.core.patch_namespace("team-d", {"metadata": {"labels": {"owner": "alice"}}})
 
-    deleted = _kubectl(fleet, tmp_path, "delete", "networkpolicy", "isolate", "-n", "team-d")
+    deleted = fleet.kubectl(tmp_path, "delete", "networkpolicy", "isolate", "-n", "team-d")
     assert deleted.returncode != 0
     assert deleted.stderr.strip() == (
         "error: You must be logged in to the server ("
@@ -135,7 +106,8 @@ def test_with_prevent_drift_hand_edits_are_refused(fleet: Fleet, tmp_path: Path)
     assert _hard(fleet) == {"cpu": "8", "pods": "20"}
 
 
-def test_without_prevent_drift_hand_edits_are_put_back_within_seconds(fleet: Fleet) -> None:
+def test_without_prevent_drift_hand_edits_are_put_back_within_seconds(team: Fleet) -> None:
+    fleet = team
     _prevent_drift(fleet, False)
     clock = fleet.sandbox.rt.now()
     fleet.core.patch_namespaced_resource_quota("quota", "team-d", {"spec": {"hard": {"cpu": "64"}}})

@@ -3,9 +3,6 @@ at admission (deny with Gatekeeper's message, warn, dryrun) and reported by the 
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +10,7 @@ import pytest
 import yaml
 from kubernetes import client
 
-from sandbox.k8s import kubeconfig
-from tests.sandbox.controllers.fleet_env import MEMBERSHIP, POLICY_DIR, SYSTEM, Fleet, eventually
+from tests.sandbox.controllers.fleet_env import POLICY_DIR, SYSTEM, Fleet, eventually
 
 CONSTRAINTS = f"{POLICY_DIR}/policies.yaml"
 POLICIES = """\
@@ -114,24 +110,14 @@ def test_constraints_deny_warn_and_audit(fleet: Fleet, tmp_path: Path) -> None:
     # kube-system is excluded from the constraint.
     fleet.core.create_namespaced_pod("kube-system", _pod("root", "registry.k8s.io/pause", True))
 
-    kubectl = shutil.which("kubectl")
-    if kubectl is None:
-        pytest.skip("kubectl is not installed")
-    gateway = fleet.gateway
-    config = kubeconfig(
-        gateway.https_url, fleet.number, MEMBERSHIP, "sandbox-admin", "admin", ca_pem=gateway.ca_pem
-    )
-    path = tmp_path / "kubeconfig"
-    path.write_text(yaml.safe_dump(config))
-    env = {**os.environ, "KUBECONFIG": str(path), "HOME": str(tmp_path)}
-    done = subprocess.run(
-        [kubectl, "--request-timeout=20s", "apply", "-n", "team-p", "-f", "-"],
-        input=yaml.safe_dump(_pod("unlabelled", "docker.io/library/busybox")),
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
+    done = fleet.kubectl(
+        tmp_path,
+        "apply",
+        "-n",
+        "team-p",
+        "-f",
+        "-",
+        stdin=yaml.safe_dump(_pod("unlabelled", "docker.io/library/busybox")),
     )
     assert done.returncode == 0, done.stderr  # dryrun and warn admit it…
     assert (

@@ -1,14 +1,10 @@
-"""Policy Controller through its own fleet feature, as Google has it since 2025: the old shape
-inside `configmanagement` is refused from 1.21, and a cluster built the old way moves to the
-`policycontroller` feature with no moment where a privileged pod is admitted."""
+"""Policy Controller through its own fleet feature, as Google has it since 2025, on the
+module's cluster (whose Policy Controller was asked for the old way, configmanagement 1.20.1):
+the old shape is refused from 1.21, and the cluster moves to the `policycontroller` feature
+with no moment where a privileged pod is admitted."""
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +25,6 @@ from tests.sandbox.controllers.fleet_env import (
     Fleet,
     config_management_spec,
     eventually,
-    start,
 )
 
 CONSTRAINT = """\
@@ -49,17 +44,7 @@ spec:
     excludedNamespaces: [kube-system, gatekeeper-system, config-management-system]
 """
 GATEKEEPER = "gatekeeper-system"
-GCLOUD_DESCRIBE = ("gcloud", "container", "fleet", "policycontroller", "describe")
-
-
-@pytest.fixture(scope="module")
-def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
-    """A cluster whose Policy Controller was asked for the old way (configmanagement 1.20.1)."""
-    running = start(tmp_path_factory.mktemp("fleet") / "state", "ml-policy-dev")
-    try:
-        yield running
-    finally:
-        running.close()
+GCLOUD_DESCRIBE = ("container", "fleet", "policycontroller", "describe")
 
 
 def _membership(fleet: Fleet) -> str:
@@ -168,34 +153,6 @@ def test_policy_controller_feature_needs_its_api(fleet: Fleet) -> None:
         services.enable_service(request={"name": name}).result(timeout=10, polling=POLL)
 
 
-def _gcloud_describe(fleet: Fleet, tmp: Path) -> dict[str, Any]:
-    """`gcloud container fleet policycontroller describe`, as an admin would run it."""
-    if shutil.which("gcloud") is None:
-        pytest.skip("gcloud is not installed")
-    env = {
-        **os.environ,
-        "CLOUDSDK_CONFIG": str(tmp / "gcloud"),
-        "CLOUDSDK_AUTH_DISABLE_CREDENTIALS": "true",
-        "CLOUDSDK_CORE_DISABLE_PROMPTS": "1",
-        "CLOUDSDK_CORE_CHECK_GCE_METADATA": "false",
-        "CLOUDSDK_API_ENDPOINT_OVERRIDES_GKEHUB": fleet.sandbox.url("gkehub") + "/",
-        "CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER": (
-            fleet.sandbox.url("cloudresourcemanager") + "/"
-        ),
-    }
-    done = subprocess.run(
-        [*GCLOUD_DESCRIBE, "--project", fleet.project, "--format=json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=90,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    found: dict[str, Any] = json.loads(done.stdout)
-    return found
-
-
 def test_a_cluster_built_the_old_way_moves_without_a_gap(fleet: Fleet, tmp_path: Path) -> None:
     fleet.git_creds(SYSTEM)
     eventually(lambda: "gatekeeper-controller-manager" in _deployments(fleet), "Gatekeeper")
@@ -228,7 +185,7 @@ def test_a_cluster_built_the_old_way_moves_without_a_gap(fleet: Fleet, tmp_path:
     }
     assert policy["policyContentState"]["templateLibraryState"] == {"state": "ACTIVE"}
     assert state["state"]["code"] == "OK"
-    described = _gcloud_describe(fleet, tmp_path)  # gcloud reads what mlplat reads
+    described = fleet.gcloud(tmp_path, *GCLOUD_DESCRIBE)  # gcloud reads what mlplat reads
     assert described["membershipStates"][_membership(fleet)]["policycontroller"]["state"] == (
         "ACTIVE"
     )
