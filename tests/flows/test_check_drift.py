@@ -9,7 +9,7 @@ from flows.provision_environment import provision_environment
 from sandbox.cloud import Sandbox
 from tests.flows.conftest import REFERENCE, drift_check
 from tests.flows.platform_clients import repo as platform_repo
-from tests.sandbox.conftest import client_kwargs
+from tests.sandbox.conftest import Clients, client_kwargs
 
 PROJECT = "mlp-dev-a1b2"
 CLUSTER = f"projects/{PROJECT}/locations/us-central1/clusters/mlp-dev"
@@ -17,6 +17,26 @@ CLUSTER = f"projects/{PROJECT}/locations/us-central1/clusters/mlp-dev"
 
 def _gke(sandbox: Sandbox) -> container_v1.ClusterManagerClient:
     return container_v1.ClusterManagerClient(**client_kwargs(sandbox.url("container")))
+
+
+def _hand_edit_fleet(sandbox: Sandbox) -> None:
+    """Policy Controller audits every 10 minutes and Config Sync stops preventing drift, both
+    changed in Hub by hand."""
+    features = Clients(sandbox).discovery("gkehub").projects().locations().features()
+    for name, edit in (
+        (
+            "policycontroller",
+            lambda spec: spec["policyControllerHubConfig"].update(auditIntervalSeconds="600"),
+        ),
+        ("configmanagement", lambda spec: spec["configSync"].pop("preventDrift")),
+    ):
+        path = f"projects/{PROJECT}/locations/global/features/{name}"
+        specs = features.get(name=path).execute()["membershipSpecs"]
+        (key,) = specs
+        edit(specs[key][name])
+        features.patch(
+            name=path, updateMask="membershipSpecs", body={"membershipSpecs": specs}
+        ).execute()
 
 
 def test_fresh_platform_has_no_drift_and_changes_are_found(sandbox: Sandbox) -> None:
@@ -44,6 +64,7 @@ def test_fresh_platform_has_no_drift_and_changes_are_found(sandbox: Sandbox) -> 
             },
         }
     )
+    _hand_edit_fleet(sandbox)
     repo = platform_repo(sandbox)
     readme = repo.get_contents("README.md", ref="dev")
     repo.update_file("README.md", "edited by hand", "hand edit", readme.sha, branch="dev")  # type: ignore[union-attr]
@@ -53,6 +74,14 @@ def test_fresh_platform_has_no_drift_and_changes_are_found(sandbox: Sandbox) -> 
     assert sorted(
         (f["resource"], f["drift"], f["field"], f["expected"], f["actual"]) for f in findings
     ) == [
+        ("fleet/configmanagement mlp-dev", "changed", "configSync.preventDrift", "True", ""),
+        (
+            "fleet/policycontroller mlp-dev",
+            "changed",
+            "policyControllerHubConfig.auditIntervalSeconds",
+            "60",
+            "600",
+        ),
         ("git/manifests dev", "changed", "README.md", "rendered", "differs"),
         ("gke/cluster mlp-dev", "changed", "resourceLabels.tier", "dev", "hacked"),
         ("gke/node-pool gpu-l4-spot", "changed", "autoscaling.totalMaxNodeCount", "24", "3"),
