@@ -63,15 +63,19 @@ def call(
     rng = rng or random.Random()
     started = time.monotonic()
     attempt = 0
+    failures = 0  # attempts that failed for another reason than propagation
     while True:
         attempt += 1
         try:
             return reachable(fn)  # connection failures become ours, transient or not
         except TransientError as error:
-            wait = delay_for(attempt, policy, error, rng, time.monotonic() - started)
+            # Propagation is waited out until the deadline: the attempts' budget and the
+            # backoff count only other failures (a call that waited out an API's propagation
+            # still gets its full budget when the endpoint then restarts).
+            failures += 0 if error.propagating else 1
+            wait = delay_for(max(failures, 1), policy, error, rng, time.monotonic() - started)
             out_of_time = time.monotonic() - started + wait > policy.deadline
-            # Propagation is waited out until the deadline: attempts count only other failures.
-            if (attempt >= policy.attempts and not error.propagating) or out_of_time:
+            if failures >= policy.attempts or out_of_time:
                 raise
             if on_retry is not None:
                 on_retry(attempt, error, wait)

@@ -88,6 +88,30 @@ def test_propagation_is_waited_out_until_the_deadline_not_the_attempts() -> None
         assert clock["now"] <= policy.deadline
 
 
+def test_waiting_out_propagation_does_not_use_up_the_attempts() -> None:
+    """Found by killing the sandbox mid-run: a feature create that had waited out its API's
+    propagation (more answers than the attempts' budget) then met connection refused once and
+    gave up at once, where a fresh call rides through a restart."""
+    policy = retry.RetryPolicy(attempts=3, initial=0.1, maximum=1.0, deadline=600.0)
+    answers = iter(
+        [TransientError("SERVICE_DISABLED", propagating=True)] * 10
+        + [TransientError("endpoint unreachable", retry_after=1.0)] * 2
+        + ["created"]
+    )
+
+    def restarting() -> str:
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    waits: list[float] = []
+    assert retry.call(restarting, policy=policy, sleep=waits.append, rng=random.Random(5)) == (
+        "created"
+    )
+    assert len(waits) == 12
+
+
 @pytest.mark.parametrize("window", [4.0, 40.0])
 def test_propagation_is_asked_about_again_soon_after_it_settles(window: float) -> None:
     """The retry that sees propagation settled comes at most ~12 % (or the 0.25 s floor, with
