@@ -100,6 +100,13 @@ class ClusterApi:
         opts = self._options(subresource="status" if ref.kind.status else "")
         return patch(self._cluster(), ref, MERGE_PATCH, body, opts).obj
 
+    def patch(self, api_version: str, kind: str, name: str, body: Obj, namespace: str = "") -> Obj:
+        """Merge-patch an object."""
+        ref = Ref(self.kind(api_version, kind), namespace, name)
+        return patch(
+            self._cluster(), ref, MERGE_PATCH, json.dumps(body).encode(), self._options()
+        ).obj
+
     def delete(self, api_version: str, kind: str, name: str, namespace: str = "") -> bool:
         """Delete an object; False when it did not exist."""
         try:
