@@ -1,7 +1,8 @@
 """GKE's Ray operator add-on (`addonsConfig.rayOperatorConfig.enabled`): GKE installs KubeRay's
 CRDs (structural schemas, `ray_schema`) and runs the operator itself, for every namespace.
 
-The add-on applies its CRDs under its own field manager and the add-on manager's label. A CRD
+The add-on writes its CRDs whole (as a replace: its schema, nothing left of another's) under
+its own field manager and the add-on manager's label. A CRD
 Config Sync still manages (`configmanagement.gke.io/managed: enabled` with a matching
 `configsync.gke.io/resource-id`, Config Sync's own test) is left alone until Config Sync lets go
 of it: the two would otherwise overwrite each other's schema.
@@ -187,6 +188,14 @@ def _ensure_rbac(api: ClusterApi) -> None:
             api.create(obj)
 
 
+def _adopted(live: Obj, crd: Obj) -> Obj:
+    """The add-on's CRD replacing what is there (a schema left by another manager included),
+    keeping the live object's other labels and annotations."""
+    metadata = dict(live["metadata"])
+    metadata["labels"] = {**(metadata.get("labels") or {}), **crd["metadata"]["labels"]}
+    return {**live, "spec": crd["spec"], "metadata": metadata}
+
+
 def reconcile_ray_addon(ctx: Context, cluster_key: str) -> Operator | None:
     """Install (or adopt) the add-on's CRDs; the add-on's operator once they are established."""
     if not addon_enabled(ctx, cluster_key):
@@ -200,7 +209,7 @@ def reconcile_ray_addon(ctx: Context, cluster_key: str) -> Operator | None:
             continue
         if live is None or live.get("spec") != crd["spec"] or not owned_by_addon(live):
             try:
-                live = api.apply(crd)
+                live = api.create(crd) if live is None else api.update(_adopted(live, crd))
             except StatusError:
                 ready = False
                 continue

@@ -21,7 +21,7 @@ from sandbox.k8s.kinds import Kind
 from sandbox.k8s.patch import MERGE_PATCH
 from sandbox.k8s.patching import apply, patch
 from sandbox.k8s.selectors import selector_matcher
-from sandbox.k8s.verbs import create, delete, get, list_objects
+from sandbox.k8s.verbs import create, delete, get, list_objects, update
 from sandbox.k8s.writes import WriteOptions
 from sandbox.runtime import Runtime
 
@@ -78,6 +78,14 @@ class ClusterApi:
         found = self.kind(obj.get("apiVersion", ""), obj.get("kind", ""))
         namespace = (obj.get("metadata") or {}).get("namespace", "") if found.namespaced else ""
         return create(self._cluster(), Ref(found, namespace), obj, self._options()).obj
+
+    def update(self, obj: Obj) -> Obj:
+        """Replace an object (PUT): fields it leaves out are removed, whoever set them."""
+        found = self.kind(obj.get("apiVersion", ""), obj.get("kind", ""))
+        metadata = obj.get("metadata") or {}
+        namespace = metadata.get("namespace", "") if found.namespaced else ""
+        ref = Ref(found, namespace, metadata.get("name", ""))
+        return update(self._cluster(), ref, obj, self._options()).obj
 
     def apply(self, obj: Obj, force: bool = True, manager: str = "") -> Obj:
         """Server-side apply an object as `manager` (conflicts forced unless force=False)."""
