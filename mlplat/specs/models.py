@@ -189,6 +189,14 @@ class SystemPool(Spec):
     nodes_per_zone: Count = Field(1, ge=1)
 
 
+class RayOperator(Spec):
+    """GKE's Ray operator add-on: GKE runs KubeRay and serves its CRDs."""
+
+    enabled: bool = True
+    logging: bool = Field(True, description="collect Ray clusters' logs (Cloud Logging)")
+    monitoring: bool = Field(True, description="collect Ray clusters' metrics (Managed Prometheus)")
+
+
 class Cluster(Spec):
     release_channel: ReleaseChannel = ReleaseChannel.RAPID
     min_master_version: GkeVersion | None = None
@@ -196,6 +204,7 @@ class Cluster(Spec):
     system_pool: SystemPool = SystemPool()
     autoprovisioning: Autoprovisioning = Autoprovisioning()
     labels: dict[LabelKey, LabelValue] = Field(default_factory=dict)
+    ray_operator: RayOperator = RayOperator()
 
 
 class Gpu(Spec):

@@ -89,3 +89,21 @@ def test_fleet_bodies_parse(spec: PlatformSpec) -> None:
     parsed = _parses(configmanagement_v1.MembershipSpec, dict(cm.body))
     assert parsed.config_sync.git.sync_branch == "dev"
     assert parsed.policy_controller.template_library_installed
+
+
+def test_ray_operator_addon_comes_from_the_spec(spec: PlatformSpec) -> None:
+    env = spec.environments["dev"]
+    parsed = _parses(container_v1.Cluster, cluster.cluster(spec.platform, env, PROJECT).body)
+    ray = parsed.addons_config.ray_operator_config
+    assert ray.enabled and ray.ray_cluster_logging_config.enabled
+    assert ray.ray_cluster_monitoring_config.enabled
+    quiet = env.cluster.ray_operator.model_copy(update={"logging": False})
+    changed = env.model_copy(
+        update={"cluster": env.cluster.model_copy(update={"ray_operator": quiet})}
+    )
+    body = cluster.cluster(spec.platform, changed, PROJECT).body
+    assert body["addonsConfig"]["rayOperatorConfig"] == {
+        "enabled": True,
+        "rayClusterLoggingConfig": {"enabled": False},
+        "rayClusterMonitoringConfig": {"enabled": True},
+    }
