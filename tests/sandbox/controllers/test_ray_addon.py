@@ -222,6 +222,7 @@ def test_the_addon_runs_rayclusters_with_kuberays_conditions(fleet: Fleet) -> No
     # KubeRay keeps `state: ready` while HeadPodReady is False.
     controllers = fleet.controllers
     controllers.settings = replace(controllers.settings, readiness_seconds=3600.0)
+    controllers.run_once()  # a pass begun with the former settings is over
     try:
         old = status["head"]["podName"]
         fleet.core.delete_namespaced_pod(old, NAMESPACE)
