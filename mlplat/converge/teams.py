@@ -166,12 +166,15 @@ def wait_for_ray(ctx: EnvContext, member: Team) -> Outcome:
     )
 
 
+READY_CONDITIONS = ("RayClusterProvisioned", "HeadPodReady")
+
+
 def ray_ready(status: dict[str, Any]) -> bool:
     """KubeRay's readiness signal: RayClusterProvisioned and HeadPodReady True. `state: ready`
     alone is not: KubeRay keeps it once set, while the head pod is replaced or not Ready yet
     (kuberay#2188)."""
     found = {c.get("type"): c.get("status") for c in status.get("conditions") or []}
-    return found.get("RayClusterProvisioned") == "True" and found.get("HeadPodReady") == "True"
+    return all(found.get(kind) == "True" for kind in READY_CONDITIONS)
 
 
 class RayGate:
