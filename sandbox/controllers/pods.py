@@ -146,15 +146,16 @@ class Kubelets:
         record: Obj | None = store.get(PODS, key)
         if record is None or record.get("uid") != metadata.get("uid"):
             due = self.due_of(pod)
+            record = {"uid": metadata.get("uid"), "dueAt": due, "modelled": due is not None}
             if due is None:
-                due = self.ctx.now + timing.delay(self.ctx.rt, timing.POD_START)
-            record = {"uid": metadata.get("uid"), "dueAt": due}
+                record["dueAt"] = self.ctx.now + timing.delay(self.ctx.rt, timing.POD_START)
             store.put(PODS, key, record)
         return record
 
     def _ready_at(self, key: str, record: Obj) -> float:
         if "readyAt" not in record:
-            lag = timing.readiness(self.ctx.rt, self.ctx.settings)
+            # a Ray pod's modelled readiness (the RayCluster's) already includes its probes
+            lag = timing.readiness(self.ctx.rt, self.ctx.settings, drawn=not record.get("modelled"))
             record = {**record, "readyAt": self.ctx.now + lag}
             self.ctx.rt.store.put(PODS, key, record)
         return float(record["readyAt"])

@@ -110,8 +110,9 @@ POD_READY = "controllers:pod.ready"
 latency.declare({POD_START: (5.0, 20.0), POD_READY: (2.0, 10.0)})
 
 
-def readiness(rt: Runtime, settings: Settings) -> float:
-    """How long a pod that started runs before it is Ready."""
+def readiness(rt: Runtime, settings: Settings, drawn: bool = True) -> float:
+    """How long a pod that started runs before it is Ready: forced by the settings, else
+    drawn (or 0 when not `drawn`)."""
     if settings.readiness_seconds is not None:
         return settings.readiness_seconds
-    return delay(rt, POD_READY)
+    return delay(rt, POD_READY) if drawn else 0.0
