@@ -244,3 +244,34 @@ def test_the_addon_runs_rayclusters_with_kuberays_conditions(fleet: Fleet) -> No
         eventually(ready, "the new head pod Ready")
     finally:
         controllers.settings = replace(controllers.settings, readiness_seconds=None)
+
+
+def test_rayjobs_and_rayservices_follow_their_schemas(fleet: Fleet) -> None:
+    eventually(lambda: _established(fleet), "Ray CRDs established")
+    custom = fleet.custom
+    cluster_spec = raycluster("unused", 0)["spec"]
+    job = {
+        "apiVersion": "ray.io/v1",
+        "kind": "RayJob",
+        "metadata": {"name": "train"},
+        "spec": {"entrypoint": "python train.py", "rayClusterSpec": cluster_spec},
+    }
+    stored = custom.create_namespaced_custom_object(*RAY, NAMESPACE, "rayjobs", job)
+    assert stored["spec"]["submissionMode"] == "K8sJobMode"  # KubeRay's default
+    assert stored["spec"]["backoffLimit"] == 0
+
+    service = {
+        "apiVersion": "ray.io/v1",
+        "kind": "RayService",
+        "metadata": {"name": "serve"},
+        "spec": {"serveConfigV2": "applications: []", "excludeHeadPodFromServeSvc": "yes"},
+    }
+    with pytest.raises(client.ApiException) as refused:
+        custom.create_namespaced_custom_object(*RAY, NAMESPACE, "rayservices", service)
+    message = _message(refused.value)
+    assert refused.value.status == 422
+    assert "spec.rayClusterConfig: Required value" in message
+    assert (
+        'spec.excludeHeadPodFromServeSvc: Invalid value: "string": '
+        'spec.excludeHeadPodFromServeSvc in body must be of type boolean: "string"'
+    ) in message
