@@ -2,7 +2,8 @@
 
 What kube-apiserver does after pruning unknown fields: `default`s fill absent fields, then
 types, `required`, `enum` and `nullable` are checked, each failure a cause of one 422 Invalid
-(`spec.x: Invalid value: "string": spec.x in body must be of type integer: "string"`).
+(`spec.x: Invalid value: "string": spec.x in body must be of type integer: "string"`). The
+ratcheting is coarse: a failure the stored object shows too (same field, same message) passes.
 """
 
 from __future__ import annotations
@@ -84,10 +85,17 @@ def _problems(value: Any, schema: Schema, path: str, causes: list[tuple[str, str
             _problems(item, schema.items, f"{path}[{index}]", causes)
 
 
-def check_custom_resource(kind: Kind, obj: Obj, schema: Schema) -> None:
-    """Default obj in place, then raise 422 Invalid listing every value its schema refuses."""
+def check_custom_resource(kind: Kind, obj: Obj, schema: Schema, old: Obj | None = None) -> None:
+    """Default obj in place, then raise 422 Invalid listing every value its schema refuses.
+    An update is not refused for what the stored object already had wrong (validation
+    ratcheting, on by default since Kubernetes 1.30): a CRD's new schema does not lock its
+    existing objects."""
     apply_defaults(obj, schema)
     causes: list[tuple[str, str]] = []
     _problems(obj, schema, "", causes)
+    if causes and old is not None:
+        before: list[tuple[str, str]] = []
+        _problems(old, schema, "", before)
+        causes = [cause for cause in causes if cause not in before]
     if causes:
         raise invalid(kind, str((obj.get("metadata") or {}).get("name", "")), causes)

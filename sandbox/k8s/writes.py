@@ -116,7 +116,7 @@ def admit(cluster: Cluster, kind: Kind, obj: Obj, old: Obj | None, opts: WriteOp
     """Validate and default obj, then run admission callbacks (CREATE when old is None)."""
     prepare(kind, obj, old)
     if kind.custom:
-        check_custom_resource(kind, obj, cluster.schema(kind))
+        check_custom_resource(kind, obj, cluster.schema(kind), old)
     operation = "CREATE" if old is None else "UPDATE"
     try:
         return cluster.backend.hooks.admit(cluster.key, operation, obj, old, opts.user)
