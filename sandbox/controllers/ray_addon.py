@@ -27,10 +27,12 @@ from sandbox.controllers.ray_schema import (
 )
 from sandbox.gcp.container_state import find_cluster
 from sandbox.k8s.clusterapi import ClusterApi
+from sandbox.k8s.crds import INDEX
 from sandbox.k8s.errors import StatusError
 
 Obj = dict[str, Any]
 CRD_API = "apiextensions.k8s.io/v1"
+ADDONS = "controllers.rayaddon"  # per cluster: the CRD versions last seen, and whether ready
 FIELD_MANAGER = "gke-ray-operator-addon"
 ADDON_LABEL = ("addonmanager.kubernetes.io/mode", "Reconcile")
 OPERATOR = Operator("kube-system", "kuberay-operator", None)
@@ -196,10 +198,21 @@ def _adopted(live: Obj, crd: Obj) -> Obj:
     return {**live, "spec": crd["spec"], "metadata": metadata}
 
 
+def _versions(ctx: Context, cluster_key: str) -> list[str]:
+    """The stored resourceVersions of the Ray CRDs, from the cluster's CRD index (no read of
+    the large CRDs themselves)."""
+    index = ctx.rt.store.get(INDEX, cluster_key) or {}
+    return [str((index.get(c["metadata"]["name"]) or {}).get("rv", "")) for c in ray_crds()]
+
+
 def reconcile_ray_addon(ctx: Context, cluster_key: str) -> Operator | None:
-    """Install (or adopt) the add-on's CRDs; the add-on's operator once they are established."""
+    """Install (or adopt) the add-on's CRDs; the add-on's operator once they are established.
+    The CRDs are read again only when one of them changed since the last pass."""
     if not addon_enabled(ctx, cluster_key):
         return None
+    record = ctx.rt.store.get(ADDONS, cluster_key) or {}
+    if record.get("versions") == _versions(ctx, cluster_key):
+        return OPERATOR if record.get("ready") else None
     api = ClusterApi(ctx.rt, cluster_key, manager=FIELD_MANAGER)
     ready = True
     for crd in ray_crds():
@@ -214,7 +227,8 @@ def reconcile_ray_addon(ctx: Context, cluster_key: str) -> Operator | None:
                 ready = False
                 continue
         ready = ready and established(live)
-    if not ready:
-        return None
-    _ensure_rbac(api)
-    return OPERATOR
+    if ready:
+        _ensure_rbac(api)
+    versions = _versions(ctx, cluster_key)
+    ctx.rt.store.put(ADDONS, cluster_key, {"versions": versions, "ready": ready})
+    return OPERATOR if ready else None
