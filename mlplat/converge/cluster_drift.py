@@ -20,6 +20,7 @@ from mlplat import naming
 from mlplat.converge.cluster_software import cluster_api
 from mlplat.converge.context import EnvContext
 from mlplat.converge.sync_gate import CONFIG_SYNC, sync_errors
+from mlplat.converge.teams import READY_CONDITIONS, ray_ready
 from mlplat.drift import DriftClass, Finding
 from mlplat.k8s import objects as k8s
 from mlplat.plan import diff
@@ -145,26 +146,34 @@ def sync_drift(ctx: EnvContext, live: Live) -> list[Finding]:
 
 
 def ray_drift(ctx: EnvContext, live: Live) -> list[Finding]:
-    """Teams' RayClusters that exist but are not ready (a missing one is object drift)."""
+    """Teams' RayClusters that exist but are not ready by KubeRay's conditions (a missing one
+    is object drift)."""
     found = []
     for member in ctx.spec.teams_in(ctx.env_name):
         if not member.ray.enabled:
             continue
         name = raycluster.cluster_name(member)
         rc = live.get((raycluster.API_VERSION, "RayCluster", member.namespace_name, name))
-        state = (rc or {}).get("status", {}).get("state")
-        if rc is not None and state != "ready":
-            reason = (rc or {}).get("status", {}).get("reason", "")
-            found.append(
-                Finding(
-                    ctx.env_name,
-                    f"k8s/RayCluster {member.namespace_name}/{name}",
-                    DriftClass.UNHEALTHY,
-                    "status.state",
-                    "ready",
-                    f"{state or 'unknown'}{': ' + reason if reason else ''}",
+        status = (rc or {}).get("status", {})
+        if rc is None or ray_ready(status):
+            continue
+        reason = status.get("reason", "")
+        shown = [f"state {status.get('state') or 'unknown'}{': ' + reason if reason else ''}"]
+        for condition in status.get("conditions") or []:
+            if condition.get("type") in READY_CONDITIONS and condition.get("status") != "True":
+                shown.append(
+                    f"{condition['type']} {condition.get('status')} ({condition.get('reason')})"
                 )
+        found.append(
+            Finding(
+                ctx.env_name,
+                f"k8s/RayCluster {member.namespace_name}/{name}",
+                DriftClass.UNHEALTHY,
+                "status.conditions",
+                " and ".join(f"{c} True" for c in READY_CONDITIONS),
+                "; ".join(shown),
             )
+        )
     return found
 
 

@@ -1,6 +1,6 @@
 """What mlplat puts into a cluster directly (only the `git-creds` Secret: credentials never go
 to Git) and the readiness gates of the GitOps chain: Config Sync installed, RootSync synced at
-the commit mlplat pushed, KubeRay's CRDs established."""
+the commit mlplat pushed, KubeRay's CRDs established by GKE's Ray operator add-on."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from kubernetes.dynamic import DynamicClient
 from mlplat import naming
 from mlplat.converge.context import EnvContext, Outcome, report
 from mlplat.converge.fleet import membership_key
+from mlplat.converge.ray_addon import managed_by_config_sync, served_by_addon
 from mlplat.converge.sync_gate import CONFIG_SYNC, wait_synced
 from mlplat.errors import MalformedResponseError, MlplatError, TruncatedResponseError
 from mlplat.gcp import fleet, projects
@@ -21,8 +22,8 @@ from mlplat.k8s import connection
 from mlplat.k8s import objects as k8s
 from mlplat.plan import Action, Change, FieldChange
 from mlplat.render import fleet as render_fleet
+from mlplat.render import kuberay
 from mlplat.render.desired import MANAGED_BY_LABEL, MANAGED_BY_VALUE
-from mlplat.render.kuberay import CRD_KINDS, RAY_GROUP
 
 GIT_USERNAME = "mlplat"
 REDACTED = "(secret)"
@@ -148,27 +149,42 @@ def wait_for_root_sync(ctx: EnvContext, commit: str | None) -> Outcome:
     )
 
 
+def crds_to_release(ctx: EnvContext) -> tuple[str, ...]:
+    """The Ray CRDs Config Sync manages on the environment's cluster (none while the cluster
+    cannot be asked yet: a new environment has nothing to prune)."""
+    if not cluster_reachable(ctx):
+        return ()
+    api = cluster_api(ctx)
+    names = []
+    for name in kuberay.crd_names():
+        found = k8s.get(api, "apiextensions.k8s.io/v1", "CustomResourceDefinition", name)
+        if found is not None and managed_by_config_sync(found):
+            names.append(name)
+    return tuple(names)
+
+
 def wait_for_ray_crds(ctx: EnvContext) -> Outcome:
-    """Readiness gate: KubeRay's CRDs are Established (applied by Config Sync from Git)."""
-    names = [f"{plural}.{RAY_GROUP}" for _, plural in CRD_KINDS]
-    if ctx.dry_run:
+    """Readiness gate: KubeRay's CRDs are Established and GKE's Ray operator add-on serves them
+    (not Config Sync: mlplat commits none)."""
+    names = kuberay.crd_names()
+    if ctx.dry_run or not ctx.env.cluster.ray_operator.enabled:
         return report(
             ctx,
             Change("gate/crds", "ray.io", Action.NOOP),
             applied=False,
-            detail="skipped (dry run)",
+            detail="skipped (dry run)" if ctx.dry_run else "skipped (no Ray operator add-on)",
         )
     api = cluster_api(ctx)
     for crd in names:
         poll(
-            f"gate/crd {crd}: Established",
+            f"gate/crd {crd}: Established, from the Ray operator add-on",
             lambda crd=crd: k8s.get(
                 api,
                 "apiextensions.k8s.io/v1",  # type: ignore[misc]
                 "CustomResourceDefinition",
                 crd,
             ),
-            _established,
+            served_by_addon,
             deadline=ctx.deadlines.sync,
         )
     return report(
@@ -177,8 +193,3 @@ def wait_for_ray_crds(ctx: EnvContext) -> Outcome:
         applied=False,
         detail=f"{len(names)} CRDs established",
     )
-
-
-def _established(crd: dict[str, Any] | None) -> bool:
-    conditions = (crd or {}).get("status", {}).get("conditions", [])
-    return any(c.get("type") == "Established" and c.get("status") == "True" for c in conditions)

@@ -11,6 +11,7 @@ from github import Github
 from github.Repository import Repository
 
 from mlplat import naming
+from mlplat.converge.cluster_software import crds_to_release, wait_for_root_sync
 from mlplat.converge.context import EnvContext, Outcome, report
 from mlplat.errors import ConflictError, PermanentError
 from mlplat.gcp.waiting import poll
@@ -111,16 +112,25 @@ def ensure_protection(ctx: EnvContext, repo: Repository | None) -> Outcome:
 def ensure_manifests(
     ctx: EnvContext, repo: Repository | None, head: str | None
 ) -> tuple[Outcome, BranchState | None]:
-    """Write the environment's hydrated files in one commit when anything differs."""
+    """Write the environment's hydrated files in one commit when anything differs. Ray CRDs
+    Config Sync still manages (from before GKE's Ray add-on) are first committed marked to be
+    let go of; once root-sync synced that, a second commit leaves them out."""
     branch = naming.config_sync_branch(ctx.env)
     repo_url = git_url(ctx.target, ctx.platform.gitops.owner, ctx.platform.gitops.repository)
-    files = render.environment_files(ctx.spec, ctx.env, project=ctx.project, repo_url=repo_url)
+    release = crds_to_release(ctx) if head is not None else ()
+    files = render.environment_files(
+        ctx.spec, ctx.env, project=ctx.project, repo_url=repo_url, release_crds=release
+    )
     if repo is None or head is None:
         fields = tuple(FieldChange(path, "rendered", None) for path in sorted(files))
         change = Change("git/manifests", branch, Action.CREATE, fields)
         return report(ctx, change, applied=False), None
     teams = {member.name for member in ctx.spec.teams_in(ctx.env_name)}
     changes = repos.file_changes(repo, head, files, owned_by(teams))
+    if not changes and release and not ctx.dry_run:  # let go of in Git already (a run cut short)
+        sha, detail = _drop_released(ctx, repo, head, release, teams)
+        change = Change("git/manifests", branch, Action.UPDATE if detail else Action.NOOP)
+        return report(ctx, change, applied=bool(detail), detail=detail), BranchState(branch, sha)
     if not changes:
         change = Change("git/manifests", branch, Action.NOOP)
         return report(ctx, change, applied=False), BranchState(branch, head)
@@ -134,7 +144,44 @@ def ensure_manifests(
     sha, detail = publish(
         ctx, repo, head, files, changes=changes, message=message, owned=owned_by(teams)
     )
+    if release:
+        sha, second = _drop_released(ctx, repo, sha, release, teams)
+        detail = f"{detail}, then {second}" if second else detail
     return report(ctx, change, applied=True, detail=detail), BranchState(branch, sha)
+
+
+def _drop_released(
+    ctx: EnvContext,
+    repo: Repository,
+    head: str,
+    release: tuple[str, ...],
+    teams: Collection[str],
+) -> tuple[str, str]:
+    """Once root-sync has synced the commit letting go of `release` (and Config Sync no
+    longer manages them), commit the files without them."""
+    wait_for_root_sync(ctx, head)
+    poll(
+        f"k8s/crds {', '.join(release)}: let go of by Config Sync",
+        lambda: crds_to_release(ctx),
+        lambda still: not still,
+        deadline=ctx.deadlines.sync,
+    )
+    repo_url = git_url(ctx.target, ctx.platform.gitops.owner, ctx.platform.gitops.repository)
+    files = render.environment_files(ctx.spec, ctx.env, project=ctx.project, repo_url=repo_url)
+    changes = repos.file_changes(repo, head, files, owned_by(teams))
+    if not changes:
+        return head, ""
+    sha, second = publish(
+        ctx,
+        repo,
+        head,
+        files,
+        changes=changes,
+        message=_message(ctx, changes),
+        owned=owned_by(teams),
+    )
+    ctx.log(f"git/manifests: Ray CRDs {', '.join(release)} let go of by Config Sync, then left out")
+    return sha, second
 
 
 def publish(

@@ -138,8 +138,8 @@ def wait_for_repo_sync(ctx: EnvContext, member: Team, commit: str | None) -> Out
 
 
 def wait_for_ray(ctx: EnvContext, member: Team) -> Outcome:
-    """Readiness gate: the team's RayCluster reports `ready` (or why it cannot be). Every
-    team's gate on the cluster reads one shared list of RayClusters."""
+    """Readiness gate: the team's RayCluster is provisioned with its head pod ready (or why it
+    cannot be). Every team's gate on the cluster reads one shared list of RayClusters."""
     name = f"{member.namespace_name}/{raycluster.cluster_name(member)}"
     if ctx.dry_run or not member.ray.enabled:
         return report(
@@ -156,7 +156,7 @@ def wait_for_ray(ctx: EnvContext, member: Team) -> Outcome:
             deadline=ctx.deadlines.sync,
         )
     status = (rc or {}).get("status", {})
-    if status.get("state") != "ready":
+    if not ray_ready(status):
         raise PermanentError(f"gate/raycluster {name}: {status.get('reason', 'failed')}")
     return report(
         ctx,
@@ -166,9 +166,20 @@ def wait_for_ray(ctx: EnvContext, member: Team) -> Outcome:
     )
 
 
+READY_CONDITIONS = ("RayClusterProvisioned", "HeadPodReady")
+
+
+def ray_ready(status: dict[str, Any]) -> bool:
+    """KubeRay's readiness signal: RayClusterProvisioned and HeadPodReady True. `state: ready`
+    alone is not: KubeRay keeps it once set, while the head pod is replaced or not Ready yet
+    (kuberay#2188)."""
+    found = {c.get("type"): c.get("status") for c in status.get("conditions") or []}
+    return all(found.get(kind) == "True" for kind in READY_CONDITIONS)
+
+
 class RayGate:
-    """Whether a RayCluster's state is final. A RayCluster fails while no node can take its
-    pods: while declared node pools are not running yet (a new cluster's pools wait for its
+    """Whether a RayCluster is ready or its failure final. A RayCluster fails while no node can
+    take its pods: while declared node pools are not running yet (a new cluster's pools wait for its
     own upgrade), that is not final. Once they run, the cluster has `grace` seconds
     to schedule its pods before a failure counts; with every pool running from the start, a
     failure counts at once."""
@@ -179,9 +190,9 @@ class RayGate:
         self.pools_up_at: float | None = None
 
     def settled(self, found: dict[str, Any] | None) -> bool:
-        state = (found or {}).get("status", {}).get("state")
-        if state != "failed":
-            return bool(state == "ready")
+        status = (found or {}).get("status", {})
+        if status.get("state") != "failed":
+            return ray_ready(status)
         if self.pools_up_at is not None:
             return time.monotonic() - self.pools_up_at >= self.grace
         missing = pools_not_running(self.ctx)

@@ -106,6 +106,7 @@ def cluster(platform: Platform, env: Environment, project: str) -> Desired:
             "gcePersistentDiskCsiDriverConfig": {"enabled": True},
             "gcpFilestoreCsiDriverConfig": {"enabled": True},
             "gcsFuseCsiDriverConfig": {"enabled": True},
+            "rayOperatorConfig": _ray_operator(env),
         },
         "autoscaling": {
             "enableNodeAutoprovisioning": env.cluster.autoprovisioning.enabled,
@@ -127,6 +128,16 @@ def cluster(platform: Platform, env: Environment, project: str) -> Desired:
         immutable=CLUSTER_IMMUTABLE,
         create_extra=extra,
     )
+
+
+def _ray_operator(env: Environment) -> dict[str, Any]:
+    """GKE's Ray operator add-on (KubeRay and its CRDs, managed by GKE)."""
+    ray = env.cluster.ray_operator
+    return {
+        "enabled": ray.enabled,
+        "rayClusterLoggingConfig": {"enabled": ray.enabled and ray.logging},
+        "rayClusterMonitoringConfig": {"enabled": ray.enabled and ray.monitoring},
+    }
 
 
 def system_pool(platform: Platform, env: Environment, project: str) -> Desired:

@@ -1,30 +1,36 @@
-"""The KubeRay operator as hydrated manifests for the cluster's RootSync: CRDs, namespace,
-service account, RBAC and the operator Deployment watching the teams' namespaces."""
+"""KubeRay, which GKE's Ray operator add-on installs and runs (`cluster.ray_operator`): the
+names of its CRDs, and the open CRDs mlplat committed before the add-on, now rendered only to
+let Config Sync go of them (`configmanagement.gke.io/managed: disabled`) when an environment
+moves to the add-on: removed from Git while Config Sync still manages them, they would be
+pruned, and every team's RayCluster with them."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
-
-from mlplat.render.desired import MANAGED_BY_VALUE, PART_OF_LABEL
 
 Manifest = dict[str, Any]
 
-NAMESPACE = "kuberay-system"
-OPERATOR = "kuberay-operator"
-IMAGE = "quay.io/kuberay/operator"
+NAMESPACE = "kuberay-system"  # where mlplat's own operator ran before the add-on
 CRD_KINDS = (("RayCluster", "rayclusters"), ("RayJob", "rayjobs"), ("RayService", "rayservices"))
 RAY_GROUP = "ray.io"
+RELEASED = {"configmanagement.gke.io/managed": "disabled"}
 
 
-def crd(kind: str, plural: str) -> Manifest:
-    """A Ray CRD. Spec and status are kept open (the operator validates them); a structural
-    schema still lets the API server store, select and serve status subresources."""
+def crd_names() -> list[str]:
+    """`rayclusters.ray.io`, `rayjobs.ray.io`, `rayservices.ray.io`."""
+    return [f"{plural}.{RAY_GROUP}" for _, plural in CRD_KINDS]
+
+
+def released_crd(name: str) -> Manifest:
+    """The CRD `name` as mlplat committed it before the add-on, marked for Config Sync to let
+    go of it (it is then neither applied nor pruned)."""
+    kind = next(k for k, plural in CRD_KINDS if f"{plural}.{RAY_GROUP}" == name)
+    plural = name.split(".", 1)[0]
     open_object = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
     return {
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",
-        "metadata": {"name": f"{plural}.{RAY_GROUP}"},
+        "metadata": {"name": name, "annotations": dict(RELEASED)},
         "spec": {
             "group": RAY_GROUP,
             "names": {
@@ -50,90 +56,3 @@ def crd(kind: str, plural: str) -> Manifest:
             ],
         },
     }
-
-
-def operator(version: str, watch_namespaces: Sequence[str]) -> list[Manifest]:
-    """Everything the operator needs, watching exactly `watch_namespaces` (sorted)."""
-    labels = {"app.kubernetes.io/name": OPERATOR, PART_OF_LABEL: MANAGED_BY_VALUE}
-    watched = sorted(watch_namespaces)
-    rules = [
-        {"apiGroups": [RAY_GROUP], "resources": ["*"], "verbs": ["*"]},
-        {
-            "apiGroups": [""],
-            "resources": ["pods", "services", "events", "serviceaccounts", "configmaps"],
-            "verbs": ["get", "list", "watch", "create", "update", "patch", "delete"],
-        },
-        {
-            "apiGroups": ["batch"],
-            "resources": ["jobs"],
-            "verbs": ["get", "list", "watch", "create", "delete"],
-        },
-        {
-            "apiGroups": ["coordination.k8s.io"],
-            "resources": ["leases"],
-            "verbs": ["get", "create", "update"],
-        },
-    ]
-    return [
-        *(crd(kind, plural) for kind, plural in CRD_KINDS),
-        {
-            "apiVersion": "v1",
-            "kind": "Namespace",
-            "metadata": {"name": NAMESPACE, "labels": labels},
-        },
-        {
-            "apiVersion": "v1",
-            "kind": "ServiceAccount",
-            "metadata": {"name": OPERATOR, "namespace": NAMESPACE, "labels": labels},
-        },
-        {
-            "apiVersion": "rbac.authorization.k8s.io/v1",
-            "kind": "ClusterRole",
-            "metadata": {"name": OPERATOR, "labels": labels},
-            "rules": rules,
-        },
-        {
-            "apiVersion": "rbac.authorization.k8s.io/v1",
-            "kind": "ClusterRoleBinding",
-            "metadata": {"name": OPERATOR, "labels": labels},
-            "roleRef": {
-                "apiGroup": "rbac.authorization.k8s.io",
-                "kind": "ClusterRole",
-                "name": OPERATOR,
-            },
-            "subjects": [{"kind": "ServiceAccount", "name": OPERATOR, "namespace": NAMESPACE}],
-        },
-        {
-            "apiVersion": "apps/v1",
-            "kind": "Deployment",
-            "metadata": {"name": OPERATOR, "namespace": NAMESPACE, "labels": labels},
-            "spec": {
-                "replicas": 1,
-                "selector": {"matchLabels": {"app.kubernetes.io/name": OPERATOR}},
-                "template": {
-                    "metadata": {"labels": labels},
-                    "spec": {
-                        "serviceAccountName": OPERATOR,
-                        "securityContext": {"runAsNonRoot": True},
-                        "containers": [
-                            {
-                                "name": OPERATOR,
-                                "image": f"{IMAGE}:v{version}",
-                                "args": [f"--watch-namespace={','.join(watched)}"]
-                                if watched
-                                else [],
-                                "resources": {
-                                    "requests": {"cpu": "100m", "memory": "256Mi"},
-                                    "limits": {"cpu": "500m", "memory": "512Mi"},
-                                },
-                                "securityContext": {
-                                    "allowPrivilegeEscalation": False,
-                                    "readOnlyRootFilesystem": True,
-                                },
-                            }
-                        ],
-                    },
-                },
-            },
-        },
-    ]

@@ -3,7 +3,7 @@ Config Sync applies as they are (no kustomize or helm rendering on the reader's 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import yaml
@@ -31,19 +31,24 @@ def to_yaml(documents: Sequence[Mapping[str, Any]]) -> str:
 
 
 def environment_documents(
-    spec: PlatformSpec, env: Environment, *, project: str, repo_url: str
+    spec: PlatformSpec,
+    env: Environment,
+    *,
+    project: str,
+    repo_url: str,
+    release_crds: Collection[str] = (),
 ) -> dict[str, Documents]:
-    """Path → the objects of every YAML file mlplat owns on the environment's branch."""
+    """Path → the objects of every YAML file mlplat owns on the environment's branch;
+    `release_crds`: Ray CRDs Config Sync still manages, to be let go of (see `kuberay`)."""
     teams = spec.teams_in(env.name)
-    namespaces = [team.namespace_name for team in teams if team.ray.enabled]
     files: dict[str, Sequence[Mapping[str, Any]]] = {
-        f"{CLUSTERS_DIR}/kuberay/operator.yaml": kuberay.operator(
-            spec.platform.versions.kuberay, namespaces
-        ),
         f"{CLUSTERS_DIR}/policies/constraints.yaml": constraints.constraints(
             spec.platform.policies, [t.namespace_name for t in teams]
         ),
     }
+    if release_crds:
+        released = [kuberay.released_crd(name) for name in sorted(release_crds)]
+        files[f"{CLUSTERS_DIR}/kuberay/released-crds.yaml"] = released
     for member in teams:
         files[f"{CLUSTERS_DIR}/teams/{member.name}.yaml"] = team.space(
             spec.platform, env, member, project=project, repo_url=repo_url
@@ -57,10 +62,17 @@ def environment_documents(
 
 
 def environment_files(
-    spec: PlatformSpec, env: Environment, *, project: str, repo_url: str
+    spec: PlatformSpec,
+    env: Environment,
+    *,
+    project: str,
+    repo_url: str,
+    release_crds: Collection[str] = (),
 ) -> dict[str, str]:
     """Path → content of every file mlplat owns on the environment's branch."""
-    documents = environment_documents(spec, env, project=project, repo_url=repo_url)
+    documents = environment_documents(
+        spec, env, project=project, repo_url=repo_url, release_crds=release_crds
+    )
     files = {path: to_yaml(docs) for path, docs in documents.items()}
     files["README.md"] = _readme(spec, env)
     for member in spec.teams_in(env.name):

@@ -64,6 +64,11 @@ def cross_file_issues(
             naming.reconciler_name(team.namespace_name)
         except naming.NamingError as exc:
             at(doc, prefix, ("namespace",), str(exc))
+        for env_name in team.environments if team.ray.enabled else ():
+            team_env = spec.environments.get(env_name)
+            if team_env is not None and not team_env.cluster.ray_operator.enabled:
+                message = f"environment {env_name!r} has cluster.ray_operator disabled"
+                at(doc, prefix, ("ray", "enabled"), message)
         for index, worker in enumerate(team.ray.workers):
             if worker.accelerator is None:
                 continue

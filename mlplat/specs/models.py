@@ -190,6 +190,14 @@ class SystemPool(Spec):
     nodes_per_zone: Count = Field(1, ge=1)
 
 
+class RayOperator(Spec):
+    """GKE's Ray operator add-on: GKE runs KubeRay and serves its CRDs."""
+
+    enabled: bool = True
+    logging: bool = Field(True, description="collect Ray clusters' logs (Cloud Logging)")
+    monitoring: bool = Field(True, description="collect Ray clusters' metrics (Managed Prometheus)")
+
+
 class Cluster(Spec):
     release_channel: ReleaseChannel = ReleaseChannel.RAPID
     min_master_version: GkeVersion | None = None
@@ -202,6 +210,7 @@ class Cluster(Spec):
         description="serve the control plane's DNS-based endpoint to authorized callers "
         "(`mlplat kubeconfig ENV --via dns`); off: only the Connect Gateway and the private IP",
     )
+    ray_operator: RayOperator = RayOperator()
 
 
 class Gpu(Spec):

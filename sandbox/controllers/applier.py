@@ -4,6 +4,9 @@ Objects are server-side applied (forced) under the field manager `configsync.gke
 Config Sync's annotations and label, by the reconciler's service account: each write is first
 authorized by RBAC (a RepoSync reconciler has only what RoleBindings give it; a RootSync
 reconciler is bound to cluster-admin), then admitted (Policy Controller, quotas) as that user.
+Pruning follows cli-utils' filters as Config Sync configures them: an object annotated to be
+kept is let go of (its Config Sync metadata removed), and a RepoSync does not delete another
+inventory's object while a RootSync (inventory policy AdoptAll) does.
 """
 
 from __future__ import annotations
@@ -27,6 +30,14 @@ Obj = dict[str, Any]
 FIELD_MANAGER = "configsync.gke.io"
 SYSTEM_NAMESPACE = "config-management-system"
 OWNING_INVENTORY = "config.k8s.io/owning-inventory"
+# cli-utils' PreventRemoveFilter: objects so annotated are left in the cluster when pruned.
+PREVENT_REMOVE = {
+    "client.lifecycle.config.k8s.io/deletion": "detach",
+    "cli-utils.sigs.k8s.io/on-remove": "keep",
+}
+LIFECYCLE_MUTATION = "client.lifecycle.config.k8s.io/mutation"
+MANAGED_BY_LABEL, MANAGED_BY_VALUE = "app.kubernetes.io/managed-by", "configmanagement.gke.io"
+_PREFIXES = ("configmanagement.gke.io/", "configsync.gke.io/")
 _PRUNE_ORDER = {"Namespace": 1, "CustomResourceDefinition": 2}
 _PROTECTED_NAMESPACES = frozenset({SYSTEM_NAMESPACE, "default", "kube-system", "kube-public"})
 
@@ -96,7 +107,7 @@ def annotated(item: Declared, who: Reconciler, commit: str, git: Obj) -> Obj:
             OWNING_INVENTORY: who.inventory_id,
         }
     )
-    metadata.setdefault("labels", {})["app.kubernetes.io/managed-by"] = "configmanagement.gke.io"
+    metadata.setdefault("labels", {})[MANAGED_BY_LABEL] = MANAGED_BY_VALUE
     return obj
 
 
@@ -171,9 +182,13 @@ class Applier:
         except KeyError:
             return None  # the kind is gone, and its objects with it
         live = self.api.get(api_version, kind_name, name, namespace)
-        annotations = ((live or {}).get("metadata") or {}).get("annotations") or {}
-        if live is None or annotations.get(OWNING_INVENTORY) != self.who.inventory_id:
-            return None  # gone, or someone else's now
+        if live is None:
+            return None
+        annotations = live["metadata"].get("annotations") or {}
+        if any(annotations.get(key) == value for key, value in PREVENT_REMOVE.items()):
+            return self._abandon_one(live)
+        if not self._may_prune(annotations.get(OWNING_INVENTORY)):
+            return None  # another inventory's object: left, as the inventory policy says
         if kind_name == "Namespace" and name in _PROTECTED_NAMESPACES:
             return None
         denied = self._allowed("delete", kind, namespace, name)
@@ -185,6 +200,57 @@ class Applier:
         except StatusError as exc:
             return SyncError(APPLY_ERROR, f"failed to delete {name}: {exc.message}", ref)
         return None
+
+    def _may_prune(self, owner: str | None) -> bool:
+        """cli-utils' inventory policy: a RootSync's (AdoptAll) prunes whatever its inventory
+        holds; a RepoSync's (AdoptIfNoInventory) only objects of no or its own inventory."""
+        return owner is None or owner == self.who.inventory_id or self.who.root
+
+    def abandon(self, released: list[Declared]) -> list[SyncError]:
+        """Let go of objects the source marks `configmanagement.gke.io/managed: disabled`:
+        their Config Sync metadata is removed; they are neither applied nor pruned."""
+        errors = []
+        for item in released:
+            live = self.api.get(item.api_version, item.kind, item.name, item.namespace)
+            error = None if live is None else self._abandon_one(live)
+            if error is not None:
+                errors.append(error)
+        return errors
+
+    def _abandon_one(self, live: Obj) -> SyncError | None:
+        metadata = live["metadata"]
+        patch: Obj = {}
+        for field, is_ours in (
+            ("annotations", _config_sync_annotation),
+            ("labels", _config_sync_label),
+        ):
+            found = {k: None for k, v in (metadata.get(field) or {}).items() if is_ours(k, v)}
+            if found:
+                patch[field] = found
+        if not patch:
+            return None
+        namespace = metadata.get("namespace", "")
+        try:
+            self.api.patch(
+                live["apiVersion"], live["kind"], metadata["name"], {"metadata": patch}, namespace
+            )
+        except StatusError as exc:
+            ref = (ref_of(live),)
+            message = (
+                f"failed to remove the Config Sync metadata from {metadata['name']}: {exc.message}"
+            )
+            return SyncError(APPLY_ERROR, message, ref)
+        return None
+
+
+def _config_sync_annotation(key: str, value: str) -> bool:
+    if key == LIFECYCLE_MUTATION:
+        return False
+    return key.startswith(_PREFIXES) or key == OWNING_INVENTORY
+
+
+def _config_sync_label(key: str, value: str) -> bool:
+    return key.startswith(_PREFIXES) or (key == MANAGED_BY_LABEL and value == MANAGED_BY_VALUE)
 
 
 def inventory(declared: list[Declared]) -> list[Obj]:

@@ -2,9 +2,10 @@
 thread, reconciling every cluster each `settings.interval` (sooner after a change in a cluster).
 
 Each pass: installs from the fleet's configmanagement specs, then per cluster Config Sync,
-Policy Controller, the KubeRay operator and its RayClusters, quotas and pods, then reports to
-GKE Hub. Admission hooks (ResourceQuota, Gatekeeper) are registered per cluster. All state is in
-`rt.store`, so a restarted sandbox carries on where it stopped.
+Policy Controller, the KubeRay operator (GKE's add-on, else a Deployment) and its RayClusters,
+quotas and pods, then reports to GKE Hub. Admission hooks (ResourceQuota, Gatekeeper) are
+registered per cluster. All state is in `rt.store`, so a restarted sandbox carries on where it
+stopped.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sandbox.controllers.context import Context
 from sandbox.controllers.gitsource import GitReader
 from sandbox.controllers.kuberay_operator import running_operator
 from sandbox.controllers.pods import reconcile_pods
+from sandbox.controllers.ray_addon import reconcile_ray_addon
 from sandbox.controllers.raycluster import ray_pod_due, reconcile_rayclusters
 from sandbox.controllers.settings import Settings
 from sandbox.github import GitHub
@@ -107,7 +109,8 @@ class Controllers:
             reconcile_config_sync(ctx, key, str(record.get("version") or ""))
         if fleet.installed(rt, key, "policy"):
             policy.reconcile_policy(ctx, key, fleet.audit_seconds(rt, key))
-        reconcile_rayclusters(ctx, key, running_operator(ctx, key))
+        operator = reconcile_ray_addon(ctx, key) or running_operator(ctx, key)
+        reconcile_rayclusters(ctx, key, operator)
         quota.reconcile_quotas(ctx, key)
         reconcile_pods(ctx, key, lambda pod: ray_pod_due(ctx, key, pod))
 

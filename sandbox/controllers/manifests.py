@@ -1,7 +1,8 @@
 """Reading a sync's files into the objects it declares, validated as Config Sync does.
 
 `*.yaml`, `*.yml` (several documents each) and `*.json` files, `List` kinds flattened; objects
-annotated `configmanagement.gke.io/managed: disabled` are left alone. Validation: the kind must
+annotated `configmanagement.gke.io/managed: disabled` are kept apart (Config Sync lets go of
+them: `parse_files` returns them with `managed` False). Validation: the kind must
 be served by the cluster or declared by a CRD of the same source; a RepoSync may declare only
 objects of its own namespace; a namespace-scoped object without namespace gets the RepoSync's
 namespace (or `default` for a RootSync).
@@ -40,6 +41,7 @@ class Declared:
 
     obj: Obj
     path: str
+    managed: bool = True  # False: annotated `configmanagement.gke.io/managed: disabled`
 
     @property
     def api_version(self) -> str:
@@ -115,9 +117,8 @@ def parse_files(files: dict[str, bytes]) -> tuple[list[Declared], list[SyncError
                 errors.append(SyncError(RESOURCE_ERROR, "\n".join(problems), (ref_of(doc, path),)))
                 continue
             annotations = doc["metadata"].get("annotations") or {}
-            if annotations.get(UNMANAGED[0]) == UNMANAGED[1]:
-                continue
-            declared.append(Declared(doc, path))
+            managed = annotations.get(UNMANAGED[0]) != UNMANAGED[1]
+            declared.append(Declared(doc, path, managed))
     return declared, errors
 
 

@@ -1,7 +1,8 @@
 """The scheduler and kubelets, reduced to what clients observe: a Pod no node pool can take
-stays Pending with `PodScheduled=False` (reason Unschedulable); any other becomes Running and
-Ready once its start time is due (a Ray pod: its RayCluster's modelled readiness), with IPs,
-conditions and container statuses. Pending pods' start times live in `controllers.pods`.
+stays Pending with `PodScheduled=False` (reason Unschedulable); any other becomes Running once
+its start time is due (a Ray pod: its RayCluster's modelled readiness), with IPs, conditions and
+container statuses, and Ready after its readiness time (`settings.readiness`). Start and
+readiness times of pods not yet Ready live in `controllers.pods`.
 """
 
 from __future__ import annotations
@@ -68,8 +69,8 @@ def pending_status(pod: Obj, why: str, stamp: str) -> Obj:
     }
 
 
-def running_status(pod: Obj, stamp: str) -> Obj:
-    """A pod whose containers all run and are ready."""
+def running_status(pod: Obj, stamp: str, ready: bool = True) -> Obj:
+    """A pod whose containers all run (and are ready, or not yet)."""
     spec, uid = pod.get("spec") or {}, str(pod["metadata"].get("uid"))
     host, address = _ip("10.0", uid), _ip("10.4", uid + "/pod")
     old = pod.get("status") or {}
@@ -79,7 +80,7 @@ def running_status(pod: Obj, stamp: str) -> Obj:
             "image": c.get("image"),
             "imageID": f"{c.get('image')}@sha256:{_sha(str(c.get('image')))}",
             "containerID": f"containerd://{_sha(uid + str(c.get('name')))}",
-            "ready": True,
+            "ready": ready,
             "started": True,
             "restartCount": 0,
             "state": {"running": {"startedAt": old.get("startTime", stamp)}},
@@ -95,10 +96,23 @@ def running_status(pod: Obj, stamp: str) -> Obj:
         "podIPs": [{"ip": address}],
         "startTime": old.get("startTime", stamp),
         "conditions": conditions(
-            old.get("conditions"), [_condition(k, "True") for k in _READY], stamp, update_time=False
+            old.get("conditions"), _running(spec, ready), stamp, update_time=False
         ),
         "containerStatuses": statuses,
     }
+
+
+def _running(spec: Obj, ready: bool) -> list[Obj]:
+    if ready:
+        return [_condition(k, "True") for k in _READY]
+    names = " ".join(str(c.get("name")) for c in spec.get("containers") or [])
+    why = f"containers with unready status: [{names}]"
+    return [
+        _condition(k, "False", "ContainersNotReady", why)
+        if k in ("Ready", "ContainersReady")
+        else _condition(k, "True")
+        for k in _READY
+    ]
 
 
 def scheduled_status(pod: Obj, stamp: str) -> Obj:
@@ -112,6 +126,11 @@ def scheduled_status(pod: Obj, stamp: str) -> Obj:
     }
 
 
+def pod_key(cluster_key: str, pod: Obj) -> str:
+    """The store key of a pod's start record."""
+    return f"{cluster_key}|{pod['metadata']['namespace']}|{pod['metadata']['name']}"
+
+
 class Kubelets:
     """Schedules and starts one cluster's pending pods."""
 
@@ -122,28 +141,38 @@ class Kubelets:
         self.api = ClusterApi(ctx.rt, cluster_key, manager="kubelet")
         self.capacity = capacity_of(ctx.rt, cluster_key)
 
-    def _due(self, key: str, pod: Obj) -> float:
+    def _record(self, key: str, pod: Obj) -> Obj:
         store, metadata = self.ctx.rt.store, pod["metadata"]
-        record = store.get(PODS, key)
+        record: Obj | None = store.get(PODS, key)
         if record is None or record.get("uid") != metadata.get("uid"):
             due = self.due_of(pod)
+            record = {"uid": metadata.get("uid"), "dueAt": due, "modelled": due is not None}
             if due is None:
-                due = self.ctx.now + timing.delay(self.ctx.rt, timing.POD_START)
-            record = {"uid": metadata.get("uid"), "dueAt": due}
+                record["dueAt"] = self.ctx.now + timing.delay(self.ctx.rt, timing.POD_START)
             store.put(PODS, key, record)
-        return float(record["dueAt"])
+        return record
+
+    def _ready_at(self, key: str, record: Obj) -> float:
+        if "readyAt" not in record:
+            # a Ray pod's modelled readiness (the RayCluster's) already includes its probes
+            lag = timing.readiness(self.ctx.rt, self.ctx.settings, drawn=not record.get("modelled"))
+            record = {**record, "readyAt": self.ctx.now + lag}
+            self.ctx.rt.store.put(PODS, key, record)
+        return float(record["readyAt"])
 
     def reconcile(self, pod: Obj) -> str:
-        """Advance one pending pod; returns its record key while it waits to start."""
-        metadata, stamp = pod["metadata"], self.ctx.stamp
+        """Advance one pod not yet Ready; returns its record key while it waits."""
+        stamp = self.ctx.stamp
         why = unschedulable(self.capacity, pod.get("spec") or {})
         if why:
             write_status(self.api, pod, pending_status(pod, why, stamp))
             return ""
-        key = f"{self.cluster_key}|{metadata['namespace']}|{metadata['name']}"
-        if self.ctx.now >= self._due(key, pod):
-            write_status(self.api, pod, running_status(pod, stamp))
-            return ""
+        key = pod_key(self.cluster_key, pod)
+        record = self._record(key, pod)
+        if self.ctx.now >= float(record["dueAt"]):
+            ready = self.ctx.now >= self._ready_at(key, record)
+            write_status(self.api, pod, running_status(pod, stamp, ready))
+            return "" if ready else key
         write_status(self.api, pod, scheduled_status(pod, stamp))
         return key
 
@@ -154,7 +183,8 @@ def reconcile_pods(ctx: Context, cluster_key: str, due_of: DueOf) -> None:
     waiting = set()
     for stored in backend(ctx.rt).objects(cluster_key).select("core/pods"):
         phase = (stored.get("status") or {}).get("phase")
-        if stored["metadata"].get("deletionTimestamp") or phase in _DONE:
+        starting = phase == "Running" and ctx.rt.store.get(PODS, pod_key(cluster_key, stored))
+        if stored["metadata"].get("deletionTimestamp") or (phase in _DONE and not starting):
             continue
         kubelets = kubelets or Kubelets(ctx, cluster_key, due_of)
         try:

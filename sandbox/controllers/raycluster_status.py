@@ -41,9 +41,24 @@ def _desired(raycluster: Obj) -> dict[str, str]:
     return {field: format_quantity(name, totals.get(name, 0.0)) for field, name in shown.items()}
 
 
+def _all_running(pods: list[Obj]) -> bool:
+    """KubeRay's CheckAllPodsRunning: every pod Running, none with a PodReady not True."""
+    if not pods:
+        return False
+    for pod in pods:
+        if (pod.get("status") or {}).get("phase") != "Running":
+            return False
+        found = _condition(pod, "Ready")
+        if found and found.get("status") != "True":
+            return False
+    return True
+
+
 def _state(
     raycluster: Obj, failure: Obj | None, pods: list[Obj], complete: bool
 ) -> tuple[str, str]:
+    """`ready` once every pod runs, and then until suspended (KubeRay never takes it back,
+    whatever the pods do next: kuberay#2188)."""
     if (raycluster.get("spec") or {}).get("suspend"):
         return "suspended", ""
     if failure is not None:
@@ -52,7 +67,30 @@ def _state(
         why = unschedulable(pod)
         if why:
             return "failed", f"pod {pod['metadata']['name']} is unschedulable: {why}"
-    return ("ready", "") if complete else ("", "")
+    was = (raycluster.get("status") or {}).get("state")
+    return ("ready", "") if complete or was == "ready" else ("", "")
+
+
+def head_pod_ready(heads: list[Obj]) -> Obj:
+    """KubeRay's HeadPodReady condition: the head pod's PodReady condition, reason and message."""
+    if not heads:
+        return {
+            "type": "HeadPodReady",
+            "status": "False",
+            "reason": "HeadPodNotFound",
+            "message": "Head Pod not found",
+        }
+    found = _condition(heads[0], "Ready")
+    status = str(found.get("status") or "False")
+    reason = str(found.get("reason") or "")
+    if status == "True" and not reason:
+        reason = "HeadPodRunningAndReady"
+    return {
+        "type": "HeadPodReady",
+        "status": status,
+        "reason": reason or "Unknown",
+        "message": str(found.get("message") or ""),
+    }
 
 
 def raycluster_status(
@@ -63,14 +101,13 @@ def raycluster_status(
     workers_wanted = {g: n for g, (_, n) in wanted.items() if g != HEAD_GROUP}
     heads = by_group.get(HEAD_GROUP, [])
     workers = [p for g, found in by_group.items() if g != HEAD_GROUP for p in found]
-    head_ready = bool(heads) and ready(heads[0])
     desired = sum(workers_wanted.values())
     ready_workers = sum(1 for p in workers if ready(p))
-    complete = head_ready and ready_workers >= desired
+    complete = len(heads) == 1 and len(workers) == desired and _all_running(heads + workers)
     failure = record.get("failure")
     state, reason = _state(raycluster, failure, heads + workers, complete)
-    if state == "ready":
-        record["provisioned"] = True
+    if _all_running(heads + workers) and not (raycluster.get("spec") or {}).get("suspend"):
+        record["provisioned"] = True  # the first time; KubeRay does not take it back
     spec = raycluster.get("spec") or {}
     worker_specs = spec.get("workerGroupSpecs") or []
     status: Obj = {
@@ -98,23 +135,18 @@ def raycluster_status(
     if service is not None and (service.get("spec") or {}).get("clusterIP"):
         head["serviceIP"] = service["spec"]["clusterIP"]
     status["head"] = head
-    head_reason = (
-        "HeadPodRunningAndReady"
-        if head_ready
-        else ("HeadPodNotFound" if not heads else "HeadPodNotReady")
-    )
+    provisioned = bool(record.get("provisioned"))
     wanted_conditions = [
-        {
-            "type": "HeadPodReady",
-            "status": "True" if head_ready else "False",
-            "reason": head_reason,
-        },
+        head_pod_ready(heads),
         {
             "type": "RayClusterProvisioned",
-            "status": "True" if record.get("provisioned") else "False",
+            "status": "True" if provisioned else "False",
             "reason": "AllPodRunningAndReadyFirstTime"
-            if record.get("provisioned")
+            if provisioned
             else "RayClusterPodsProvisioning",
+            "message": "All Ray Pods are ready for the first time"
+            if provisioned
+            else "RayCluster Pods are being provisioned for first time",
         },
     ]
     if failure is not None:

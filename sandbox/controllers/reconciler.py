@@ -205,7 +205,8 @@ class SyncReconciler:
         except SourceError as exc:
             rec.update(sourceErrors=[_error(exc.error)], failed=True)
             return
-        declared, errors = parse_files(files)
+        parsed, errors = parse_files(files)
+        declared = [d for d in parsed if d.managed]
         valid, invalid = validate(declared, self._scope, "" if who.root else who.namespace)
         errors += invalid
         rec["sourceErrors"] = [_error(e) for e in errors]
@@ -213,8 +214,9 @@ class SyncReconciler:
             rec["failed"] = True
             return
         applier = Applier(self.ctx.rt, self.cluster_key, who)
-        failures = applier.apply(valid, commit, source.status())
-        held, pruning = applier.prune(rec["inventory"], valid)
+        released = [d for d in parsed if not d.managed]
+        failures = applier.apply(valid, commit, source.status()) + applier.abandon(released)
+        held, pruning = applier.prune(rec["inventory"], valid + released)
         failures += pruning
         rec.update(
             applied=commit,

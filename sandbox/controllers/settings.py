@@ -43,6 +43,9 @@ class Settings:
     audit_seconds: float = 60.0  # Policy Controller audit period
     retry_seconds: float = 5.0  # after a failed sync or pod creation
     instant_poll_seconds: float = 0.2  # git polling in instant mode
+    # From Running to Ready (readiness probes): None draws it from the latency model (0 when
+    # instant); a number forces it, e.g. to hold a window where a pod runs but is not Ready.
+    readiness_seconds: float | None = None
 
 
 def delay(rt: Runtime, key: str) -> float:
@@ -103,4 +106,13 @@ def parse_duration(text: object, default: float = DEFAULT_GIT_PERIOD) -> float:
 
 
 POD_START = "controllers:pod.start"
-latency.declare({POD_START: (5.0, 20.0)})
+POD_READY = "controllers:pod.ready"
+latency.declare({POD_START: (5.0, 20.0), POD_READY: (2.0, 10.0)})
+
+
+def readiness(rt: Runtime, settings: Settings, drawn: bool = True) -> float:
+    """How long a pod that started runs before it is Ready: forced by the settings, else
+    drawn (or 0 when not `drawn`)."""
+    if settings.readiness_seconds is not None:
+        return settings.readiness_seconds
+    return delay(rt, POD_READY) if drawn else 0.0

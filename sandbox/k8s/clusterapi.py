@@ -21,7 +21,7 @@ from sandbox.k8s.kinds import Kind
 from sandbox.k8s.patch import MERGE_PATCH
 from sandbox.k8s.patching import apply, patch
 from sandbox.k8s.selectors import selector_matcher
-from sandbox.k8s.verbs import create, delete, get, list_objects
+from sandbox.k8s.verbs import create, delete, get, list_objects, update
 from sandbox.k8s.writes import WriteOptions
 from sandbox.runtime import Runtime
 
@@ -79,6 +79,14 @@ class ClusterApi:
         namespace = (obj.get("metadata") or {}).get("namespace", "") if found.namespaced else ""
         return create(self._cluster(), Ref(found, namespace), obj, self._options()).obj
 
+    def update(self, obj: Obj) -> Obj:
+        """Replace an object (PUT): fields it leaves out are removed, whoever set them."""
+        found = self.kind(obj.get("apiVersion", ""), obj.get("kind", ""))
+        metadata = obj.get("metadata") or {}
+        namespace = metadata.get("namespace", "") if found.namespaced else ""
+        ref = Ref(found, namespace, metadata.get("name", ""))
+        return update(self._cluster(), ref, obj, self._options()).obj
+
     def apply(self, obj: Obj, force: bool = True, manager: str = "") -> Obj:
         """Server-side apply an object as `manager` (conflicts forced unless force=False)."""
         found = self.kind(obj.get("apiVersion", ""), obj.get("kind", ""))
@@ -99,6 +107,13 @@ class ClusterApi:
         body = json.dumps({"status": status}).encode()
         opts = self._options(subresource="status" if ref.kind.status else "")
         return patch(self._cluster(), ref, MERGE_PATCH, body, opts).obj
+
+    def patch(self, api_version: str, kind: str, name: str, body: Obj, namespace: str = "") -> Obj:
+        """Merge-patch an object."""
+        ref = Ref(self.kind(api_version, kind), namespace, name)
+        return patch(
+            self._cluster(), ref, MERGE_PATCH, json.dumps(body).encode(), self._options()
+        ).obj
 
     def delete(self, api_version: str, kind: str, name: str, namespace: str = "") -> bool:
         """Delete an object; False when it did not exist."""

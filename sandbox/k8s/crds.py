@@ -155,6 +155,15 @@ def schema_for(backend: Backend, cluster: str, kind: Kind) -> Schema:
     return cached
 
 
+def openapi_schema(backend: Backend, cluster: str, kind: Kind) -> Obj | None:
+    """A custom kind's `openAPIV3Schema` as its CRD declares it (None for built-ins)."""
+    if not kind.custom:
+        return None
+    crd = backend.objects(cluster).get(CRD_STORAGE, "", f"{kind.plural}.{kind.group}") or {}
+    props = (_version(crd, kind.version).get("schema") or {}).get("openAPIV3Schema")
+    return props if isinstance(props, dict) else None
+
+
 def _version(crd: Obj, name: str) -> Obj:
     for entry in (crd.get("spec") or {}).get("versions") or []:
         if entry.get("name") == name:

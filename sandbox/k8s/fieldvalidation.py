@@ -1,7 +1,10 @@
 """Unknown fields: dropped from what is stored, reported as `fieldValidation` asks.
 
 `Strict` rejects the request (400), `Warn` (the default) answers a warning per field, `Ignore`
-drops them silently: what kube-apiserver does with its `fieldValidation` query parameter.
+drops them silently: what kube-apiserver does with its `fieldValidation` query parameter. A
+server-side apply is refused whatever the parameter says: its configuration must convert to a
+typed object of the schema (kubernetes#105916: "Apply Patch requests already require strict
+schemas and will error on unknown fields").
 """
 
 from __future__ import annotations
@@ -42,9 +45,9 @@ def validate_fields(
             f'fieldValidation must be one of "Ignore", "Warn" or "Strict", got "{directive}"'
         )
     unknown = prune_unknown(obj, schema)
-    if not unknown or directive == "Ignore":
+    if not unknown or (directive == "Ignore" and not applying):
         return []
-    if directive == "Strict":
+    if directive == "Strict" or applying:  # an apply patch is typed strictly, whatever asked
         if applying:
             paths = ", ".join(f".{path}: field not declared in schema" for path in unknown)
             raise bad_request(

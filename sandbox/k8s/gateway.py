@@ -20,6 +20,7 @@ sends tokens only over TLS; kubeconfigs carry `ca_pem`, also served at `/sandbox
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
 import time
@@ -32,6 +33,7 @@ from sandbox.k8s import discovery, openapi
 from sandbox.k8s.backend import backend, release
 from sandbox.k8s.cluster import Cluster
 from sandbox.k8s.clusters import ClusterRegistry, open_cluster
+from sandbox.k8s.crds import openapi_schema
 from sandbox.k8s.errors import StatusError, no_such_path
 from sandbox.k8s.handlers import Call, error_reply, handle_resource, reply
 from sandbox.k8s.identity import UserInfo, authenticate, impersonate
@@ -289,7 +291,9 @@ def _non_resource(call: Call, path: str, prefix: str, version: str | None) -> Re
     elif parts[:2] == ["openapi", "v3"] and parts[2:3] == ["api"] and len(parts) == 4:
         found = openapi.group_version_document(kinds, "", parts[3])
     elif parts[:3] == ["openapi", "v3", "apis"] and len(parts) == 5:
-        found = openapi.group_version_document(kinds, parts[3], parts[4])
+        cluster = call.cluster
+        schema_of = functools.partial(openapi_schema, cluster.backend, cluster.key)
+        found = openapi.group_version_document(kinds, parts[3], parts[4], schema_of)
     if found is None:
         raise no_such_path()
     return reply(200, found)

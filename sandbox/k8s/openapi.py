@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from typing import Any
 
 from sandbox.k8s.discovery import KUBERNETES_VERSION
 from sandbox.k8s.kinds import Kind, KindIndex
 
 Obj = dict[str, Any]
+SchemaOf = Callable[[Kind], "Obj | None"]
 _OBJECT = {"type": "object"}
 _PATCH_TYPES = (
     "application/apply-patch+yaml",
@@ -99,19 +101,32 @@ def _paths(kind: Kind) -> dict[str, Obj]:
     return paths
 
 
-def group_version_document(kinds: KindIndex, group: str, version: str) -> Obj | None:
-    """The OpenAPI v3 document of one group-version, or None when it is not served."""
+def _schema_name(kind: Kind) -> str:
+    """`io.ray.v1.RayCluster`: the group's labels reversed, as kube-apiserver names them."""
+    return ".".join([*reversed(kind.group.split(".")), kind.version, kind.kind])
+
+
+def group_version_document(
+    kinds: KindIndex, group: str, version: str, schema_of: SchemaOf | None = None
+) -> Obj | None:
+    """The OpenAPI v3 document of one group-version, or None when it is not served; with
+    schema_of, custom kinds' schemas (what `kubectl explain` reads) under components."""
     served = kinds.in_group_version(group, version)
     if not served:
         return None
     paths: dict[str, Obj] = {}
+    schemas: dict[str, Obj] = {}
     for kind in served:
         paths.update(_paths(kind))
+        props = schema_of(kind) if schema_of is not None else None
+        if props is not None:
+            gvk = {"group": kind.group, "version": kind.version, "kind": kind.kind}
+            schemas[_schema_name(kind)] = {**props, "x-kubernetes-group-version-kind": [gvk]}
     return {
         "openapi": "3.0.0",
         "info": {"title": "Kubernetes", "version": KUBERNETES_VERSION["gitVersion"]},
         "paths": paths,
-        "components": {"schemas": {}},
+        "components": {"schemas": schemas},
     }
 
 

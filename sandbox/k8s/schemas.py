@@ -28,6 +28,13 @@ class Schema:
     list_set: bool = False  # a list of unique scalars, merged as a set
     open: bool = False  # fields not declared are kept (preserve-unknown-fields, untyped)
     embedded: bool = False  # an embedded object: apiVersion, kind and metadata allowed
+    # What a CRD's schema checks of values (built-in kinds leave these empty):
+    type: str = ""  # OpenAPI type; "" when untyped
+    required: tuple[str, ...] = ()
+    enum: tuple[Any, ...] = ()
+    int_or_string: bool = False
+    nullable: bool = False
+    defaults: dict[str, Any] | None = None  # field name -> default, applied when absent
 
     def field(self, name: str) -> Schema | None:
         """The shape of one field or map value; None when the field is unknown."""
@@ -110,6 +117,22 @@ def json_schema(props: Obj | None) -> Schema:
     """The shape an OpenAPI v3 schema (a CRD version's `openAPIV3Schema`) declares."""
     if not isinstance(props, dict):
         return ANY
+    shape = _shape(props)
+    shape.type = str(props.get("type") or "")
+    shape.required = tuple(props.get("required") or ())
+    shape.enum = tuple(props.get("enum") or ())
+    shape.int_or_string = bool(props.get("x-kubernetes-int-or-string"))
+    shape.nullable = bool(props.get("nullable"))
+    properties = props.get("properties")
+    if isinstance(properties, dict):
+        found = {
+            k: v["default"] for k, v in properties.items() if isinstance(v, dict) and "default" in v
+        }
+        shape.defaults = found or None
+    return shape
+
+
+def _shape(props: Obj) -> Schema:
     preserve = bool(props.get("x-kubernetes-preserve-unknown-fields"))
     embedded = bool(props.get("x-kubernetes-embedded-resource"))
     kind = props.get("type")
@@ -129,7 +152,7 @@ def json_schema(props: Obj | None) -> Schema:
         return Schema(open=True, embedded=embedded)
     if kind == "object":
         return Schema(fields={}, embedded=embedded)  # declares no field: all are pruned
-    return SCALAR
+    return Schema()
 
 
 def custom_resource_schema(props: Obj | None) -> Schema:
@@ -137,9 +160,9 @@ def custom_resource_schema(props: Obj | None) -> Schema:
     root = json_schema(props)
     fields = dict(root.fields or {})
     fields.update(apiVersion=SCALAR, kind=SCALAR, metadata=model_schema("V1ObjectMeta"))
-    if root.fields is None and not root.open:
-        return Schema(fields=fields)
-    return Schema(fields=fields, open=root.open or root.fields is None)
+    shape = Schema(fields=fields, open=root.open)
+    shape.required, shape.defaults = root.required, root.defaults
+    return shape
 
 
 def item_key(item: Any, keys: tuple[str, ...]) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 
 from sandbox.k8s.cluster import Cluster, present
 from sandbox.k8s.crds import established_status, index_crd
+from sandbox.k8s.crvalues import check_custom_resource
 from sandbox.k8s.errors import StatusError, bad_request, forbidden, not_found
 from sandbox.k8s.hooks import Denied
 from sandbox.k8s.identity import ADMIN, UserInfo
@@ -114,6 +115,8 @@ def require_namespace(cluster: Cluster, kind: Kind, namespace: str, name: str) -
 def admit(cluster: Cluster, kind: Kind, obj: Obj, old: Obj | None, opts: WriteOptions) -> list[str]:
     """Validate and default obj, then run admission callbacks (CREATE when old is None)."""
     prepare(kind, obj, old)
+    if kind.custom:
+        check_custom_resource(kind, obj, cluster.schema(kind), old)
     operation = "CREATE" if old is None else "UPDATE"
     return run_admission(cluster, operation, obj, old, opts)
 

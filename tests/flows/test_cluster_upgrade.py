@@ -83,6 +83,8 @@ def test_a_failed_raycluster_counts_at_once_unless_its_node_pools_are_still_comi
 
     ensure_node_pool(ctx, pool)
     assert not gate.settled(failed)  # the pool runs: its nodes get time to take the pods
-    assert gate.settled({"status": {"state": "ready"}})
+    ready = [{"type": c, "status": "True"} for c in ("RayClusterProvisioned", "HeadPodReady")]
+    assert gate.settled({"status": {"state": "ready", "conditions": ready}})
+    assert not gate.settled({"status": {"state": "ready"}})  # KubeRay's conditions decide
     time.sleep(0.5)
     assert gate.settled(failed)  # still failed after the grace: final

@@ -143,3 +143,21 @@ def test_policy_controller_spec_fits_hubs_schema(spec: PlatformSpec) -> None:
     assert config["installSpec"] == "INSTALL_SPEC_ENABLED" and config["installSpec"] in enum
     assert config["policyContent"]["templateLibrary"] == {"installation": "ALL"}
     assert body["version"] == spec.platform.versions.policy_controller
+
+
+def test_ray_operator_addon_comes_from_the_spec(spec: PlatformSpec) -> None:
+    env = spec.environments["dev"]
+    parsed = _parses(container_v1.Cluster, cluster.cluster(spec.platform, env, PROJECT).body)
+    ray = parsed.addons_config.ray_operator_config
+    assert ray.enabled and ray.ray_cluster_logging_config.enabled
+    assert ray.ray_cluster_monitoring_config.enabled
+    quiet = env.cluster.ray_operator.model_copy(update={"logging": False})
+    changed = env.model_copy(
+        update={"cluster": env.cluster.model_copy(update={"ray_operator": quiet})}
+    )
+    body = cluster.cluster(spec.platform, changed, PROJECT).body
+    assert body["addonsConfig"]["rayOperatorConfig"] == {
+        "enabled": True,
+        "rayClusterLoggingConfig": {"enabled": False},
+        "rayClusterMonitoringConfig": {"enabled": True},
+    }

@@ -1,4 +1,4 @@
-"""Hydrated manifests: KubeRay watching the teams' namespaces, real constraints, stable YAML."""
+"""Hydrated manifests: no KubeRay (GKE's add-on), real constraints, stable YAML."""
 
 from __future__ import annotations
 
@@ -23,20 +23,27 @@ def test_environment_files_are_hydrated_and_stable() -> None:
     )
     assert set(files) == {
         "README.md",
-        "manifests/clusters/kuberay/operator.yaml",
         "manifests/clusters/policies/constraints.yaml",
         "manifests/clusters/teams/vision.yaml",
         "manifests/apps/vision/README.md",
         "manifests/apps/vision/raycluster.yaml",
         "manifests/apps/vision/notebook.yaml",
-    }, "nlp is not in prod"
-    operator = _docs(files["manifests/clusters/kuberay/operator.yaml"])
-    kinds = [d["kind"] for d in operator]
-    assert kinds.count("CustomResourceDefinition") == 3
-    deployment = next(d for d in operator if d["kind"] == "Deployment")
-    container = deployment["spec"]["template"]["spec"]["containers"][0]
-    assert container["image"] == "quay.io/kuberay/operator:v1.4.2"
-    assert container["args"] == ["--watch-namespace=vision"], "nlp is not in prod"
+    }, "nlp is not in prod; KubeRay comes from GKE's add-on, not from Git"
+
+
+def test_ray_crds_config_sync_still_manages_are_let_go_of() -> None:
+    spec = load_spec(REFERENCE)
+    release = ["rayjobs.ray.io", "rayclusters.ray.io"]
+    files = repository.environment_files(
+        spec, spec.environments["prod"], project="p", repo_url=URL, release_crds=release
+    )
+    crds = _docs(files["manifests/clusters/kuberay/released-crds.yaml"])
+    assert [d["metadata"]["name"] for d in crds] == sorted(release)
+    assert all(
+        d["metadata"]["annotations"] == {"configmanagement.gke.io/managed": "disabled"}
+        for d in crds
+    )
+    assert {d["spec"]["names"]["kind"] for d in crds} == {"RayCluster", "RayJob"}
 
 
 def test_constraints_enforce_the_platform_policies() -> None:

@@ -40,16 +40,18 @@ def test_manifests_are_read_from_yaml_json_and_lists() -> None:
         "c/nameless.yml": b"apiVersion: v1\nkind: ConfigMap\nmetadata: {}\n",
     }
     declared, errors = parse_files(files)
-    assert [(d.kind, d.name, d.path) for d in declared] == [
+    assert [(d.kind, d.name, d.path) for d in declared if d.managed] == [
         ("Namespace", "n", "c/a.yaml"),
         ("ConfigMap", "c", "c/a.yaml"),
         ("ConfigMap", "d", "c/b.json"),
     ]
+    assert [d.name for d in declared if not d.managed] == ["s"]  # let go of, not applied
     assert [e.code for e in errors] == ["2001", "2010"]
     assert "path: c/bad.yaml" in errors[0].text()
     assert 'missing field "metadata.name"' in errors[1].text()
     assert errors[1].text().endswith("https://g.co/cloud/acm-errors#knv2010")
 
+    declared = [d for d in declared if d.managed]
     valid, problems = validate(declared, _scope)
     assert not problems
     assert [(d.namespace, d.resource_id()) for d in valid] == [
