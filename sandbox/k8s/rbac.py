@@ -47,7 +47,7 @@ class Decision:
     reason: str = ""
 
 
-def _subject_matches(subject: Obj, user: UserInfo, binding_namespace: str) -> bool:
+def subject_matches(subject: Obj, user: UserInfo, binding_namespace: str) -> bool:
     kind, name = subject.get("kind"), subject.get("name")
     if kind == "User":
         return bool(name == user.name)
@@ -105,7 +105,7 @@ def authorize(objects: ClusterObjects, user: UserInfo, attrs: Attributes) -> Dec
         bindings += [(b, attrs.namespace) for b in objects.select(ROLE_BINDINGS, attrs.namespace)]
     for binding, namespace in bindings:
         subject = next(
-            (s for s in binding.get("subjects") or [] if _subject_matches(s, user, namespace)),
+            (s for s in binding.get("subjects") or [] if subject_matches(s, user, namespace)),
             None,
         )
         if subject is None:

@@ -32,6 +32,7 @@ from sandbox.k8s.rbac import (
     ROLES,
     Attributes,
     authorize,
+    subject_matches,
 )
 
 Obj = dict[str, Any]
@@ -44,9 +45,7 @@ _GC_FIELDS = ("ownerReferences", "finalizers")
 _VOLATILE = ("resourceVersion", "managedFields", "generation", "uid", "creationTimestamp")
 
 
-def check(
-    objects: ClusterObjects, kind: str, obj: Obj, old: Obj | None, user: UserInfo
-) -> None:
+def check(objects: ClusterObjects, kind: str, obj: Obj, old: Obj | None, user: UserInfo) -> None:
     """Refuse a write of an RBAC object that would grant more than `user` holds."""
     if kind not in ("Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"):
         return
@@ -56,7 +55,9 @@ def check(
     namespace, name = str(metadata.get("namespace") or ""), str(metadata.get("name") or "")
     plural = kind.lower() + "s"
     if kind in ("Role", "ClusterRole"):
-        if _may(objects, user, "escalate", plural, namespace, name):
+        if _may(
+            objects, user, Attributes("escalate", GROUP, plural, namespace=namespace, name=name)
+        ):
             return
         rules = list(obj.get("rules") or [])
         if kind == "ClusterRole" and obj.get("aggregationRule"):
@@ -65,7 +66,9 @@ def check(
         ref = obj.get("roleRef") or {}
         ref_kind, ref_name = str(ref.get("kind", "")), str(ref.get("name", ""))
         ref_plural = "roles" if ref_kind == "Role" else "clusterroles"
-        if _may(objects, user, "bind", ref_plural, namespace, ref_name):
+        if _may(
+            objects, user, Attributes("bind", GROUP, ref_plural, namespace=namespace, name=ref_name)
+        ):
             return
         role = (
             objects.get(ROLES, namespace, ref_name)
@@ -88,10 +91,7 @@ def check(
         )
 
 
-def _may(
-    objects: ClusterObjects, user: UserInfo, verb: str, plural: str, namespace: str, name: str
-) -> bool:
-    attrs = Attributes(verb, GROUP, plural, namespace=namespace, name=name)
+def _may(objects: ClusterObjects, user: UserInfo, attrs: Attributes) -> bool:
     return authorize(objects, user, attrs).allowed
 
 
@@ -119,7 +119,9 @@ def held_rules(objects: ClusterObjects, user: UserInfo, namespace: str) -> list[
     if namespace:
         bindings += [(b, namespace) for b in objects.select(ROLE_BINDINGS, namespace)]
     for binding, where in bindings:
-        if not any(_names(subject, user, where) for subject in binding.get("subjects") or []):
+        if not any(
+            subject_matches(subject, user, where) for subject in binding.get("subjects") or []
+        ):
             continue
         ref = binding.get("roleRef") or {}
         if ref.get("kind") == "Role" and where:
@@ -130,18 +132,6 @@ def held_rules(objects: ClusterObjects, user: UserInfo, namespace: str) -> list[
             role = None
         found += list((role or {}).get("rules") or [])
     return found
-
-
-def _names(subject: Obj, user: UserInfo, namespace: str) -> bool:
-    kind, name = subject.get("kind"), subject.get("name")
-    if kind == "User":
-        return bool(name == user.name)
-    if kind == "Group":
-        return name in user.groups
-    if kind == "ServiceAccount":
-        where = subject.get("namespace") or namespace
-        return user.name == f"system:serviceaccount:{where}:{name}"
-    return False
 
 
 def _breakdown(rule: Obj) -> Iterable[Obj]:
@@ -191,9 +181,7 @@ def _covers(owner: Obj, piece: Obj) -> bool:
         and ("*" in groups or _has(groups, piece.get("apiGroups") or []))
         and _resources_cover(owner.get("resources") or [], piece.get("resources") or [])
         and (not names if not wanted_names else (not names or _has(names, wanted_names)))
-        and all(
-            any(_url_covers(u, w) for u in urls) for w in piece.get("nonResourceURLs") or []
-        )
+        and all(any(_url_covers(u, w) for u in urls) for w in piece.get("nonResourceURLs") or [])
     )
 
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sandbox.k8s import rbac_escalation
 from sandbox.k8s.cluster import Cluster, present
 from sandbox.k8s.crds import established_status, index_crd
 from sandbox.k8s.crvalues import check_custom_resource
@@ -117,6 +118,8 @@ def admit(cluster: Cluster, kind: Kind, obj: Obj, old: Obj | None, opts: WriteOp
     prepare(kind, obj, old)
     if kind.custom:
         check_custom_resource(kind, obj, cluster.schema(kind), old)
+    if kind.group == rbac_escalation.GROUP:
+        rbac_escalation.check(cluster.objects, kind.kind, obj, old, opts.user)
     operation = "CREATE" if old is None else "UPDATE"
     return run_admission(cluster, operation, obj, old, opts)
 

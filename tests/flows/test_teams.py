@@ -4,6 +4,7 @@ members); a second run changes nothing; an out-of-band deletion is reported as d
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -166,6 +167,7 @@ def test_two_teams_in_two_environments(sandbox: Sandbox, tmp_path: Path) -> None
         "-n", "nlp-team", "--as", "dave@example.com",
     )  # fmt: skip
     assert can_i.stdout.strip() == "yes", can_i.stderr
+    _escalation_is_refused(sandbox, alice, tmp_path)
 
     admin(sandbox, "POST", "/counters/reset")
     second = _provision(sandbox)
@@ -184,3 +186,77 @@ def test_two_teams_in_two_environments(sandbox: Sandbox, tmp_path: Path) -> None
     assert [(f["resource"], f["drift"]) for f in findings] == [
         (f"iam/service-account {email}", "missing")
     ]
+
+
+def _binding(name: str, kind: str, role: str) -> dict[str, Any]:
+    return {
+        "metadata": {"name": name},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": kind, "name": role},
+        "subjects": [
+            {"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "erin@example.com"}
+        ],
+    }
+
+
+def _refused(call: Any) -> str:
+    """The message of the 403 a call must meet."""
+    try:
+        call()
+    except client.ApiException as exc:
+        assert exc.status == 403, exc.body
+        return str(json.loads(exc.body)["message"])
+    raise AssertionError("the call was allowed")
+
+
+def _escalation_is_refused(sandbox: Sandbox, alice: client.ApiClient, tmp: Path) -> None:
+    """Kubernetes' escalation rules: vision's admin manages RBAC in the namespace, but grants
+    only what she holds (she has neither `bind` nor `escalate`)."""
+    rbac = client.RbacAuthorizationV1Api(alice)
+    held = (
+        ' is forbidden: user "alice@example.com" (groups=["system:authenticated"]) is '
+        "attempting to grant RBAC permissions not currently held:\n"
+    )
+    everything = '{APIGroups:["*"], Resources:["*"], Verbs:["*"]}'
+    message = _refused(
+        lambda: rbac.create_namespaced_role_binding(
+            "vision", _binding("own-it", "ClusterRole", "cluster-admin")
+        )
+    )
+    assert message.startswith('rolebindings.rbac.authorization.k8s.io "own-it"' + held)
+    assert everything in message.splitlines()
+    message = _refused(
+        lambda: rbac.create_namespaced_role(
+            "vision",
+            {
+                "metadata": {"name": "everything"},
+                "rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}],
+            },
+        )
+    )
+    assert message == 'roles.rbac.authorization.k8s.io "everything"' + held + everything
+    client.RbacAuthorizationV1Api(kube(sandbox, "dev")).create_namespaced_role(
+        "vision",
+        {
+            "metadata": {"name": "quota-editor"},
+            "rules": [{"apiGroups": [""], "resources": ["resourcequotas"], "verbs": ["update"]}],
+        },
+    )
+    message = _refused(
+        lambda: rbac.create_namespaced_role_binding(
+            "vision", _binding("quotas", "Role", "quota-editor")
+        )
+    )
+    assert message.endswith(
+        held + '{APIGroups:[""], Resources:["resourcequotas"], Verbs:["update"]}'
+    )
+    made = kubectl(
+        sandbox, "dev", tmp, "create", "role", "quota-editor-2", "--verb=update",
+        "--resource=resourcequotas", "-n", "vision", "--as", "alice@example.com",
+    )  # fmt: skip
+    assert made.returncode == 1 and "is attempting to grant RBAC permissions" in made.stderr
+    # what she holds she may hand on: the team's developer role, to a new colleague
+    rbac.create_namespaced_role_binding("vision", _binding("erin", "Role", "vision-developer"))
+    rbac.delete_namespaced_role_binding("erin", "vision")
+    client.RbacAuthorizationV1Api(kube(sandbox, "dev")).delete_namespaced_role(
+        "quota-editor", "vision"
+    )
