@@ -102,7 +102,6 @@ class GitOps(Spec):
 class Versions(Spec):
     config_sync: SemVer = Field("1.22.1", description="Config Sync, upgraded by hand (pinned)")
     policy_controller: SemVer = Field("1.21.0", description="Policy Controller (pinned)")
-    kuberay: SemVer = "1.4.2"
     ray: SemVer = "2.47.1"
 
 
