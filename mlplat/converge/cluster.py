@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from mlplat import naming
 from mlplat.converge.context import EnvContext, Outcome, report
-from mlplat.errors import ConflictError, OwnershipError, PermanentError, SpecError
+from mlplat.errors import ConflictError, MlplatError, OwnershipError, PermanentError, SpecError
 from mlplat.gcp import container
 from mlplat.gcp.waiting import poll
 from mlplat.plan import Action, Change, plan
@@ -46,7 +47,10 @@ def ensure_cluster(ctx: EnvContext, *, absent: bool = False) -> Outcome:
     observed = None if absent else container.get_cluster(ctx.target, path)
     if observed is not None and not is_ours(observed.get("resourceLabels"), ctx.platform.name):
         raise OwnershipError(f"gke/cluster {desired.name} exists without mlplat's labels")
-    offer = None if absent else _offered_versions(ctx, observed)
+    if absent:  # planned before its project or APIs exist: another project may answer
+        offer, where = _borrowed_offer(ctx)
+    else:
+        offer, where = _offered_versions(ctx, observed), ""
     change = plan(desired.kind, desired.name, desired.body, observed, immutable=desired.immutable)
     if ctx.dry_run:
         if offer is None:
@@ -55,7 +59,8 @@ def ensure_cluster(ctx: EnvContext, *, absent: bool = False) -> Outcome:
         version = (observed or {}).get("currentMasterVersion") or planned_version(
             ctx.spec, ctx.env_name, offer
         )
-        return report(ctx, change, applied=False, detail=f"GKE {version}")
+        seen = f" (GKE's offer as {where} sees it)" if where else ""
+        return report(ctx, change, applied=False, detail=f"GKE {version}{seen}")
     # An update needs the cluster to itself; otherwise a control plane that upgrades itself
     # (RECONCILING) is up: the fleet and Config Sync go on, the node pools wait for it.
     up = ("RUNNING",) if change.action is Action.UPDATE else UP
@@ -94,6 +99,29 @@ def _offered_versions(ctx: EnvContext, observed: dict[str, Any] | None) -> dict[
     if issues:
         raise SpecError(issues)
     return offer
+
+
+def _borrowed_offer(ctx: EnvContext) -> tuple[dict[str, Any] | None, str]:
+    """GKE's offer in the environment's region, read in a project that can already answer
+    (its own, else another environment's): getServerConfig needs a project with the Container
+    API, so a brand-new environment's plan borrows one. The spec is checked against it."""
+    others = [
+        naming.project_id(ctx.platform, env)
+        for name, env in sorted(ctx.spec.environments.items())
+        if name != ctx.env_name and naming.region(ctx.platform, env) == ctx.region
+    ]
+    for project in [ctx.project, *others]:
+        try:
+            offer = container.get_server_config(
+                ctx.target, f"projects/{project}/locations/{ctx.region}", once=True
+            )
+        except MlplatError:
+            continue  # not there, or not able to answer yet
+        issues = version_issues(ctx.spec, ctx.env_name, offer, ctx.region)
+        if issues:
+            raise SpecError(issues)
+        return offer, f"project {project}"
+    return None, ""
 
 
 def _create(ctx: EnvContext, desired: Desired) -> None:

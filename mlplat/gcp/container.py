@@ -10,6 +10,7 @@ from mlplat.gcp import clients
 from mlplat.gcp.convert import from_dict, to_dict
 from mlplat.gcp.errors import get_or_none, guarded
 from mlplat.gcp.waiting import RETRYABLE_CODES, OperationFailedError, poll
+from mlplat.retry import DEFAULT_POLICY, RetryPolicy
 from mlplat.target import Target
 
 DONE = container_v1.Operation.Status.DONE
@@ -37,11 +38,17 @@ def get_cluster(target: Target, cluster: str) -> dict[str, Any] | None:
     return None if found is None else to_dict(found)
 
 
-def get_server_config(target: Target, parent: str) -> dict[str, Any]:
-    """GKE's offer in `projects/P/locations/L`: valid versions, channels and their defaults."""
+ONCE = RetryPolicy(attempts=1, deadline=0.0)  # one try: any failure is the answer
+
+
+def get_server_config(target: Target, parent: str, *, once: bool = False) -> dict[str, Any]:
+    """GKE's offer in `projects/P/locations/L`: valid versions, channels and their defaults.
+    `once`: a single try (a lookup that may fail, e.g. in a project without the Container API,
+    whose SERVICE_DISABLED would otherwise be waited out as propagation)."""
     found = guarded(
         f"gke server config of {parent.rsplit('/', 1)[-1]}: get",
         lambda: clients.clusters(target).get_server_config(name=parent),
+        policy=ONCE if once else DEFAULT_POLICY,
     )
     return to_dict(found)
 

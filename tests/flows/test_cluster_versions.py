@@ -20,13 +20,13 @@ from tests.sandbox import gke_setup as gke
 CLUSTER = "projects/mlp-dev-a1b2/locations/us-central1/clusters/mlp-dev"
 
 
-def _spec_with(tmp_path: Path, **cluster: str) -> Path:
+def _spec_with(tmp_path: Path, env: str = "dev", **cluster: str) -> Path:
     root = tmp_path / "spec"
     shutil.copytree(REFERENCE, root, ignore=shutil.ignore_patterns("schema"), dirs_exist_ok=True)
-    dev = root / "environments" / "dev.yaml"
-    doc = yaml.safe_load(dev.read_text())
-    doc["cluster"].update(cluster)
-    dev.write_text(yaml.safe_dump(doc, sort_keys=False))
+    path = root / "environments" / f"{env}.yaml"
+    doc = yaml.safe_load(path.read_text())
+    doc.setdefault("cluster", {}).update(cluster)
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
     return root
 
 
@@ -71,4 +71,19 @@ def test_versions_are_shown_and_checked_before_any_write(sandbox: Sandbox, tmp_p
     plan = _plan(sandbox, spec)
     cluster_row = next(r for r in plan["rows"] if r["resource"] == "gke/cluster mlp-dev")
     assert cluster_row["fields"] == "releaseChannel.channel"
+    assert writes(sandbox) == {}
+
+    # A brand-new environment's plan reads GKE's offer in a project that can answer (dev's).
+    def new_env_plan(spec: Path) -> dict:  # type: ignore[type-arg]
+        return provision_environment(
+            "staging", dry_run=True, spec_dir=str(spec), endpoints=str(sandbox.endpoints_path)
+        )
+
+    with pytest.raises(SpecError, match=r"environments\.staging\.cluster\.min_master_version"):
+        new_env_plan(_spec_with(tmp_path, "staging", min_master_version="1.35"))
+    rows = {row["resource"]: row for row in new_env_plan(REFERENCE)["rows"]}
+    assert rows["project mlp-staging-a1b2"]["action"] == "create"
+    assert rows["gke/cluster mlp-staging"]["detail"].endswith(
+        "(GKE's offer as project mlp-dev-a1b2 sees it)"
+    )
     assert writes(sandbox) == {}
