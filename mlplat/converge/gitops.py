@@ -117,16 +117,22 @@ def ensure_manifests(
     let go of; once root-sync synced that, a second commit leaves them out."""
     branch = naming.config_sync_branch(ctx.env)
     repo_url = git_url(ctx.target, ctx.platform.gitops.owner, ctx.platform.gitops.repository)
-    release = crds_to_release(ctx) if head is not None else ()
-    files = render.environment_files(
-        ctx.spec, ctx.env, project=ctx.project, repo_url=repo_url, release_crds=release
-    )
+    files = render.environment_files(ctx.spec, ctx.env, project=ctx.project, repo_url=repo_url)
     if repo is None or head is None:
         fields = tuple(FieldChange(path, "rendered", None) for path in sorted(files))
         change = Change("git/manifests", branch, Action.CREATE, fields)
         return report(ctx, change, applied=False), None
     teams = {member.name for member in ctx.spec.teams_in(ctx.env_name)}
     changes = repos.file_changes(repo, head, files, owned_by(teams))
+    # Only a branch that still holds KubeRay files from before the add-on needs the cluster
+    # asked which Ray CRDs Config Sync manages (a converged run asks nothing more).
+    holds_ray = any(path.startswith(render.KUBERAY_DIR) for path in changes.delete)
+    release = crds_to_release(ctx) if holds_ray else ()
+    if release:
+        files = render.environment_files(
+            ctx.spec, ctx.env, project=ctx.project, repo_url=repo_url, release_crds=release
+        )
+        changes = repos.file_changes(repo, head, files, owned_by(teams))
     if not changes and release and not ctx.dry_run:  # let go of in Git already (a run cut short)
         sha, detail = _drop_released(ctx, repo, head, release, teams)
         change = Change("git/manifests", branch, Action.UPDATE if detail else Action.NOOP)

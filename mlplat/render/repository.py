@@ -17,6 +17,7 @@ HEADER = (
 )
 CLUSTERS_DIR = "manifests/clusters"
 APPS_DIR = "manifests/apps"
+KUBERAY_DIR = f"{CLUSTERS_DIR}/kuberay/"  # mlplat's KubeRay files from before GKE's add-on
 
 
 # libyaml's emitter when the wheel has it (it writes the same text, five times faster).
@@ -48,7 +49,7 @@ def environment_documents(
     }
     if release_crds:
         released = [kuberay.released_crd(name) for name in sorted(release_crds)]
-        files[f"{CLUSTERS_DIR}/kuberay/released-crds.yaml"] = released
+        files[f"{KUBERAY_DIR}released-crds.yaml"] = released
     for member in teams:
         files[f"{CLUSTERS_DIR}/teams/{member.name}.yaml"] = team.space(
             spec.platform, env, member, project=project, repo_url=repo_url
