@@ -168,10 +168,10 @@ def _reconcile_policy(ctx: Context, api: ClusterApi, member: Member, state: Obj)
                 state.update(owner=FEATURE, adopt={})
         elif owner == FEATURE and feature is None and legacy is not None:
             state["owner"] = LEGACY
-        if (feature if state["owner"] == FEATURE else legacy) is None:
+        wanted = feature if state["owner"] == FEATURE else legacy
+        if wanted is None:
             _uninstall_policy(api)
             return {}
-        wanted = feature if state["owner"] == FEATURE else legacy
     else:
         wanted = feature or legacy
         if wanted is None:
