@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import shutil
@@ -58,13 +59,27 @@ _PER_THREAD = threading.local()
 # Per cluster, the discovery shared by its clients: the fullest file a client has written.
 _SEEDS: dict[tuple[Target, str, str], Path] = {}
 _SEEDS_LOCK = threading.Lock()
+_SCRATCH: list[Path] = []  # this process's discovery files live under one directory
+
+
+def _scratch_dir() -> Path:
+    """A fresh directory for discovery files, under one per-process directory that is removed
+    when the process exits (a long-lived worker's threads would otherwise leave one behind
+    per client)."""
+    with _SEEDS_LOCK:
+        if not _SCRATCH:
+            root = Path(tempfile.mkdtemp(prefix="mlplat-discovery-"))
+            atexit.register(shutil.rmtree, root, ignore_errors=True)
+            _SCRATCH.append(root)
+        return Path(tempfile.mkdtemp(dir=_SCRATCH[0]))
 
 
 def _seed(key: tuple[Target, str, str]) -> Path:
-    with _SEEDS_LOCK:
-        if key not in _SEEDS:
-            _SEEDS[key] = Path(tempfile.mkdtemp(prefix="mlplat-discovery-")) / "shared.json"
-        return _SEEDS[key]
+    if key not in _SEEDS:
+        made = _scratch_dir() / "shared.json"
+        with _SEEDS_LOCK:
+            _SEEDS.setdefault(key, made)
+    return _SEEDS[key]
 
 
 def _seeded(key: tuple[Target, str, str], cache: Path) -> None:
@@ -136,7 +151,7 @@ def dynamic(target: Target, project_number: str, membership: str) -> DynamicClie
         # of that URL (threads, processes, an earlier sandbox on the same port) and written
         # without locking; each client gets its own file instead. A kind missing from a copy
         # (a CRD installed since) makes that client discover again when it looks the kind up.
-        cache = Path(tempfile.mkdtemp(prefix="mlplat-discovery-")) / "discovery.json"
+        cache = _scratch_dir() / "discovery.json"
         _PER_THREAD.__dict__.setdefault("files", {})[key] = cache
         _seeded(key, cache)
         built[key] = DynamicClient(  # type: ignore[no-untyped-call]
