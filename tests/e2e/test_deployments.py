@@ -1,8 +1,8 @@
-"""mlplat as its users run it through Prefect deployments: a `prefect server` (on SQLite, and
-on PostgreSQL), the process work pool `mlplat` with a worker, `prefect deploy --all` from the
-repository, then `prefect deployment run 'provision-environment/dev' --watch` converges dev on
-the sandbox; the run, its logs and its summary artifact are read back through the Prefect API
-and `prefect flow-run logs`."""
+"""mlplat as its users run it through Prefect deployments: a `prefect server` (on PostgreSQL
+where it is installed, else SQLite), the process work pool `mlplat` with a worker, `prefect
+deploy --all` from the repository, then `prefect deployment run 'provision-environment/dev'
+--watch` converges dev on the sandbox; the run, its logs and its summary artifact are read back
+through the Prefect API and `prefect flow-run logs`."""
 
 from __future__ import annotations
 
@@ -28,7 +28,6 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from tests.e2e.prefect_stack import (
     ADMIN_TOKEN,
-    PG_BIN,
     POOL,
     ROOT,
     Postgres,
@@ -66,18 +65,12 @@ class Platform:
     postgres: Postgres | None
 
 
-@pytest.fixture(
-    params=[
-        "sqlite",
-        pytest.param(
-            "postgresql",
-            marks=pytest.mark.skipif(
-                not postgres_available(),
-                reason=f"no PostgreSQL 15 (initdb, pg_ctl, postgres, createdb, psql) in {PG_BIN}",
-            ),
-        ),
-    ]
-)
+# One database per run: PostgreSQL where it is installed (what a production server uses), else
+# SQLite. Deployments on SQLite also run in tests/reliability/test_concurrency.py.
+DATABASE = "postgresql" if postgres_available() else "sqlite"
+
+
+@pytest.fixture(params=[DATABASE])
 def platform(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Platform]:
     """Sandbox (+ PostgreSQL) + `prefect server start` + `prefect work-pool create mlplat
     --type process` + `prefect worker start --pool mlplat`; all stopped afterwards."""
