@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -119,7 +120,8 @@ def in_context(error: MalformedResponseError | TruncatedResponseError, what: str
 
 
 def _display(file: Path) -> str:
+    # abspath, not resolve: the file may be a symlink loop, which resolve() raises on
     try:
-        return str(file.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
+        return str(Path(os.path.abspath(file)).relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError):
         return str(file)

@@ -13,8 +13,6 @@ import yaml
 
 from mlplat import naming
 from mlplat.errors import MlplatError, SpecError
-from mlplat.gcp import container, projects
-from mlplat.k8s.kubeconfig import dns_kubeconfig, kubeconfig
 from mlplat.specs import PlatformSpec, load_spec
 from mlplat.target import Target, google, sandbox_from_file
 from mlplat_cli import services
@@ -57,6 +55,9 @@ def _target(name: str) -> Target:
 
 
 def _dns_config(target: Target, spec: PlatformSpec, env_name: str, project: str) -> dict[str, Any]:
+    from mlplat.gcp import container  # noqa: PLC0415 - the Google clients load in seconds
+    from mlplat.k8s.kubeconfig import dns_kubeconfig  # noqa: PLC0415
+
     env = spec.environments[env_name]
     location = naming.region(spec.platform, env)
     path = container.cluster_path(project, location, naming.cluster_name(spec.platform, env))
@@ -81,6 +82,9 @@ def _write_private(path: Path, text: str) -> None:
 
 
 def run_kubeconfig(args: argparse.Namespace) -> int:
+    from mlplat.gcp import projects  # noqa: PLC0415 - only this command needs the clients
+    from mlplat.k8s.kubeconfig import kubeconfig  # noqa: PLC0415
+
     try:
         spec = load_spec(args.spec)
         if args.env not in spec.environments:

@@ -15,8 +15,6 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
-from sandbox.__main__ import default_state_dir
-
 PREFECT_PORT = 4200
 STARTUP_TIMEOUT = 120.0
 STOP_TIMEOUT = 15.0  # seconds a stopping service may take before it is killed
@@ -24,6 +22,8 @@ STOP_TIMEOUT = 15.0  # seconds a stopping service may take before it is killed
 
 def state_dir() -> Path:
     """Where the sandbox keeps its state and mlplat keeps pid and log files."""
+    from sandbox.__main__ import default_state_dir  # noqa: PLC0415 - loads the whole sandbox
+
     return default_state_dir()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from collections import Counter
 from inspect import isclass
 from pathlib import Path
 from typing import Any, TypeVar, get_args
@@ -29,7 +30,8 @@ def load_spec(root: Path) -> PlatformSpec:
     if not root.is_dir():
         raise SpecError([SpecIssue(root, 1, "(spec)", "not a directory")])
     if not platform_file.is_file():
-        raise SpecError([SpecIssue(platform_file, 1, "platform", "file is missing")])
+        problem = "cannot read: a broken link or a loop" if platform_file.is_symlink() else ""
+        raise SpecError([SpecIssue(platform_file, 1, "platform", problem or "file is missing")])
 
     platform_doc = _load(platform_file, "platform", issues)
     platform = _validate(Platform, platform_doc, "platform", issues) if platform_doc else None
@@ -37,7 +39,7 @@ def load_spec(root: Path) -> PlatformSpec:
 
     env_docs: dict[str, Document] = {}
     environments: dict[str, Environment] = {}
-    for file in _yaml_files(root / ENVIRONMENTS_DIR):
+    for file in _yaml_files(root / ENVIRONMENTS_DIR, "environments", issues):
         doc = _load(file, f"environments.{file.stem}", issues)
         if doc is None:
             continue
@@ -49,7 +51,7 @@ def load_spec(root: Path) -> PlatformSpec:
 
     team_docs: dict[str, Document] = {}
     teams: dict[str, Team] = {}
-    for file in _yaml_files(root / TEAMS_DIR):
+    for file in _yaml_files(root / TEAMS_DIR, "teams", issues):
         doc = _load(file, f"teams.{file.stem}", issues)
         if doc is None:
             continue
@@ -58,7 +60,7 @@ def load_spec(root: Path) -> PlatformSpec:
         if team is not None:
             teams[file.stem] = team
 
-    if not env_docs:
+    if not env_docs and not any(i.path.startswith("environments.") for i in issues):
         issues.append(
             SpecIssue(root / ENVIRONMENTS_DIR, 1, "environments", "no environment files found")
         )
@@ -77,10 +79,22 @@ def load_spec(root: Path) -> PlatformSpec:
     raise SpecError(issues)
 
 
-def _yaml_files(directory: Path) -> list[Path]:
+def _yaml_files(directory: Path, what: str, issues: list[SpecIssue]) -> list[Path]:
+    """The directory's YAML files, one per name: `x.yaml` beside `x.yml` is an issue (two
+    files for one environment or team), and neither is read."""
     if not directory.is_dir():
+        if directory.is_symlink():
+            issues.append(SpecIssue(directory, 1, what, "cannot read: a broken link or a loop"))
         return []
-    return sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])
+    files = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])
+    stems = Counter(file.stem for file in files)
+    for stem in sorted(s for s, n in stems.items() if n > 1):
+        both = [file for file in files if file.stem == stem]
+        names = " and ".join(file.name for file in both)
+        issues.append(
+            SpecIssue(both[-1], 1, f"{what}.{stem}", f"two files for {what[:-1]} {stem!r}: {names}")
+        )
+    return [file for file in files if stems[file.stem] == 1]
 
 
 def _load(file: Path, prefix: str, issues: list[SpecIssue]) -> Document | None:

@@ -9,6 +9,9 @@ from typing import Any
 import yaml
 
 KeyPath = tuple[str | int, ...]
+MAX_FILE_BYTES = 1_000_000  # a spec file is a few KB; anything near this is a mistake
+MAX_VALUES = 100_000  # values in one file once aliases are expanded (an alias bomb explodes)
+MAX_DEPTH = 64  # nesting of mappings and lists
 
 
 @dataclass(frozen=True)
@@ -53,9 +56,20 @@ class _Walker:
     file: Path
     origins: dict[KeyPath, Origin]
     loader: yaml.SafeLoader = field(default_factory=lambda: yaml.SafeLoader(""))
+    values: int = 0
 
     def walk(self, node: yaml.Node, path: KeyPath) -> Any:
-        self.origins[path] = Origin(self.file, node.start_mark.line + 1)
+        line = node.start_mark.line + 1
+        self.values += 1
+        if self.values > MAX_VALUES:
+            raise YamlSyntaxError(
+                self.file, line, f"more than {MAX_VALUES} values (aliases expanding too far?)"
+            )
+        if len(path) > MAX_DEPTH:
+            raise YamlSyntaxError(
+                self.file, line, f"nested deeper than {MAX_DEPTH} levels (a recursive alias?)"
+            )
+        self.origins[path] = Origin(self.file, line)
         if isinstance(node, yaml.MappingNode):
             result: dict[Any, Any] = {}
             for key_node, value_node in node.value:
@@ -75,13 +89,14 @@ class _Walker:
 
 
 def load_document(file: Path) -> Document:
-    """Parse one YAML file holding a mapping (an empty file is an empty mapping)."""
-    try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise YamlSyntaxError(file, 1, f"cannot read: {exc}") from exc
+    """Parse one YAML file holding a mapping (an empty file is an empty mapping). Files over
+    MAX_FILE_BYTES, and values that aliases expand past MAX_VALUES or MAX_DEPTH, are refused
+    before they cost time or memory."""
+    text = _read(file)
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except RecursionError as exc:
+        raise YamlSyntaxError(file, 1, "invalid YAML: nested too deeply") from exc
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
@@ -93,14 +108,33 @@ def load_document(file: Path) -> Document:
     origins: dict[KeyPath, Origin] = {}
     try:
         data = _Walker(file, origins).walk(node, ())
-    except yaml.constructor.ConstructorError as exc:
+    except YamlSyntaxError:
+        raise
+    except yaml.MarkedYAMLError as exc:  # a constructor's: a bad tag or value
         mark = exc.problem_mark
         raise YamlSyntaxError(
             file, mark.line + 1 if mark else 1, f"invalid YAML: {exc.problem}"
         ) from exc
+    except (yaml.YAMLError, ValueError, TypeError, OverflowError, RecursionError) as exc:
+        raise YamlSyntaxError(file, 1, f"invalid YAML: {exc}") from exc
     if not isinstance(data, dict):
         raise YamlSyntaxError(file, 1, "the file must hold a mapping of keys to values")
     return Document(data, origins, file)
+
+
+def _read(file: Path) -> str:
+    try:
+        with file.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise YamlSyntaxError(file, 1, f"cannot read: {reason}") from exc
+    if len(data) > MAX_FILE_BYTES:
+        raise YamlSyntaxError(file, 1, f"file is larger than {MAX_FILE_BYTES} bytes")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise YamlSyntaxError(file, 1, f"not UTF-8 text: {exc.reason} at byte {exc.start}") from exc
 
 
 def merge(base: Document, overlay: Document) -> Document:
