@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import sys
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -54,20 +55,41 @@ def prepare(
     return endpoints, url.removesuffix("/api")
 
 
-def sandbox_org(endpoints: Path, owner: str) -> None:
-    """The sandbox's GitHub needs the spec's organization (GitHub Enterprise's admin API)."""
+def sandbox_org(endpoints: Path, owner: str, attempts: int = 6) -> None:
+    """The sandbox's GitHub needs the spec's organization: read it, and create it (GitHub
+    Enterprise's admin API) only when missing, so a converged run writes nothing there.
+    Transient answers (5xx, 429, a dropped connection) are retried with backoff."""
     github = json.loads(endpoints.read_text())["components"]["github"]
-    request = urllib.request.Request(
+    auth = {"Authorization": f"token {SANDBOX_GITHUB_TOKEN}"}
+    read = urllib.request.Request(f"{github}/api/v3/orgs/{owner}", headers=auth)
+    create = urllib.request.Request(
         f"{github}/api/v3/admin/organizations",
         method="POST",
         data=json.dumps({"login": owner, "admin": "mlplat-bot"}).encode(),
-        headers={"Authorization": f"token {SANDBOX_GITHUB_TOKEN}"},
+        headers=auth,
     )
+    for attempt in range(attempts):
+        try:
+            if _answers(read, missing=404):
+                return
+            _answers(create, missing=422)  # 422: made meanwhile by another command
+            return
+        except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+            code = exc.code if isinstance(exc, urllib.error.HTTPError) else 503
+            if (code < 500 and code != 429) or attempt == attempts - 1:
+                raise
+            time.sleep(min(0.25 * 2**attempt, 4.0))
+
+
+def _answers(request: urllib.request.Request, missing: int) -> bool:
+    """True when the request succeeds, False when it answers `missing`; raises otherwise."""
     try:
         urllib.request.urlopen(request, timeout=10).close()
     except urllib.error.HTTPError as exc:
-        if exc.code != 422:  # 422: it exists already
+        if exc.code != missing:
             raise
+        return False
+    return True
 
 
 class CommandError(Exception):
