@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from mlplat.errors import MlplatError, SpecError
 from mlplat.specs import PlatformSpec, load_spec
+from mlplat.target import ENDPOINTS_ENV
 from mlplat_cli import services
 from sandbox.github.component import ADMIN_TOKEN as SANDBOX_GITHUB_TOKEN
 
@@ -40,19 +41,33 @@ def prepare(
     os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "mlplat")
     endpoints: Path | None = None
     if target == "sandbox":
-        print(f"sandbox: {directory}", file=sys.stderr, flush=True)
-        endpoints, started = services.ensure_sandbox(directory, latency, time_scale)
-        print(
-            f"  {'started' if started else 'running'}; endpoints in {endpoints}",
-            file=sys.stderr,
-            flush=True,
-        )
+        endpoints = sandbox_endpoints(directory, latency, time_scale)
         os.environ.setdefault("GITHUB_TOKEN", SANDBOX_GITHUB_TOKEN)
         sandbox_org(endpoints, spec.platform.gitops.owner)
     url, started = services.ensure_prefect(directory)
     os.environ["PREFECT_API_URL"] = url
     print(f"prefect: {url} ({'started' if started else 'running'})", file=sys.stderr, flush=True)
     return endpoints, url.removesuffix("/api")
+
+
+def sandbox_endpoints(directory: Path, latency: str, time_scale: float) -> Path:
+    """The endpoints of the sandbox named by $MLPLAT_SANDBOX_ENDPOINTS, or else of the one in
+    `directory` (started when not running)."""
+    named = os.environ.get(ENDPOINTS_ENV)
+    if named:
+        endpoints = Path(named)
+        if not endpoints.is_file():
+            raise RuntimeError(
+                f"${ENDPOINTS_ENV} names {endpoints}, which does not exist: start that sandbox "
+                f"or unset ${ENDPOINTS_ENV} to use the one in {directory}"
+            )
+        print(f"sandbox: {endpoints} (from ${ENDPOINTS_ENV})", file=sys.stderr, flush=True)
+        return endpoints
+    print(f"sandbox: {directory}", file=sys.stderr, flush=True)
+    endpoints, started = services.ensure_sandbox(directory, latency, time_scale)
+    state = "started" if started else "running"
+    print(f"  {state}; endpoints in {endpoints}", file=sys.stderr, flush=True)
+    return endpoints
 
 
 def sandbox_org(endpoints: Path, owner: str, attempts: int = 6) -> None:
