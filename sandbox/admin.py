@@ -1,6 +1,6 @@
 """The admin endpoint (its own port): counters, request log, faults, reset, clock, health.
 
-GET  /healthz            {"ok": true, "endpoints": {...}}
+GET  /healthz            {"ok": true, "state_dir": "...", "endpoints": {...}}
 GET  /counters           {"reads", "writes", "apis": {...}, "methods": {id: {count, reads, …}}}
 POST /counters/reset
 GET  /requests?limit=N   the most recent requests, oldest first
@@ -45,7 +45,9 @@ class AdminServer:
         except ValueError as exc:
             return _error(400, f"invalid JSON: {exc}")
         if route == ("GET", "/healthz"):
-            return Response.json(200, {"ok": True, "endpoints": self._endpoints()})
+            endpoints = self._endpoints()
+            body = {"ok": True, "state_dir": endpoints.get("state_dir"), "endpoints": endpoints}
+            return Response.json(200, body)
         if route == ("GET", "/counters"):
             return Response.json(200, rt.counters.snapshot())
         if route == ("POST", "/counters/reset"):

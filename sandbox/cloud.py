@@ -118,6 +118,7 @@ class Sandbox:
             "apis": {name: server.url for name, server in self._servers.items()},
             "admin": self._admin.url if self._admin else "",
             "latency": self._latency.describe(),
+            "state_dir": str(self.state_dir.resolve()),
         }
         if self._component_urls:
             body["components"] = dict(self._component_urls)

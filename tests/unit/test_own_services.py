@@ -1,0 +1,88 @@
+"""mlplat uses only the services it started for a state directory: a Prefect server on the
+recorded port that is not its own is not taken for its own, a sandbox that fails to start
+leaves no pid file, and two commands starting at once share one sandbox."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mlplat_cli import services
+from mlplat_cli.services import ensure_sandbox, running_prefect, stop_services
+from sandbox.cloud import Sandbox
+
+
+class _Healthy(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = b"true"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def foreign_server() -> Iterator[int]:
+    """Another Prefect server, as far as `/api/health` tells: any 200."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Healthy)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_healthy_server_that_mlplat_did_not_start_is_not_used(
+    tmp_path: Path, foreign_server: int
+) -> None:
+    (tmp_path / "prefect.url").write_text(f"http://127.0.0.1:{foreign_server}/api")
+    assert running_prefect(tmp_path) is None  # no pid file: not ours
+    services.record_pid(tmp_path / "prefect.pid", 1)  # a live process, but not serving there
+    assert running_prefect(tmp_path) is None
+
+
+def test_a_sandbox_that_fails_to_start_leaves_no_pid_file(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError, match="the sandbox exited with"):
+        ensure_sandbox(tmp_path / "state", "no-such-latency", 1.0)
+    assert not (tmp_path / "state" / "sandbox.pid").exists()
+
+
+def test_two_commands_starting_at_once_share_one_sandbox(tmp_path: Path) -> None:
+    directory = tmp_path / "state"
+    results: list[tuple[Path, bool]] = []
+    threads = [
+        threading.Thread(target=lambda: results.append(ensure_sandbox(directory, "instant", 1)))
+        for _ in range(2)
+    ]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        assert sorted(started for _, started in results) == [False, True]
+        assert {path for path, _ in results} == {directory / "endpoints.json"}
+        admin = json.loads((directory / "endpoints.json").read_text())["admin"]
+        assert services.sandbox_endpoints(directory) is not None, admin
+    finally:
+        stopped = stop_services(directory)
+    assert len(stopped) == 1 and stopped[0].startswith("sandbox (pid ")
+
+
+def test_a_sandbox_of_another_state_directory_is_not_taken_for_ours(tmp_path: Path) -> None:
+    """Our endpoints.json names ports another sandbox now serves: it says whose it is."""
+
+    with Sandbox(tmp_path / "theirs", apis=[], components=[]) as theirs:
+        mine = tmp_path / "mine"
+        mine.mkdir()
+        (mine / "endpoints.json").write_text(theirs.endpoints_path.read_text())
+        assert services.sandbox_endpoints(mine) is None
+        assert services.sandbox_endpoints(tmp_path / "theirs") == theirs.endpoints_path
