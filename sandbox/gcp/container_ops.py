@@ -155,7 +155,7 @@ def _record(call: Call) -> Record:
     op_name = name.split("/")[-1]
     record = call.rt.operations.get(API, operation_path(project_id, location, op_name))
     if record is None:
-        raise not_found(f"Not found: {name}.")
+        raise not_found(f"Not found: {name}.", with_errors_list=True)
     return record
 
 

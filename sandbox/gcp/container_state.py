@@ -53,7 +53,7 @@ def cluster_key(project_id: str, location: str, name: str) -> str:
 
 def not_found_error(path: str) -> ApiError:
     """404 as GKE words it."""
-    return not_found(f"Not found: {path}.")
+    return not_found(f"Not found: {path}.", with_errors_list=True)
 
 
 def require_cluster(call: Call, name: str) -> tuple[str, str, str, JSON]:

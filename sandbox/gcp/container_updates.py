@@ -33,6 +33,7 @@ from sandbox.gcp.container_naming import (
     region_of,
     resolve_version,
 )
+from sandbox.gcp.container_update_fields import apply_field_update
 
 # ClusterUpdate fields that replace one cluster field as they are.
 DIRECT_UPDATES = {
@@ -122,6 +123,8 @@ def apply_cluster_update(cluster: Mapping[str, Any], update: Mapping[str, Any]) 
             _update_locations(result, list(value))
         elif key in ACCESS_UPDATES:
             continue  # together, below: a legacy field and its new equivalent may both come
+        elif apply_field_update(result, key, value):
+            continue
         else:
             raise ModelError("UNIMPLEMENTED", f"The sandbox does not emulate ClusterUpdate.{key}.")
     update_access(result, fields)

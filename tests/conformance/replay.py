@@ -135,6 +135,7 @@ class Replayer:
         self.uid = f"{tag}x{int(time.time() * 1000) % 100000:05d}"
         self.values: dict[str, str] = {"uniqueId": self.uid, **_FIXED}
         self.operations: dict[str, str] = {}
+        self.fingerprints: dict[str, str] = {}  # the sandbox's latest, by field name
 
     def replay(self, fixture: dict[str, Any]) -> list[Result]:
         regions = _regions(fixture)
@@ -145,6 +146,10 @@ class Replayer:
         for index, exchange in enumerate(fixture["exchanges"]):
             status, answer = self._send(exchange)
             out.append(self._compare(fixture, index, exchange, status, answer))
+            if status == 200 and _enables_compute(exchange):
+                # Google gives a project its `default` network when Compute is enabled
+                project = self._fill(exchange["path"], exchange["api"]).split("/")[3]
+                self._default_network(project, regions)
         return out
 
     # -- setup -------------------------------------------------------------------------------
@@ -164,10 +169,15 @@ class Replayer:
         body = {"serviceIds": SERVICES}
         op = self._ok("POST", f"{su}/v1/projects/{project_id}/services:batchEnable", body)
         self._wait(f"{su}/v1/{op['name']}")
+        self._default_network(project_id, regions)
+
+    def _default_network(self, project_id: str, regions: list[str]) -> None:
         compute = f"{self.sandbox.url('compute')}/compute/v1/projects/{project_id}"
         network = {"name": "default", "autoCreateSubnetworks": True}
-        op = self._ok("POST", f"{compute}/global/networks", network)
-        self._ok("POST", f"{compute}/global/operations/{op['name']}/wait")
+        response = self.http.post(f"{compute}/global/networks", json=network, timeout=30)
+        if response.status_code != 200:
+            return  # already there, or Compute is not enabled yet
+        self._ok("POST", f"{compute}/global/operations/{response.json()['name']}/wait")
         for number, region in enumerate(regions):
             subnet = {
                 "name": "default",
@@ -214,6 +224,10 @@ class Replayer:
         body = None
         if "body" in exchange:
             body = json.loads(self._fill(json.dumps(exchange["body"]), api))
+            # recorded fingerprints are normalized away: send the sandbox's own
+            for key in body:
+                if key.lower().endswith("fingerprint") and key in self.fingerprints:
+                    body[key] = self.fingerprints[key]
         polls = 200 if exchange.get("operation_done") and exchange["method"] == "GET" else 1
         for attempt in range(polls):
             response = self.http.request(
@@ -229,6 +243,10 @@ class Replayer:
             if response.status_code != 200 or done or attempt == polls - 1:
                 break
             time.sleep(0.02)
+        if isinstance(answer, dict):
+            for key, value in answer.items():
+                if key.lower().endswith("fingerprint") and isinstance(value, str):
+                    self.fingerprints[key] = value
         if exchange.get("returns_operation") and isinstance(answer, dict) and "name" in answer:
             self.operations[api] = str(answer["name"]).split("operations/")[-1]
         return response.status_code, answer
@@ -258,6 +276,20 @@ class Replayer:
             recorded_fields=recorded,
             missing_fields=[f for f in recorded if f not in present],
         )
+
+
+_NEEDS_COMPUTE = ("compute.googleapis.com", "container.googleapis.com")
+
+
+def _enables_compute(exchange: dict[str, Any]) -> bool:
+    """Enables Compute, itself or as a dependency (Container's)."""
+    method: str = exchange["method_id"]
+    if method.endswith("services.enable"):
+        return any(f"/services/{name}:" in exchange["path"] for name in _NEEDS_COMPUTE)
+    if method.endswith("services.batchEnable"):
+        ids = exchange.get("body", {}).get("serviceIds", [])
+        return any(name in ids for name in _NEEDS_COMPUTE)
+    return False
 
 
 def _regions(fixture: dict[str, Any]) -> list[str]:
