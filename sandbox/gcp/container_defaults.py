@@ -153,6 +153,8 @@ def new_node_pool(
     pool["podIpv4CidrSize"] = 32 - (2 * max_pods - 1).bit_length()
     pool["networkConfig"] = _pool_network(cluster, pool.get("networkConfig", {}))
     _fill_pool_utilization(pool)
+    if version_at_least(pool["version"], (1, 34)):
+        _fill_recent_pool_fields(pool, now)
     group = f"gke-{cluster_name[:14]}-{name[:16]}-{seed[:8]}-grp"
     pool["instanceGroupUrls"] = [
         f"{COMPUTE}/projects/{project}/zones/{zone}/instanceGroupManagers/{group}"
@@ -217,6 +219,11 @@ def new_cluster(
     cluster["nodeConfig"] = copy.deepcopy(pools[0]["config"])
     cluster["instanceGroupUrls"] = [url for pool in pools for url in pool["instanceGroupUrls"]]
     cluster["currentNodeCount"] = node_count(cluster)
+    if version_at_least(str(cluster["currentMasterVersion"]), (1, 34)):
+        cluster["networkConfig"].setdefault("defaultSnatStatus", {})
+        shares = [p["networkConfig"].get("podIpv4RangeUtilization", 0) for p in pools]
+        if sum(shares):
+            cluster["ipAllocationPolicy"]["defaultPodIpv4RangeUtilization"] = round(sum(shares), 3)
     cluster["labelFingerprint"] = label_fingerprint(cluster.get("resourceLabels"))
     cluster["etag"] = compute_etag(cluster)
     return cluster
@@ -334,6 +341,26 @@ def _fill_services(cluster: JSON) -> None:
     )
     if version_at_least(str(cluster.get("currentMasterVersion", "")), (1, 34)):
         cluster.setdefault("controlPlaneEgress", {"mode": "VIA_CONTROL_PLANE"})
+
+
+def _fill_recent_pool_fields(pool: JSON, now: str) -> None:
+    """What GKE 1.34 and later also report of a node pool: the node image it resolved (COS
+    images only), the network tier, and when the kubelet's TPM bootstrap certificate expires
+    (five years on)."""
+    config = pool["config"]
+    if config.get("imageType") == "COS_CONTAINERD":
+        major_minor_patch, _, build = str(pool["version"]).partition("-gke.")
+        release = major_minor_patch.replace(".", "")
+        config.setdefault(
+            "nodeImageConfig",
+            {
+                "image": f"gke-{release}-gke{build}-cos-125-19216-395-109-c-pre",
+                "imageProject": "gke-node-images",
+            },
+        )
+    pool["networkConfig"].setdefault("networkTierConfig", {"networkTier": "NETWORK_TIER_DEFAULT"})
+    expires = f"{int(now[:4]) + 5}{now[4:19]}Z"
+    pool.setdefault("kubeletCertInfo", {"tpmBootstrapCertExpireTime": expires})
 
 
 def _fill_pool_utilization(pool: JSON) -> None:

@@ -249,6 +249,7 @@ ACCESS_UPDATES = (
     "desiredDefaultEnablePrivateNodes",
     "desiredEnablePrivateEndpoint",
     "desiredMasterAuthorizedNetworksConfig",
+    "desiredPrivateClusterConfig",
 )
 
 
@@ -264,9 +265,12 @@ def update_access(cluster: JSON, update: Mapping[str, Any]) -> None:
         body["networkConfig"] = {
             "defaultEnablePrivateNodes": bool(wanted["desiredDefaultEnablePrivateNodes"])
         }
+    if "desiredPrivateClusterConfig" in wanted:  # gcloud's --enable-master-global-access
+        body["privateClusterConfig"] = dict(wanted["desiredPrivateClusterConfig"] or {})
     if "desiredEnablePrivateEndpoint" in wanted:
         body["privateClusterConfig"] = {
-            "enablePrivateEndpoint": bool(wanted["desiredEnablePrivateEndpoint"])
+            **body.get("privateClusterConfig", {}),
+            "enablePrivateEndpoint": bool(wanted["desiredEnablePrivateEndpoint"]),
         }
     if "desiredMasterAuthorizedNetworksConfig" in wanted:
         body[_MAN] = wanted["desiredMasterAuthorizedNetworksConfig"] or {}

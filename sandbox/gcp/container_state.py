@@ -29,6 +29,7 @@ from sandbox.gcp.container_ops import (
 from sandbox.gcp.container_updates import (
     apply_cluster_update,
     set_autoscaling,
+    set_fields,
     set_labels,
     set_management,
     set_size,
@@ -135,6 +136,8 @@ def _changed(cluster: JSON, change: dict[str, Any]) -> JSON:
     if kind == "update":
         update = {k: v for k, v in change["update"].items() if k != "etag"}
         return set_status(apply_cluster_update(cluster, update), "RUNNING")
+    if kind == "fields":
+        return set_fields(cluster, change["fields"])
     if kind == "labels":
         return set_labels(cluster, change["labels"], cluster.get("labelFingerprint", ""))
     if kind == "poolCreate":
