@@ -122,14 +122,17 @@ def start(
             },
         },
     )
-    return render(record)
+    # Hub's first answer already carries the metadata's endTime (Config Connector's recordings)
+    return render(record, answered_at=rfc3339(rt.now()))
 
 
-def render(record: Record) -> dict[str, Any]:
+def render(record: Record, answered_at: str = "") -> dict[str, Any]:
     """A Hub operation as google.longrunning.Operation JSON."""
     extra = (
         {"endTime": rfc3339(float(record.get("endedAt") or record["doneAt"]))}
         if record["done"]
+        else {"endTime": answered_at}
+        if answered_at
         else {}
     )
     return longrunning.render(record, extra)
