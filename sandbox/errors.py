@@ -64,6 +64,8 @@ class ApiError(Exception):
     details: list[dict[str, Any]] = field(default_factory=list)
     legacy_reason: str = ""
     headers: dict[str, str] = field(default_factory=dict)
+    # True: the body carries `errors[]` whatever the API (GKE's 404s do, unlike its others)
+    with_errors_list: bool = False
 
     def __post_init__(self) -> None:
         super().__init__(self.message)
@@ -95,7 +97,7 @@ class ApiError(Exception):
         details = self.all_details()
         if details:
             error["details"] = details
-        if legacy_errors:
+        if legacy_errors or self.with_errors_list:
             error["errors"] = [
                 {
                     "message": self.message,

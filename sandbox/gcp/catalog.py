@@ -15,6 +15,7 @@ from sandbox.gcp import (
     container_nodepools,
     container_ops,
     container_serverconfig,
+    container_setters,
     gkehub_features,
     gkehub_memberships,
     gkehub_operations,
@@ -58,6 +59,7 @@ def google_apis() -> list[GoogleApi]:
             (
                 container_ops.HANDLERS,
                 container_clusters.HANDLERS,
+                container_setters.HANDLERS,
                 container_nodepools.HANDLERS,
                 container_serverconfig.HANDLERS,
             ),

@@ -164,7 +164,7 @@ def list_(call: Call) -> dict[str, Any]:
     return {"clusters": clusters} if clusters else {}
 
 
-def _start_cluster_op(
+def start_cluster_op(
     call: Call,
     *,
     change: dict[str, Any],
@@ -202,9 +202,9 @@ def _start_cluster_op(
     return render(rt, record)
 
 
-def _update(call: Call, update: JSON) -> dict[str, Any]:
+def start_cluster_update(call: Call, update: JSON) -> dict[str, Any]:
     slow = call.method.verb == "update" and bool(_CONTROL_PLANE & set(update))
-    return _start_cluster_op(
+    return start_cluster_op(
         call,
         change={"kind": "update", "update": update},
         operation_type=update_operation_type(update),
@@ -218,20 +218,20 @@ def _update(call: Call, update: JSON) -> dict[str, Any]:
 def update(call: Call) -> dict[str, Any]:
     changes = call.require(call.body.get("update"), "update")
     check_update_service_accounts(call.rt, changes)
-    return _update(call, changes)
+    return start_cluster_update(call, changes)
 
 
 @HANDLERS(_M + "updateMaster")
 def update_master(call: Call) -> dict[str, Any]:
     version = call.require(call.body.get("masterVersion"), "master_version")
-    return _update(call, {"desiredMasterVersion": version})
+    return start_cluster_update(call, {"desiredMasterVersion": version})
 
 
 @HANDLERS(_M + "setResourceLabels")
 def set_resource_labels(call: Call) -> dict[str, Any]:
     labels = dict(call.body.get("resourceLabels") or {})
     fingerprint = str(call.body.get("labelFingerprint", ""))
-    return _start_cluster_op(
+    return start_cluster_op(
         call,
         change={"kind": "labels", "labels": labels},
         operation_type="SET_LABELS",

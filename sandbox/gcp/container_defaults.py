@@ -25,6 +25,7 @@ from sandbox.gcp.container_naming import (
     label_fingerprint,
     region_of,
     resolve_version,
+    version_at_least,
 )
 
 MANAGED_SERVICES_RANGE = "34.118.224.0/20"  # GKE-managed Service range (no secondary range)
@@ -60,12 +61,31 @@ NAP_DEFAULTS: JSON = {
     "shieldedInstanceConfig": {"enableIntegrityMonitoring": True},
 }
 
+# What GKE reports of NAP's node defaults while auto-provisioning is off.
+NAP_OFF_DEFAULTS: JSON = {
+    "oauthScopes": DEFAULT_SCOPES,
+    "serviceAccount": "default",
+    "imageType": "COS_CONTAINERD",
+    "management": {"autoRepair": True, "autoUpgrade": True},
+    "upgradeSettings": {"strategy": "SURGE"},
+}
+
 
 def node_config_defaults(config: Mapping[str, Any] | None) -> JSON:
     """A NodeConfig with GKE's defaults filled in (and its injected resource label)."""
     cfg = copy.deepcopy(dict(config or {}))
     for key, value in NODE_CONFIG_DEFAULTS.items():
         cfg.setdefault(key, copy.deepcopy(value))
+    # GKE answers the boot disk in both its legacy fields and `bootDisk` (sizeGb an int64)
+    boot = cfg.setdefault("bootDisk", {})
+    boot.setdefault("diskType", cfg["diskType"])
+    boot["sizeGb"] = str(boot.get("sizeGb", cfg["diskSizeGb"]))
+    cfg.setdefault("effectiveCgroupMode", "EFFECTIVE_CGROUP_MODE_V2")
+    kubelet = cfg.setdefault("kubeletConfig", {})
+    kubelet.setdefault("insecureKubeletReadonlyPortEnabled", False)
+    kubelet.setdefault("maxParallelImagePulls", 2)
+    cfg.setdefault("windowsNodeConfig", {})
+    cfg.setdefault("loggingConfig", {"variantConfig": {"variant": "DEFAULT"}})
     cfg["metadata"] = {"disable-legacy-endpoints": "true", **cfg.get("metadata", {})}
     model = "spot" if cfg.get("spot") or cfg.get("preemptible") else "on-demand"
     labels = {**cfg.get("resourceLabels", {}), "goog-gke-node-pool-provisioning-model": model}
@@ -83,10 +103,10 @@ def cluster_autoscaling_defaults(autoscaling: Mapping[str, Any] | None) -> JSON:
         for bound in ("minimum", "maximum"):
             if bound in limit:
                 limit[bound] = str(limit[bound])
-    if result.get("enableNodeAutoprovisioning"):
-        nap = result.setdefault("autoprovisioningNodePoolDefaults", {})
-        for key, value in NAP_DEFAULTS.items():
-            nap.setdefault(key, copy.deepcopy(value))
+    nap = result.setdefault("autoprovisioningNodePoolDefaults", {})
+    defaults = NAP_DEFAULTS if result.get("enableNodeAutoprovisioning") else NAP_OFF_DEFAULTS
+    for key, value in defaults.items():
+        nap.setdefault(key, copy.deepcopy(value))
     return result
 
 
@@ -132,6 +152,9 @@ def new_node_pool(
     pool["maxPodsConstraint"] = {"maxPodsPerNode": str(max_pods)}
     pool["podIpv4CidrSize"] = 32 - (2 * max_pods - 1).bit_length()
     pool["networkConfig"] = _pool_network(cluster, pool.get("networkConfig", {}))
+    _fill_pool_utilization(pool)
+    if version_at_least(pool["version"], (1, 34)):
+        _fill_recent_pool_fields(pool, now)
     group = f"gke-{cluster_name[:14]}-{name[:16]}-{seed[:8]}-grp"
     pool["instanceGroupUrls"] = [
         f"{COMPUTE}/projects/{project}/zones/{zone}/instanceGroupManagers/{group}"
@@ -189,12 +212,18 @@ def new_cluster(
             "config": cluster.get("nodeConfig", {}),
         }
     ]
-    cluster.pop("initialNodeCount", None)
+    if not cluster.get("initialNodeCount"):
+        cluster.pop("initialNodeCount", None)  # kept as asked, like GKE; absent with nodePools
     pools = [new_node_pool(cluster, pool, now=now, host=host) for pool in bodies]
     cluster["nodePools"] = pools
     cluster["nodeConfig"] = copy.deepcopy(pools[0]["config"])
     cluster["instanceGroupUrls"] = [url for pool in pools for url in pool["instanceGroupUrls"]]
     cluster["currentNodeCount"] = node_count(cluster)
+    if version_at_least(str(cluster["currentMasterVersion"]), (1, 34)):
+        cluster["networkConfig"].setdefault("defaultSnatStatus", {})
+        shares = [p["networkConfig"].get("podIpv4RangeUtilization", 0) for p in pools]
+        if sum(shares):
+            cluster["ipAllocationPolicy"]["defaultPodIpv4RangeUtilization"] = round(sum(shares), 3)
     cluster["labelFingerprint"] = label_fingerprint(cluster.get("resourceLabels"))
     cluster["etag"] = compute_etag(cluster)
     return cluster
@@ -222,6 +251,7 @@ def _fill_network(
     config.setdefault("network", f"projects/{project}/global/networks/{network}")
     config.setdefault("subnetwork", f"projects/{project}/regions/{region}/subnetworks/{subnetwork}")
     config.setdefault("datapathProvider", "LEGACY_DATAPATH")
+    config.setdefault("serviceExternalIpsConfig", {})
     policy = cluster.setdefault("ipAllocationPolicy", {})
     if policy.get("useRoutes"):
         pods = _cidr(cluster.get("clusterIpv4Cidr", ""), seed, "pods", 14)
@@ -230,6 +260,9 @@ def _fill_network(
         return
     policy["useIpAliases"] = True
     policy.setdefault("stackType", "IPV4")
+    policy.setdefault("podCidrOverprovisionConfig", {})
+    if version_at_least(str(cluster.get("currentMasterVersion", "")), (1, 34)):
+        policy.setdefault("networkTierConfig", {"networkTier": "NETWORK_TIER_DEFAULT"})
     if policy.get("clusterSecondaryRangeName"):
         pods = ranges.get(policy["clusterSecondaryRangeName"]) or _cidr("", seed, "pods", 14)
     else:
@@ -255,7 +288,7 @@ def _fill_control_plane(cluster: JSON, seed: str, project_number: str) -> None:
     """Endpoints (both views), CA certificate, encryption and auth defaults."""
     access = requested_access(cluster)
     host = dns_endpoint(seed, project_number, str(cluster["location"]))
-    render_access(cluster, access, host)
+    render_access(cluster, access, host, creating=True)
     pem = base64.b64encode(bytes.fromhex(digest(seed, "ca") * 8)).decode()
     certificate = f"-----BEGIN CERTIFICATE-----\n{pem}\n-----END CERTIFICATE-----\n"
     auth = cluster.setdefault("masterAuth", {})
@@ -287,11 +320,66 @@ def _fill_services(cluster: JSON) -> None:
     cluster.setdefault("securityPostureConfig", {"mode": "BASIC"})
     cluster["securityPostureConfig"].setdefault("vulnerabilityMode", "VULNERABILITY_DISABLED")
     variant = {"loggingConfig": {"variantConfig": {"variant": "DEFAULT"}}}
-    cluster.setdefault("nodePoolDefaults", {"nodeConfigDefaults": variant})
+    defaults = cluster.setdefault("nodePoolDefaults", {}).setdefault("nodeConfigDefaults", {})
+    for key, value in variant.items():
+        defaults.setdefault(key, copy.deepcopy(value))
+    readonly_port = {"insecureKubeletReadonlyPortEnabled": False}
+    defaults.setdefault("nodeKubeletConfig", dict(readonly_port))
+    auto_config = cluster.setdefault("nodePoolAutoConfig", {})
+    auto_config.setdefault("nodeKubeletConfig", dict(readonly_port))
+    monitoring.setdefault("advancedDatapathObservabilityConfig", {})
+    cluster.setdefault("anonymousAuthenticationConfig", {"mode": "ENABLED"})
+    cluster.setdefault("enterpriseConfig", {"clusterTier": "STANDARD"})
+    cluster.setdefault("podAutoscaling", {"hpaProfile": "PERFORMANCE"})
+    cluster.setdefault("userManagedKeysConfig", {})
+    cluster.setdefault(
+        "rbacBindingConfig",
+        {
+            "enableInsecureBindingSystemAuthenticated": True,
+            "enableInsecureBindingSystemUnauthenticated": True,
+        },
+    )
+    if version_at_least(str(cluster.get("currentMasterVersion", "")), (1, 34)):
+        cluster.setdefault("controlPlaneEgress", {"mode": "VIA_CONTROL_PLANE"})
+
+
+def _fill_recent_pool_fields(pool: JSON, now: str) -> None:
+    """What GKE 1.34 and later also report of a node pool: the node image it resolved (COS
+    images only), the network tier, and when the kubelet's TPM bootstrap certificate expires
+    (five years on)."""
+    config = pool["config"]
+    if config.get("imageType") == "COS_CONTAINERD":
+        major_minor_patch, _, build = str(pool["version"]).partition("-gke.")
+        release = major_minor_patch.replace(".", "")
+        config.setdefault(
+            "nodeImageConfig",
+            {
+                "image": f"gke-{release}-gke{build}-cos-125-19216-395-109-c-pre",
+                "imageProject": "gke-node-images",
+            },
+        )
+    pool["networkConfig"].setdefault("networkTierConfig", {"networkTier": "NETWORK_TIER_DEFAULT"})
+    expires = f"{int(now[:4]) + 5}{now[4:19]}Z"
+    pool.setdefault("kubeletCertInfo", {"tpmBootstrapCertExpireTime": expires})
+
+
+def _fill_pool_utilization(pool: JSON) -> None:
+    """The share of the pod range the pool's nodes hold (per-node ranges × nodes), as GKE
+    reports it in `networkConfig.podIpv4RangeUtilization` (absent, i.e. 0, without nodes)."""
+    config = pool["networkConfig"]
+    block = str(config.get("podIpv4CidrBlock") or "")
+    nodes = int(pool.get("initialNodeCount", 0)) * len(pool.get("locations", []))
+    if "/" not in block or not nodes:
+        return
+    held = nodes * 2 ** (32 - int(pool["podIpv4CidrSize"]))
+    config["podIpv4RangeUtilization"] = round(held / 2 ** (32 - int(block.split("/")[1])), 3)
 
 
 def _pool_network(cluster: Mapping[str, Any], given: Mapping[str, Any]) -> JSON:
     config = copy.deepcopy(dict(given))
+    subnetwork = (cluster.get("networkConfig") or {}).get("subnetwork")
+    if subnetwork:
+        config.setdefault("subnetwork", subnetwork)
     policy = cluster.get("ipAllocationPolicy", {})
     if policy.get("useIpAliases") and "podRange" not in config:
         config["podRange"] = policy.get("clusterSecondaryRangeName", "")

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sandbox.gcp.container_errors import ModelError
-from sandbox.gcp.container_naming import JSON, digest
+from sandbox.gcp.container_naming import JSON, digest, version_at_least
 
 DNS_SUFFIX = "gke.goog"
 # gke-<hash>-<project number>.<location>.gke.goog, as Google names a cluster's DNS endpoint.
@@ -174,8 +174,11 @@ def public_address(seed: str) -> str:
     return f"34.{int(seed[0:2], 16) % 200 + 20}.{int(seed[2:4], 16)}.{int(seed[4:6], 16) % 250 + 2}"
 
 
-def render_access(cluster: JSON, access: Access, dns_host: str) -> None:
-    """Write both views of `access` into `cluster`, and its `endpoint`."""
+def render_access(cluster: JSON, access: Access, dns_host: str, *, creating: bool = False) -> None:
+    """Write both views of `access` into `cluster`, and its `endpoint`.
+
+    A cluster created without `gcpPublicCidrsAccessEnabled` gets GKE's default for it: true
+    exactly when there is a public IP endpoint (Config Connector's recordings)."""
     seed = str(cluster.get("id", ""))
     public_ip = public_address(seed)
     private: JSON = dict(access.extra_private)
@@ -198,6 +201,8 @@ def render_access(cluster: JSON, access: Access, dns_host: str) -> None:
             authorized = {"gcpPublicCidrsAccessEnabled": True}
         else:
             authorized = {"enabled": True}
+    if creating and access.ip_enabled and "gcpPublicCidrsAccessEnabled" not in authorized:
+        authorized = {**authorized, "gcpPublicCidrsAccessEnabled": access.public_endpoint}
     endpoint = dns_host
     if access.ip_enabled:
         address = _private_address(access.master_cidr, seed)
@@ -220,8 +225,8 @@ def render_access(cluster: JSON, access: Access, dns_host: str) -> None:
         "enableK8sTokensViaDns": access.dns_tokens,
         "endpoint": dns_host,
     }
-    if access.dns_certs:
-        dns["enableK8sCertsViaDns"] = True
+    if access.dns_certs or version_at_least(str(cluster.get("currentMasterVersion", "")), (1, 34)):
+        dns["enableK8sCertsViaDns"] = access.dns_certs  # answered explicitly from GKE 1.34
     cluster["privateClusterConfig"] = private
     cluster[_MAN] = copy.deepcopy(authorized)
     cluster["controlPlaneEndpointsConfig"] = {"dnsEndpointConfig": dns, "ipEndpointsConfig": ip}
@@ -244,6 +249,7 @@ ACCESS_UPDATES = (
     "desiredDefaultEnablePrivateNodes",
     "desiredEnablePrivateEndpoint",
     "desiredMasterAuthorizedNetworksConfig",
+    "desiredPrivateClusterConfig",
 )
 
 
@@ -259,9 +265,12 @@ def update_access(cluster: JSON, update: Mapping[str, Any]) -> None:
         body["networkConfig"] = {
             "defaultEnablePrivateNodes": bool(wanted["desiredDefaultEnablePrivateNodes"])
         }
+    if "desiredPrivateClusterConfig" in wanted:  # gcloud's --enable-master-global-access
+        body["privateClusterConfig"] = dict(wanted["desiredPrivateClusterConfig"] or {})
     if "desiredEnablePrivateEndpoint" in wanted:
         body["privateClusterConfig"] = {
-            "enablePrivateEndpoint": bool(wanted["desiredEnablePrivateEndpoint"])
+            **body.get("privateClusterConfig", {}),
+            "enablePrivateEndpoint": bool(wanted["desiredEnablePrivateEndpoint"]),
         }
     if "desiredMasterAuthorizedNetworksConfig" in wanted:
         body[_MAN] = wanted["desiredMasterAuthorizedNetworksConfig"] or {}

@@ -157,11 +157,15 @@ def check_accelerators(machine_type: str, accelerators: Sequence[Mapping[str, An
 
 
 def check_autoscaling(autoscaling: Mapping[str, Any]) -> None:
-    """Node pool autoscaling limits: per-zone or total, never both; 0 <= min <= max, max > 0."""
+    """Node pool autoscaling limits: per-zone or total, never both; 0 <= min <= max, max > 0.
+
+    A limit of 0 is proto3's unset value: explicit zero totals beside per-zone limits are
+    accepted, as GKE accepts them (Config Connector sends that shape).
+    """
     if not autoscaling.get("enabled"):
         return
-    per_zone = "minNodeCount" in autoscaling or "maxNodeCount" in autoscaling
-    total = "totalMinNodeCount" in autoscaling or "totalMaxNodeCount" in autoscaling
+    per_zone = any(int(autoscaling.get(k) or 0) for k in ("minNodeCount", "maxNodeCount"))
+    total = any(int(autoscaling.get(k) or 0) for k in ("totalMinNodeCount", "totalMaxNodeCount"))
     if per_zone and total:
         raise ModelError(
             "INVALID_ARGUMENT", "Autoscaling cannot mix per-zone and total node count limits."
@@ -169,7 +173,7 @@ def check_autoscaling(autoscaling: Mapping[str, Any]) -> None:
     low_key, high_key = (
         ("totalMinNodeCount", "totalMaxNodeCount") if total else ("minNodeCount", "maxNodeCount")
     )
-    low, high = int(autoscaling.get(low_key, 0)), int(autoscaling.get(high_key, 0))
+    low, high = int(autoscaling.get(low_key) or 0), int(autoscaling.get(high_key) or 0)
     if low < 0 or high <= 0 or low > high:
         raise ModelError(
             "INVALID_ARGUMENT",

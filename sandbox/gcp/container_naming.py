@@ -102,3 +102,12 @@ def initial_channel(body: Mapping[str, Any]) -> str:
         if _version_matches(CHANNEL_VERSIONS[channel], requested):
             return channel
     return "UNSPECIFIED"
+
+
+def version_at_least(version: str, minimum: tuple[int, int]) -> bool:
+    """`1.34.1-gke.1431000` is at least (1, 34)."""
+    parts = version.split("-", maxsplit=1)[0].split(".")
+    try:
+        return (int(parts[0]), int(parts[1])) >= minimum
+    except (IndexError, ValueError):
+        return False

@@ -148,6 +148,7 @@ def _start_pool_op(
             effect=apply_effect(key, {**change, "pool": pool["name"]}),
             failure_effect=fail_effect(key, failed, pool["name"]),
             duration=duration(pool),
+            nodes=int(pool.get("initialNodeCount", 0)) * len(pool.get("locations", [])),
         )
     return render(rt, record)
 

@@ -87,6 +87,42 @@ def new_operation(
     }
 
 
+# CREATE_CLUSTER's stages as GKE reports them: (metric, steps done at the end, total steps).
+_CREATE_STAGES = (
+    ("CLUSTER_CONFIGURING", 8, 8),
+    ("CLUSTER_DEPLOYING", 12, 12),
+    ("CLUSTER_HEALTHCHECKING", 1, 2),
+)
+
+
+def operation_progress(kind: str, fraction: float, nodes: int = 0) -> JSON | None:
+    """`progress` of an operation `fraction` (0..1) of the way through, for the types GKE
+    reports metrics for (Config Connector's recordings): CREATE_CLUSTER's stages, one after
+    the other, and UPGRADE_NODES' node counts. None for the others."""
+    fraction = min(1.0, max(0.0, fraction))
+    metrics: list[JSON] = []
+    if kind == "CREATE_CLUSTER":
+        total_steps = sum(total for _, _, total in _CREATE_STAGES)
+        reached = fraction * total_steps
+        for name, final, total in _CREATE_STAGES:
+            done = final if fraction >= 1 else min(final, int(max(0.0, reached)))
+            reached -= total
+            metrics += [
+                {"name": name, "intValue": str(done)},
+                {"name": f"{name}_TOTAL", "intValue": str(total)},
+            ]
+    elif kind == "UPGRADE_NODES":
+        complete = nodes if fraction >= 1 else int(fraction * nodes)
+        metrics = [
+            {"name": "NODES_TOTAL", "intValue": str(nodes)},
+            {"name": "NODES_FAILED", "intValue": "0"},
+            {"name": "NODES_COMPLETE", "intValue": str(complete)},
+            {"name": "NODES_DONE", "intValue": str(complete)},
+            {"name": "NODE_PDB_DELAY_SECONDS", "intValue": "0"},
+        ]
+    return {"metrics": metrics} if metrics else None
+
+
 def finish_operation(
     operation: Mapping[str, Any], error: ModelError | None = None, *, now: str
 ) -> JSON:

@@ -15,7 +15,11 @@ from sandbox.clock import rfc3339
 from sandbox.errors import RPC_CODES, ApiError, failed_precondition, not_found
 from sandbox.gcp.billing import billing_enabled, require_billing
 from sandbox.gcp.container_model import ModelError
-from sandbox.gcp.container_operations import new_operation, operation_conflict
+from sandbox.gcp.container_operations import (
+    new_operation,
+    operation_conflict,
+    operation_progress,
+)
 from sandbox.gcp.projects import Project, number_of, usable
 from sandbox.gcp.serviceusage import require_enabled
 from sandbox.operations import COLLECTION, Record
@@ -53,11 +57,12 @@ def start_operation(
     failure_effect: dict[str, Any] | None = None,
     latency_key: str = "",
     duration: float | None = None,
+    nodes: int = 0,
 ) -> Record:
     """Record a RUNNING GKE operation for `method` (the discovery method id fault rules
     match); `effect` runs when it is done, after `duration` seconds (default: the latency
     model's for `latency_key`, else for `method`). Effects get the operation's record name
-    as `args["op"]`."""
+    as `args["op"]`. `nodes` is how many nodes it works through (its progress metrics)."""
     op = new_operation(
         operation_type, project_id, location, target_link, now=rfc3339(rt.now()), host=HOST
     )
@@ -74,7 +79,7 @@ def start_operation(
         effect=effect,
         failure_effect=failure_effect,
         duration=duration,
-        info={"operation": op},
+        info={"operation": op, "nodes": nodes},
     )
 
 
@@ -87,6 +92,13 @@ def render(rt: Runtime, record: Record) -> dict[str, Any]:
     """A stored record as a container_v1.Operation."""
     op = dict(record["info"]["operation"])
     cancelled = cancel_requested(rt, record["name"])
+    started, due = float(record["startedAt"]), float(record["doneAt"])
+    fraction = 1.0 if record["done"] else (rt.now() - started) / max(due - started, 1e-9)
+    progress = operation_progress(
+        str(op.get("operationType", "")), fraction, int(record["info"].get("nodes", 0))
+    )
+    if progress is not None:
+        op["progress"] = progress
     if not record["done"]:
         op["status"] = "ABORTING" if cancelled else "RUNNING"
         return op
@@ -155,7 +167,7 @@ def _record(call: Call) -> Record:
     op_name = name.split("/")[-1]
     record = call.rt.operations.get(API, operation_path(project_id, location, op_name))
     if record is None:
-        raise not_found(f"Not found: {name}.")
+        raise not_found(f"Not found: {name}.", with_errors_list=True)
     return record
 
 

@@ -29,6 +29,7 @@ from sandbox.gcp.container_ops import (
 from sandbox.gcp.container_updates import (
     apply_cluster_update,
     set_autoscaling,
+    set_fields,
     set_labels,
     set_management,
     set_size,
@@ -53,7 +54,7 @@ def cluster_key(project_id: str, location: str, name: str) -> str:
 
 def not_found_error(path: str) -> ApiError:
     """404 as GKE words it."""
-    return not_found(f"Not found: {path}.")
+    return not_found(f"Not found: {path}.", with_errors_list=True)
 
 
 def require_cluster(call: Call, name: str) -> tuple[str, str, str, JSON]:
@@ -135,6 +136,8 @@ def _changed(cluster: JSON, change: dict[str, Any]) -> JSON:
     if kind == "update":
         update = {k: v for k, v in change["update"].items() if k != "etag"}
         return set_status(apply_cluster_update(cluster, update), "RUNNING")
+    if kind == "fields":
+        return set_fields(cluster, change["fields"])
     if kind == "labels":
         return set_labels(cluster, change["labels"], cluster.get("labelFingerprint", ""))
     if kind == "poolCreate":

@@ -7,6 +7,7 @@ with fresh `etag`s on what changed and, for labels, a fresh `labelFingerprint`.
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -27,12 +28,14 @@ from sandbox.gcp.container_naming import (
     JSON,
     cluster_path,
     compute_etag,
+    digest,
     is_offered,
     is_zonal,
     label_fingerprint,
     region_of,
     resolve_version,
 )
+from sandbox.gcp.container_update_fields import apply_field_update
 
 # ClusterUpdate fields that replace one cluster field as they are.
 DIRECT_UPDATES = {
@@ -122,9 +125,24 @@ def apply_cluster_update(cluster: Mapping[str, Any], update: Mapping[str, Any]) 
             _update_locations(result, list(value))
         elif key in ACCESS_UPDATES:
             continue  # together, below: a legacy field and its new equivalent may both come
+        elif apply_field_update(result, key, value):
+            continue
         else:
             raise ModelError("UNIMPLEMENTED", f"The sandbox does not emulate ClusterUpdate.{key}.")
     update_access(result, fields)
+    return _touch(result)
+
+
+def set_fields(cluster: Mapping[str, Any], fields: Mapping[str, Any]) -> JSON:
+    """The older per-field set methods: replace whole cluster fields (a maintenance policy
+    gets a fresh `resourceVersion`, as GKE gives it)."""
+    result = copy.deepcopy(dict(cluster))
+    for key, value in fields.items():
+        result[key] = copy.deepcopy(value)
+    if "maintenancePolicy" in fields:
+        policy = {k: v for k, v in fields["maintenancePolicy"].items() if k != "resourceVersion"}
+        text = json.dumps(policy, sort_keys=True) if policy else ""
+        result["maintenancePolicy"] = {**policy, "resourceVersion": digest(text)[:8]}
     return _touch(result)
 
 

@@ -20,6 +20,7 @@ from sandbox.gcp.gkehub_model import new_feature, patch_feature, validate_featur
 from sandbox.gcp.gkehub_operations import (
     EMPTY,
     api_error,
+    finished,
     guard,
     hub_handlers,
     missing,
@@ -49,7 +50,6 @@ latency.declare(
     {
         _M + "create": (15.0, 45.0),
         _M + "patch": (15.0, 45.0),
-        _M + "delete": (15.0, 45.0),
     }
 )
 
@@ -222,7 +222,7 @@ def delete(call: Call) -> dict[str, Any]:
     with rt.store.transaction():
         doc["resourceState"] = {"state": "DISABLING"}
         rt.store.put(FEATURES, key, doc)
-        return start(
+        answer = start(
             call,
             number=key.split("/")[0],
             location="global",
@@ -231,4 +231,6 @@ def delete(call: Call) -> dict[str, Any]:
             effect=make_effect("store.delete", collection=FEATURES, key=key),
             failure_effect=make_effect("gkehub.feature.state", key=key, state="ACTIVE"),
             response=EMPTY,
+            immediate=True,
         )
+    return finished(call, answer)

@@ -25,6 +25,7 @@ from sandbox.gcp.gkehub_model import (
 from sandbox.gcp.gkehub_operations import (
     EMPTY,
     api_error,
+    finished,
     guard,
     hub_handlers,
     missing,
@@ -47,7 +48,6 @@ latency.declare(
     {
         _M + "create": (30.0, 90.0),
         _M + "patch": (10.0, 30.0),
-        _M + "delete": (30.0, 90.0),
     }
 )
 
@@ -202,7 +202,7 @@ def delete(call: Call) -> dict[str, Any]:
     with rt.store.transaction():
         doc["state"] = {"code": "DELETING"}
         rt.store.put(MEMBERSHIPS, key, doc)
-        return start(
+        answer = start(
             call,
             number=number,
             location=key.split("/")[1],
@@ -211,7 +211,9 @@ def delete(call: Call) -> dict[str, Any]:
             effect=make_effect("gkehub.membership.delete", key=key),
             failure_effect=make_effect("gkehub.membership.ready", key=key),
             response=EMPTY,
+            immediate=True,
         )
+    return finished(call, answer)
 
 
 @effect("gkehub.membership.delete")

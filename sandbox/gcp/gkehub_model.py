@@ -120,6 +120,8 @@ def new_membership(
         updateTime=now,
         uniqueId=str(uuid.UUID(digest(name, now)[:32])),
     )
+    # Hub gives a GKE cluster's membership an external ID when the request has none
+    membership.setdefault("externalId", str(uuid.UUID(digest(name, now, "external")[:32])))
     if "authority" in membership:
         path = f"projects/{project}/locations/{cluster_location}/clusters/{cluster}"
         authority = membership["authority"]

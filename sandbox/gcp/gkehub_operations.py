@@ -97,8 +97,12 @@ def start(
     effect: dict[str, Any],
     response: str,
     failure_effect: dict[str, Any] | None = None,
+    immediate: bool = False,
 ) -> dict[str, Any]:
-    """Start a Hub LRO on `target` answering `response` (a message name, or EMPTY)."""
+    """Start a Hub LRO on `target` answering `response` (a message name, or EMPTY).
+
+    `immediate`: the work is done by the time Hub answers (its deletes, in Config Connector's
+    recordings); the caller returns `finished(call, answer)` once out of its transaction."""
     rt = call.rt
     millis = int(rt.now() * 1000)
     suffix = f"{secrets.token_hex(7)[:13]}-{secrets.token_hex(4)}-{secrets.token_hex(4)}"
@@ -110,6 +114,7 @@ def start(
         method=call.method.id,
         effect=effect,
         failure_effect=failure_effect,
+        duration=0.0 if immediate else None,
         info={
             "responseType": response if response == EMPTY else resource_type(call, response),
             "metadata": {
@@ -122,14 +127,23 @@ def start(
             },
         },
     )
-    return render(record)
+    # Hub's first answer already carries the metadata's endTime (Config Connector's recordings)
+    return render(record, answered_at=rfc3339(rt.now()))
 
 
-def render(record: Record) -> dict[str, Any]:
+def finished(call: Call, answer: dict[str, Any]) -> dict[str, Any]:
+    """The operation of `answer` once settled (for an `immediate` start)."""
+    record = call.rt.operations.get(API, str(answer["name"]))
+    return answer if record is None else render(record)
+
+
+def render(record: Record, answered_at: str = "") -> dict[str, Any]:
     """A Hub operation as google.longrunning.Operation JSON."""
     extra = (
         {"endTime": rfc3339(float(record.get("endedAt") or record["doneAt"]))}
         if record["done"]
+        else {"endTime": answered_at}
+        if answered_at
         else {}
     )
     return longrunning.render(record, extra)
