@@ -1,0 +1,150 @@
+"""Extract the conformance data from Config Connector's recorded exchanges with Google.
+
+    python -m tests.conformance.extract [--mirror GIT_DIR]
+
+Reads the fixtures' `_http.log` from a git mirror of GoogleCloudPlatform/k8s-config-connector
+and writes one JSON per fixture under tests/conformance/data/: each request (method, served
+path, query, body) with Google's status, error status and answer field paths. Only recordings
+made against Google are used: a fixture's `_http.log` counts when Config Connector's mock has
+its own `_http_mock.log` beside it (its golden-log convention) and the two differ.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from tests.conformance import logfile, scope
+
+REPO = "GoogleCloudPlatform/k8s-config-connector"
+MIRROR = Path("/work/.mirror/GoogleCloudPlatform+k8s-config-connector/repo")
+DATA = Path(__file__).parent / "data"
+ROOT = "pkg/test/resourcefixture/testdata/basic/"
+# The fixtures of the resources mlplat uses (and their dependencies, recorded with them).
+FIXTURES = re.compile(
+    r"^(container/v1beta1/container(cluster|nodepool)"
+    r"|gkehub/v1beta1/gkehub(membership|feature|featuremembership)"
+    r"|resourcemanager/v1beta1/project"
+    r"|serviceusage/v1beta1/service/service"
+    r"|compute/v1beta1/compute(network|subnetwork|router|routernat|reservation)/"
+    r"|iam/v1beta1/iamserviceaccount/)"
+)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mirror", type=Path, default=MIRROR, help="git dir of the mirror")
+    args = parser.parse_args()
+    git = Git(args.mirror)
+    commit = git.run("rev-parse", "HEAD").strip()
+    files = set(git.run("ls-tree", "-r", "--name-only", "HEAD", ROOT).split())
+    DATA.mkdir(parents=True, exist_ok=True)
+    for old in DATA.glob("*.json"):
+        old.unlink()
+    written = skipped = 0
+    for path in sorted(files):
+        fixture = path.removeprefix(ROOT).removesuffix("/_http.log")
+        if not path.endswith("/_http.log") or not FIXTURES.match(fixture):
+            continue
+        mock = path.removesuffix("_http.log") + "_http_mock.log"
+        real = git.show(commit, path)
+        if mock not in files:
+            skipped += 1
+            continue
+        recording = "same-as-mock" if git.show(commit, mock) == real else "google"
+        exchanges = convert(logfile.parse(real))
+        if not exchanges:
+            continue
+        out = {
+            "source": {"repo": REPO, "commit": commit, "path": path},
+            "fixture": fixture,
+            "recording": recording,
+            "exchanges": exchanges,
+        }
+        name = fixture.split("/", 2)[-1].replace("/", "--")
+        (DATA / f"{name}.json").write_text(_dump(out))
+        written += 1
+    print(f"{written} fixtures written to {DATA} ({skipped} without a mock log beside, skipped)")
+
+
+def convert(recorded: list[logfile.Exchange]) -> list[dict[str, Any]]:
+    """The in-scope exchanges, consecutive identical reads (polls) merged into the last."""
+    out: list[dict[str, Any]] = []
+    for exchange in recorded:
+        routed = scope.route(exchange.method, exchange.url)
+        if routed is None:
+            continue
+        item = _item(exchange, routed)
+        previous = out[-1] if out else None
+        if (
+            previous is not None
+            and item["method"] == "GET"
+            and all(previous.get(k) == item.get(k) for k in ("method", "path", "query"))
+        ):
+            item["repeats"] = previous.get("repeats", 1) + 1
+            out[-1] = item
+        else:
+            out.append(item)
+    return out
+
+
+def _item(exchange: logfile.Exchange, routed: scope.Routed) -> dict[str, Any]:
+    method = routed.method
+    item: dict[str, Any] = {
+        "api": routed.api,
+        "group": routed.group,
+        "method_id": method.id,
+        "method": exchange.method,
+        "path": routed.path,
+        "query": routed.query,
+        "status": exchange.status,
+    }
+    if exchange.request is not None and method.request_ref is not None:
+        body, dropped = scope.strip_body(method.document, method.request_ref, exchange.request)
+        item["body"] = body
+        if dropped:
+            item["body_fields_not_in_served_version"] = sorted(dropped)
+    answer = exchange.answer if isinstance(exchange.answer, dict) else {}
+    if exchange.status >= 400:
+        item["error_status"] = answer.get("error", {}).get("status", "")
+        item["fields"] = sorted(scope.error_paths(answer))
+        return item
+    declared, undeclared = scope.field_paths(method.document, method.response_ref, answer)
+    item["fields"] = sorted(declared)
+    if undeclared:
+        item["answer_fields_not_in_served_version"] = len(undeclared)
+    if method.response_ref == "Operation" or "operations" in method.id.lower():
+        item["operation_done"] = answer.get("done") is True or answer.get("status") == "DONE"
+        item["returns_operation"] = method.response_ref == "Operation"
+    return item
+
+
+def _dump(data: dict[str, Any]) -> str:
+    """JSON with one exchange per line: compact, yet diffs stay readable."""
+    head = {k: v for k, v in data.items() if k != "exchanges"}
+    lines = [json.dumps(e, sort_keys=True, separators=(",", ":")) for e in data["exchanges"]]
+    text = json.dumps(head, sort_keys=True, indent=1)[:-2]
+    return text + ',\n "exchanges": [\n' + ",\n".join(lines) + "\n ]\n}\n"
+
+
+class Git:
+    """Read-only access to the bare mirror."""
+
+    def __init__(self, git_dir: Path) -> None:
+        self.git_dir = git_dir
+
+    def run(self, *args: str) -> str:
+        return subprocess.run(
+            ["git", f"--git-dir={self.git_dir}", *args], check=True, capture_output=True, text=True
+        ).stdout
+
+    def show(self, commit: str, path: str) -> str:
+        return self.run("show", f"{commit}:{path}")
+
+
+if __name__ == "__main__":
+    main()
