@@ -133,6 +133,7 @@ def in_use(path: str, user: str) -> ApiError:
         f"The {path.split('/')[-2].removesuffix('s')} resource '{path}' is already being used "
         f"by '{user}'",
         "FAILED_PRECONDITION",
+        reason="RESOURCE_IN_USE_BY_ANOTHER_RESOURCE",
         legacy_reason="resourceInUseByAnotherResource",
     )
 
@@ -301,6 +302,8 @@ def unchanged(doc: dict[str, Any], body: dict[str, Any], mutable: set[str], what
     """400 when a PATCH body changes a field that cannot change."""
     for key, value in body.items():
         if key in mutable or key == "fingerprint" or doc.get(key) == value:
+            continue
+        if key not in doc and value in (False, "", 0, [], {}):  # a default, as stored
             continue
         raise invalid_argument(
             f"Invalid value for field 'resource.{key}': cannot be changed on an existing {what}.",

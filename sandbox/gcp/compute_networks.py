@@ -58,6 +58,9 @@ def find_network(call: Call, project_id: str, name: str) -> dict[str, Any] | Non
 
 def _view(call: Call, project_id: str, doc: dict[str, Any]) -> dict[str, Any]:
     body = public(doc)
+    routing = body.get("routingConfig")
+    if isinstance(routing, dict) and "bgpBestPathSelectionMode" not in routing:
+        body["routingConfig"] = {**routing, "bgpBestPathSelectionMode": "LEGACY"}
     own = link(network_path(project_id, doc["name"]))
     subnets = [
         sub["selfLink"]
@@ -212,11 +215,6 @@ def delete(call: Call) -> dict[str, Any]:
     path = network_path(pid, name)
     if doc is None:
         raise missing(path)
-    own = link(path)
-    for collection in (SUBNETWORKS, ROUTERS):
-        for user in call.rt.store.values(collection, f"{pid}/"):
-            if user.get("network") == own and not user.get("_auto"):
-                raise in_use(path, path_of(user["selfLink"]))
     return start_operation(
         call,
         project,
@@ -230,9 +228,14 @@ def delete(call: Call) -> dict[str, Any]:
 
 @effect("compute.networkGone")
 def _gone(rt: Runtime, args: dict[str, Any]) -> dict[str, Any] | None:
-    """The network goes, with the subnets auto mode made for it."""
+    """The network goes, with the subnets auto mode made for it; a network still in use fails
+    the operation (Compute reports it there, not in the DELETE's answer)."""
     pid, name = args["project"], args["name"]
     own = link(network_path(pid, name))
+    for collection in (SUBNETWORKS, ROUTERS):
+        for user in rt.store.values(collection, f"{pid}/"):
+            if user.get("network") == own and not user.get("_auto"):
+                raise in_use(network_path(pid, name), path_of(user["selfLink"]))
     for key, subnet in rt.store.items(SUBNETWORKS, f"{pid}/"):
         if subnet.get("_auto") and subnet.get("network") == own:
             rt.store.delete(SUBNETWORKS, key)
