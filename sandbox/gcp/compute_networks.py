@@ -27,6 +27,7 @@ from sandbox.gcp.compute import (
     visible,
 )
 from sandbox.gcp.compute_geography import AUTO_RANGES
+from sandbox.gcp.container_naming import digest
 from sandbox.operations import effect, make_effect
 from sandbox.runtime import Runtime
 
@@ -34,7 +35,14 @@ HANDLERS = Handlers("compute.v1")
 NETWORKS = "compute.networks"  # key: "<project>/<name>"
 SUBNETWORKS = "compute.subnetworks"  # key: "<project>/<region>/<name>"
 ROUTERS = "compute.routers"  # key: "<project>/<region>/<name>"
-_MUTABLE = {"routingConfig", "mtu", "description", "networkFirewallPolicyEnforcementOrder"}
+_MUTABLE = {
+    "routingConfig",
+    "mtu",
+    "description",
+    "networkFirewallPolicyEnforcementOrder",
+    "enableUlaInternalIpv6",
+    "internalIpv6Range",
+}
 
 latency.declare(
     {
@@ -195,6 +203,10 @@ def patch(call: Call) -> dict[str, Any]:
         raise missing(path)
     unchanged(public(doc), call.body, _MUTABLE, "network")
     fields = {key: value for key, value in call.body.items() if key in _MUTABLE}
+    if fields.get("enableUlaInternalIpv6") and not doc.get("internalIpv6Range"):
+        # Google assigns a /48 of its ULA block fd20::/20 when none is asked for.
+        block = int(digest(doc["id"], "ula")[:7], 16) & 0xFFFFFFF
+        fields.setdefault("internalIpv6Range", f"fd20:{block >> 16:03x}:{block & 0xFFFF:x}::/48")
     return start_operation(
         call,
         project,
