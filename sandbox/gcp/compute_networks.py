@@ -35,6 +35,7 @@ HANDLERS = Handlers("compute.v1")
 NETWORKS = "compute.networks"  # key: "<project>/<name>"
 SUBNETWORKS = "compute.subnetworks"  # key: "<project>/<region>/<name>"
 ROUTERS = "compute.routers"  # key: "<project>/<region>/<name>"
+FIREWALLS = "compute.firewalls"  # key: "<project>/<name>"
 _MUTABLE = {
     "routingConfig",
     "mtu",
@@ -244,7 +245,7 @@ def _gone(rt: Runtime, args: dict[str, Any]) -> dict[str, Any] | None:
     the operation (Compute reports it there, not in the DELETE's answer)."""
     pid, name = args["project"], args["name"]
     own = link(network_path(pid, name))
-    for collection in (SUBNETWORKS, ROUTERS):
+    for collection in (SUBNETWORKS, ROUTERS, FIREWALLS):
         for user in rt.store.values(collection, f"{pid}/"):
             if user.get("network") == own and not user.get("_auto"):
                 raise in_use(network_path(pid, name), path_of(user["selfLink"]))

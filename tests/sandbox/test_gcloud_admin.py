@@ -85,11 +85,33 @@ def test_instances_are_the_node_pool_vms(admin: tuple[Clients, dict[str, Any]]) 
 
 def test_firewall_rules_gke_creates(admin: tuple[Clients, dict[str, Any]]) -> None:
     clients, cluster = admin
+    # What GKE's docs have an admin add for webhooks behind a private control plane.
+    _run(
+        clients,
+        "compute",
+        "firewall-rules",
+        "create",
+        "allow-webhooks",
+        "--network",
+        gke.NETWORK,
+        "--allow",
+        "tcp:8443",
+        "--source-ranges",
+        cluster["master"],
+    )
     rules = {rule["name"]: rule for rule in _run(clients, "compute", "firewall-rules", "list")}
     prefix = f"gke-ml-dev-{cluster['id'][:8]}"
     assert set(rules) == {
-        f"{prefix}-{s}" for s in ("master", "vms", "all", "inkubelet", "exkubelet")
+        "allow-webhooks",
+        *(f"{prefix}-{s}" for s in ("master", "vms", "all", "inkubelet", "exkubelet")),
     }
+    webhooks = rules["allow-webhooks"]
+    assert (webhooks["direction"], webhooks["priority"], webhooks["sourceRanges"]) == (
+        "INGRESS",
+        1000,
+        [cluster["master"]],
+    )
+    assert webhooks["allowed"] == [{"IPProtocol": "tcp", "ports": ["8443"]}]
     master = rules[f"{prefix}-master"]
     assert master["sourceRanges"] == [cluster["master"]]
     assert master["allowed"] == [{"IPProtocol": "tcp", "ports": ["10250", "443"]}]
