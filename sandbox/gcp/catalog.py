@@ -6,6 +6,7 @@ from sandbox.api import GoogleApi
 from sandbox.gcp import (
     billing,
     cloudasset,
+    compute_disks,
     compute_firewalls,
     compute_instances,
     compute_networks,
@@ -59,6 +60,7 @@ def google_apis() -> list[GoogleApi]:
                 compute_firewalls.HANDLERS,
                 compute_routes.HANDLERS,
                 compute_instances.HANDLERS,
+                compute_disks.HANDLERS,
             ),
             legacy_errors=True,
         ),

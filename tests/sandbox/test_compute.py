@@ -292,5 +292,5 @@ def test_unknown_project_is_not_found(clients: Clients) -> None:
 
 
 def test_real_but_unemulated_methods_answer_501(clients: Clients, compute_project: str) -> None:
-    with pytest.raises(exceptions.MethodNotImplemented, match=r"compute\.disks\.list"):
-        clients.compute(compute_v1.DisksClient).list(project=compute_project, zone=ZONE)
+    with pytest.raises(exceptions.MethodNotImplemented, match=r"compute\.addresses\.list"):
+        clients.compute(compute_v1.AddressesClient).list(project=compute_project, region=REGION)

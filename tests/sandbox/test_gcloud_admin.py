@@ -70,6 +70,9 @@ def test_instances_are_the_node_pool_vms(admin: tuple[Clients, dict[str, Any]]) 
         assert vm["serviceAccounts"][0]["email"] == NODES
         assert vm["labels"]["goog-k8s-node-pool-name"] == "system"
     assert len({vm["networkInterfaces"][0]["networkIP"] for vm in vms}) == 3
+    boot = vms[0]["disks"][0]["source"].rsplit("/", 3)
+    disk = clients.compute(compute_v1.DisksClient).get(project=P, zone=boot[1], disk=boot[3])
+    assert (disk.size_gb, disk.users) == (100, [vms[0]["selfLink"]])
 
     # The VM count follows the pool's size (nodes per zone × zones).
     client = gke.container(clients.sandbox)
