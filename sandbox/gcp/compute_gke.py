@@ -9,6 +9,7 @@ GKE names them after the cluster: VMs `<instance group without -grp>-<4 chars>`,
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import re
 from collections.abc import Iterator
@@ -25,7 +26,6 @@ from sandbox.runtime import Runtime
 
 JSON = dict[str, Any]
 _GROUP = re.compile(r"/projects/([^/]+)/zones/([^/]+)/instanceGroupManagers/(.+)-grp$")
-_SUFFIX = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,13 @@ class NodeVm:
     def spot(self) -> bool:
         config = self.pool.get("config") or {}
         return bool(config.get("spot") or config.get("preemptible"))
+
+
+def vm_name(prefix: str, zone: str, number: int) -> str:
+    """The name of a pool's `number`-th VM in a zone (also its Kubernetes Node's name): the
+    instance group's prefix and four letters derived from it."""
+    seed = hashlib.sha256(f"{prefix}/{zone}/{number}".encode()).hexdigest()
+    return f"{prefix}-{''.join(c for c in seed if c.isalpha())[:4].ljust(4, 'x')}"
 
 
 def clusters_of(rt: Runtime, project_id: str) -> list[JSON]:
@@ -101,9 +108,7 @@ def node_vms(rt: Runtime, project_id: str) -> list[NodeVm]:
                     continue
                 zone, prefix = group.group(2), group.group(3)
                 for number in range(per_zone):
-                    seed = int(digest(prefix, zone, number)[:12], 16)
-                    suffix = "".join(_SUFFIX[(seed >> (6 * i)) % 36] for i in range(4))
-                    found.append(NodeVm(f"{prefix}-{suffix}", zone, cluster, pool, index))
+                    found.append(NodeVm(vm_name(prefix, zone, number), zone, cluster, pool, index))
                     index += 1
     return found
 

@@ -55,7 +55,7 @@ def _run(clients: Clients, *args: str) -> Any:
 def test_instances_are_the_node_pool_vms(admin: tuple[Clients, dict[str, Any]]) -> None:
     clients, _ = admin
     vms = _run(clients, "compute", "instances", "list")
-    pattern = re.compile(r"^gke-ml-dev-system-[0-9a-f]{8}-[0-9a-z]{4}$")
+    pattern = re.compile(r"^gke-ml-dev-system-[0-9a-f]{8}-[a-z]{4}$")
     assert all(pattern.match(vm["name"]) for vm in vms), [vm["name"] for vm in vms]
     assert sorted(vm["zone"].rsplit("/", 1)[1] for vm in vms) == [
         "us-central1-a",
