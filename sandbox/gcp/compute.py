@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import re
 import secrets
+from http import HTTPStatus
 from typing import Any
 
 from sandbox.api import Call
@@ -208,8 +209,9 @@ def render_operation(record: Record) -> dict[str, Any]:
             (d.get("reason") for d in error.get("details", []) if d.get("reason")), status
         )
         body["error"] = {"errors": [{"code": reason, "message": error["message"]}]}
-        body["httpErrorStatusCode"] = HTTP_BY_STATUS.get(status, 500)
-        body["httpErrorMessage"] = status.replace("_", " ")
+        code = HTTP_BY_STATUS.get(status, 500)
+        body["httpErrorStatusCode"] = code
+        body["httpErrorMessage"] = HTTPStatus(code).phrase.upper()  # "BAD REQUEST", as Google
     return body
 
 
