@@ -17,6 +17,7 @@ from sandbox.counters import RequestRecord
 from sandbox.discovery import Discovery, Method, RouteTable, load
 from sandbox.errors import ApiError, invalid_argument, not_found, unimplemented
 from sandbox.httpserver import HttpServer, Request, Response
+from sandbox.partial import Tree, parse, select
 from sandbox.runtime import Runtime
 from sandbox.schema import SchemaChecker
 
@@ -78,12 +79,13 @@ class ApiServer:
                 fault = injected.label
                 time.sleep(injected.delay)
                 raise injected.error
+            selection = _selection(request)
             self.rt.operations.settle_due()
             call = self._call(request, method, params)
             pause = self.rt.latency.call(method.id, write=not method.is_read)
             if pause:
                 time.sleep(pause)
-            response = self._json(200, fn(call), request.base_url)
+            response = self._json(200, select(fn(call), selection), request.base_url)
         except ApiError as exc:
             body = exc.body(legacy_errors=self.api.legacy_errors)
             response = self._json(exc.code, body, request.base_url, exc.headers)
@@ -145,3 +147,9 @@ class ApiServer:
             text.encode(),
             {"Content-Type": "application/json; charset=UTF-8", **(headers or {})},
         )
+
+
+def _selection(request: Request) -> Tree | None:
+    """The request's `fields` selection (Google's partial response); None: everything."""
+    wanted = (request.query.get("fields") or request.query.get("$fields") or [""])[0]
+    return parse(wanted) if wanted else None

@@ -1,6 +1,7 @@
 """Cloud Billing v1: a project's billing link, billing accounts, and the billing gate for others.
 
-Any well-formed account name (`billingAccounts/XXXXXX-XXXXXX-XXXXXX`) exists and is open. In
+Any well-formed account name (`billingAccounts/XXXXXX-XXXXXX-XXXXXX`) exists and is open; the
+caller sees (lists) the sandbox's own account and every account a project was linked to. In
 realistic mode a new link takes a while to take effect: billing-gated calls still fail meanwhile.
 """
 
@@ -18,6 +19,7 @@ from sandbox.runtime import Runtime
 
 HANDLERS = Handlers("cloudbilling.v1", proto=("google.cloud.billing.v1", "google.cloud.billing_v1"))
 LINKS = "billing.links"  # key: project ID
+DEFAULT_ACCOUNT = "billingAccounts/012345-6789AB-CDEF01"
 _ACCOUNT = re.compile(r"^billingAccounts/[0-9A-Z]{6}-[0-9A-Z]{6}-[0-9A-Z]{6}$")
 
 latency.declare(
@@ -77,9 +79,9 @@ def _info(ref: str, project: Project, link: dict[str, Any]) -> dict[str, Any]:
         "name": f"projects/{ref}/billingInfo",
         "projectId": project["projectId"],
     }
-    if link.get("billingAccountName"):
-        body["billingAccountName"] = link["billingAccountName"]
-        body["billingEnabled"] = True
+    # Google answers the empty account and `false` for a project without billing.
+    body["billingAccountName"] = link.get("billingAccountName", "")
+    body["billingEnabled"] = bool(body["billingAccountName"])
     return body
 
 
@@ -112,18 +114,38 @@ def update_billing_info(call: Call) -> dict[str, Any]:
     return _info(ref, project, link)
 
 
-@HANDLERS("cloudbilling.billingAccounts.get")
-def get_account(call: Call) -> dict[str, Any]:
-    name = call.params["name"]
-    if not _ACCOUNT.match(name):
-        raise invalid_argument(f"Invalid billing account name '{name}'.", "name")
+def _account(name: str) -> dict[str, Any]:
     return {
         "name": name,
         "open": True,
         "displayName": f"Sandbox billing account {name.removeprefix('billingAccounts/')}",
         "masterBillingAccount": "",
+        "parent": "",
         "currencyCode": "USD",
     }
+
+
+@HANDLERS("cloudbilling.billingAccounts.get")
+def get_account(call: Call) -> dict[str, Any]:
+    name = call.params["name"]
+    if not _ACCOUNT.match(name):
+        raise invalid_argument(f"Invalid billing account name '{name}'.", "name")
+    return _account(name)
+
+
+@HANDLERS("cloudbilling.billingAccounts.list")
+def list_accounts(call: Call) -> dict[str, Any]:
+    linked = {str(link.get("billingAccountName") or "") for link in call.rt.store.values(LINKS)}
+    names = sorted(({DEFAULT_ACCOUNT} | linked) - {""})
+    wanted = str(call.arg("filter", "")).replace(" ", "")
+    accounts = [_account(name) for name in names]
+    if wanted in ("open=false", "open=False"):
+        accounts = []
+    items, token = page(call.query, accounts, default_size=100)
+    body: dict[str, Any] = {"billingAccounts": items} if items else {}
+    if token:
+        body["nextPageToken"] = token
+    return body
 
 
 @HANDLERS("cloudbilling.billingAccounts.projects.list")

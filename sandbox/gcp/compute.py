@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import re
 import secrets
+from http import HTTPStatus
 from typing import Any
 
 from sandbox.api import Call
@@ -133,6 +134,7 @@ def in_use(path: str, user: str) -> ApiError:
         f"The {path.split('/')[-2].removesuffix('s')} resource '{path}' is already being used "
         f"by '{user}'",
         "FAILED_PRECONDITION",
+        reason="RESOURCE_IN_USE_BY_ANOTHER_RESOURCE",
         legacy_reason="resourceInUseByAnotherResource",
     )
 
@@ -207,8 +209,9 @@ def render_operation(record: Record) -> dict[str, Any]:
             (d.get("reason") for d in error.get("details", []) if d.get("reason")), status
         )
         body["error"] = {"errors": [{"code": reason, "message": error["message"]}]}
-        body["httpErrorStatusCode"] = HTTP_BY_STATUS.get(status, 500)
-        body["httpErrorMessage"] = status.replace("_", " ")
+        code = HTTP_BY_STATUS.get(status, 500)
+        body["httpErrorStatusCode"] = code
+        body["httpErrorMessage"] = HTTPStatus(code).phrase.upper()  # "BAD REQUEST", as Google
     return body
 
 
@@ -301,6 +304,8 @@ def unchanged(doc: dict[str, Any], body: dict[str, Any], mutable: set[str], what
     """400 when a PATCH body changes a field that cannot change."""
     for key, value in body.items():
         if key in mutable or key == "fingerprint" or doc.get(key) == value:
+            continue
+        if key not in doc and value in (False, "", 0, [], {}):  # a default, as stored
             continue
         raise invalid_argument(
             f"Invalid value for field 'resource.{key}': cannot be changed on an existing {what}.",

@@ -8,9 +8,9 @@ from sandbox import latency
 from sandbox.api import Call, Handlers
 from sandbox.errors import invalid_argument
 from sandbox.gcp.compute import (
-    activate_effect,
     check_name,
     exists,
+    fingerprint,
     forget_effect,
     guard,
     in_use,
@@ -26,13 +26,24 @@ from sandbox.gcp.compute import (
     unchanged,
     visible,
 )
-from sandbox.operations import make_effect
+from sandbox.gcp.compute_geography import AUTO_RANGES
+from sandbox.gcp.container_naming import digest
+from sandbox.operations import effect, make_effect
+from sandbox.runtime import Runtime
 
 HANDLERS = Handlers("compute.v1")
 NETWORKS = "compute.networks"  # key: "<project>/<name>"
 SUBNETWORKS = "compute.subnetworks"  # key: "<project>/<region>/<name>"
 ROUTERS = "compute.routers"  # key: "<project>/<region>/<name>"
-_MUTABLE = {"routingConfig", "mtu", "description", "networkFirewallPolicyEnforcementOrder"}
+FIREWALLS = "compute.firewalls"  # key: "<project>/<name>"
+_MUTABLE = {
+    "routingConfig",
+    "mtu",
+    "description",
+    "networkFirewallPolicyEnforcementOrder",
+    "enableUlaInternalIpv6",
+    "internalIpv6Range",
+}
 
 latency.declare(
     {
@@ -56,6 +67,9 @@ def find_network(call: Call, project_id: str, name: str) -> dict[str, Any] | Non
 
 def _view(call: Call, project_id: str, doc: dict[str, Any]) -> dict[str, Any]:
     body = public(doc)
+    routing = body.get("routingConfig")
+    if isinstance(routing, dict) and "bgpBestPathSelectionMode" not in routing:
+        body["routingConfig"] = {**routing, "bgpBestPathSelectionMode": "LEGACY"}
     own = link(network_path(project_id, doc["name"]))
     subnets = [
         sub["selfLink"]
@@ -64,6 +78,12 @@ def _view(call: Call, project_id: str, doc: dict[str, Any]) -> dict[str, Any]:
     ]
     if subnets:
         body["subnetworks"] = subnets
+    # Imported here: compute_gke reads GKE's state, whose modules import this one.
+    from sandbox.gcp.compute_gke import peerings  # noqa: PLC0415
+
+    peered = peerings(call.rt, project_id, own)
+    if peered:
+        body["peerings"] = peered
     return body
 
 
@@ -106,9 +126,51 @@ def insert(call: Call) -> dict[str, Any]:
             operation_type="insert",
             target=path,
             target_id=ident,
-            effect=activate_effect(NETWORKS, key),
+            effect=make_effect("compute.networkReady", project=pid, name=name),
             failure_effect=forget_effect(NETWORKS, key),
         )
+
+
+@effect("compute.networkReady")
+def _ready(rt: Runtime, args: dict[str, Any]) -> dict[str, Any] | None:
+    """The network becomes visible; in auto mode with one subnet per region, named after it."""
+    pid, name = args["project"], args["name"]
+    doc = rt.store.get(NETWORKS, f"{pid}/{name}")
+    if doc is None:
+        return None
+    doc.pop("_pending", None)
+    rt.store.put(NETWORKS, f"{pid}/{name}", doc)
+    if doc.get("autoCreateSubnetworks"):
+        for region, cidr in AUTO_RANGES.items():
+            _auto_subnet(rt, doc, pid, region, cidr)
+    return None
+
+
+def _auto_subnet(rt: Runtime, network: dict[str, Any], pid: str, region: str, cidr: str) -> None:
+    name = network["name"]
+    path = f"projects/{pid}/regions/{region}/subnetworks/{name}"
+    rt.store.put(
+        SUBNETWORKS,
+        f"{pid}/{region}/{name}",
+        {
+            "kind": "compute#subnetwork",
+            "id": new_id(rt),
+            "creationTimestamp": timestamp(rt),
+            "name": name,
+            "network": network["selfLink"],
+            "ipCidrRange": cidr,
+            "gatewayAddress": cidr.replace(".0/20", ".1"),
+            "region": link(f"projects/{pid}/regions/{region}"),
+            "selfLink": link(path),
+            "privateIpGoogleAccess": False,
+            "privateIpv6GoogleAccess": "DISABLE_GOOGLE_ACCESS",
+            "purpose": "PRIVATE",
+            "stackType": "IPV4_ONLY",
+            "state": "READY",
+            "fingerprint": fingerprint(),
+            "_auto": True,
+        },
+    )
 
 
 @HANDLERS("compute.networks.get")
@@ -142,6 +204,10 @@ def patch(call: Call) -> dict[str, Any]:
         raise missing(path)
     unchanged(public(doc), call.body, _MUTABLE, "network")
     fields = {key: value for key, value in call.body.items() if key in _MUTABLE}
+    if fields.get("enableUlaInternalIpv6") and not doc.get("internalIpv6Range"):
+        # Google assigns a /48 of its ULA block fd20::/20 when none is asked for.
+        block = int(digest(doc["id"], "ula")[:7], 16) & 0xFFFFFFF
+        fields.setdefault("internalIpv6Range", f"fd20:{block >> 16:03x}:{block & 0xFFFF:x}::/48")
     return start_operation(
         call,
         project,
@@ -162,11 +228,6 @@ def delete(call: Call) -> dict[str, Any]:
     path = network_path(pid, name)
     if doc is None:
         raise missing(path)
-    own = link(path)
-    for collection in (SUBNETWORKS, ROUTERS):
-        for user in call.rt.store.values(collection, f"{pid}/"):
-            if user.get("network") == own:
-                raise in_use(path, path_of(user["selfLink"]))
     return start_operation(
         call,
         project,
@@ -174,5 +235,22 @@ def delete(call: Call) -> dict[str, Any]:
         operation_type="delete",
         target=path,
         target_id=doc["id"],
-        effect=make_effect("store.delete", collection=NETWORKS, key=f"{pid}/{name}"),
+        effect=make_effect("compute.networkGone", project=pid, name=name),
     )
+
+
+@effect("compute.networkGone")
+def _gone(rt: Runtime, args: dict[str, Any]) -> dict[str, Any] | None:
+    """The network goes, with the subnets auto mode made for it; a network still in use fails
+    the operation (Compute reports it there, not in the DELETE's answer)."""
+    pid, name = args["project"], args["name"]
+    own = link(network_path(pid, name))
+    for collection in (SUBNETWORKS, ROUTERS, FIREWALLS):
+        for user in rt.store.values(collection, f"{pid}/"):
+            if user.get("network") == own and not user.get("_auto"):
+                raise in_use(network_path(pid, name), path_of(user["selfLink"]))
+    for key, subnet in rt.store.items(SUBNETWORKS, f"{pid}/"):
+        if subnet.get("_auto") and subnet.get("network") == own:
+            rt.store.delete(SUBNETWORKS, key)
+    rt.store.delete(NETWORKS, f"{pid}/{name}")
+    return None

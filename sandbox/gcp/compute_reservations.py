@@ -1,4 +1,4 @@
-"""Compute Engine zonal reservations: insert, get, list, aggregatedList, delete.
+"""Compute Engine zonal reservations: insert, get, list, aggregatedList, resize, update, delete.
 
 A stockout (ZONE_RESOURCE_POOL_EXHAUSTED) is a fault rule on `compute.reservations.insert` with
 an `operation` outcome: the operation ends in error and the reservation is not created.
@@ -21,6 +21,7 @@ from sandbox.gcp.compute import (
     guard,
     link,
     list_response,
+    merge_effect,
     missing,
     new_id,
     path_of,
@@ -34,12 +35,15 @@ from sandbox.runtime import Runtime
 
 HANDLERS = Handlers("compute.v1")
 RESERVATIONS = "compute.reservations"  # key: "<project>/<zone>/<name>"
+_UPDATABLE = {"shareSettings", "specificReservation", "reservationSharingPolicy", "description"}
 _MACHINE_TYPE = re.compile(r"^[a-z][a-z0-9]*-[a-z0-9-]+$")
 
 latency.declare(
     {
         "compute.reservations.insert": (15.0, 60.0),
         "compute.reservations.delete": (10.0, 30.0),
+        "compute.reservations.resize": (10.0, 30.0),
+        "compute.reservations.update": (10.0, 30.0),
     }
 )
 
@@ -78,7 +82,7 @@ def _check_specific(body: dict[str, Any]) -> dict[str, Any]:
                 f"Invalid guest accelerator at index {index}.",
                 f"resource.specificReservation.instanceProperties.guestAccelerators[{index}]",
             )
-    return {**specific, "inUseCount": "0"}
+    return {**specific, "inUseCount": "0", "assuredCount": str(specific["count"])}
 
 
 @HANDLERS("compute.reservations.insert")
@@ -101,6 +105,8 @@ def insert(call: Call) -> dict[str, Any]:
             key,
             {
                 "specificReservationRequired": False,
+                "shareSettings": {"shareType": "LOCAL"},
+                "reservationSharingPolicy": {"serviceShareType": "DISALLOW_ALL"},
                 **body,
                 "specificReservation": specific,
                 "kind": "compute#reservation",
@@ -167,6 +173,55 @@ def aggregated_list(call: Call) -> dict[str, Any]:
             by_zone.setdefault(f"zones/{key.split('/')[1]}", []).append(public(doc))
     kind = "compute#reservationAggregatedList"
     return aggregated_response(call, kind, "reservations", project, by_zone)
+
+
+@HANDLERS("compute.reservations.resize")
+def resize(call: Call) -> dict[str, Any]:
+    project, key, doc = _find(call)
+    count = str(call.require(call.body.get("specificSkuCount"), "specificSkuCount"))
+    if int(count) < 0:
+        raise invalid_argument(
+            "Invalid value for field 'specificSkuCount': must not be negative.",
+            "specificSkuCount",
+        )
+    specific = {**doc["specificReservation"], "count": count, "assuredCount": count}
+    return start_operation(
+        call,
+        project,
+        scope=f"zones/{call.params['zone']}",
+        operation_type="resize",
+        target=path_of(doc["selfLink"]),
+        target_id=doc["id"],
+        effect=merge_effect(RESERVATIONS, key, {"specificReservation": specific}),
+    )
+
+
+@HANDLERS("compute.reservations.update")
+def update(call: Call) -> dict[str, Any]:
+    """Replace the top-level fields the `paths` (or `updateMask`) name."""
+    project, key, doc = _find(call)
+    paths = list(call.arg("paths") or []) + [
+        p for p in str(call.arg("updateMask") or "").split(",") if p
+    ]
+    fields: dict[str, Any] = {}
+    for path in paths:
+        top = path.split(".", 1)[0]
+        if top not in _UPDATABLE:
+            raise invalid_argument(f"Invalid update path '{path}'.", "paths")
+        value = call.body.get(top)
+        if top == "specificReservation" and value is not None:
+            value = {**doc["specificReservation"], **value}
+            value["assuredCount"] = str(value.get("count", "0"))
+        fields[top] = value
+    return start_operation(
+        call,
+        project,
+        scope=f"zones/{call.params['zone']}",
+        operation_type="update",
+        target=path_of(doc["selfLink"]),
+        target_id=doc["id"],
+        effect=merge_effect(RESERVATIONS, key, fields),
+    )
 
 
 @HANDLERS("compute.reservations.delete")

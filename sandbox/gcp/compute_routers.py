@@ -72,7 +72,8 @@ def _nats(call: Call, pid: str, region: str, nats: list[dict[str, Any]]) -> list
                 f"'{source or ''}'.",
                 f"{where}.sourceSubnetworkIpRangesToNat",
             )
-        if not nat.get("natIpAllocateOption"):
+        kind = nat.get("type") or "PUBLIC"
+        if kind == "PUBLIC" and not nat.get("natIpAllocateOption"):
             raise invalid_argument(
                 f"Required field '{where}.natIpAllocateOption' not specified",
                 f"{where}.natIpAllocateOption",
@@ -92,13 +93,15 @@ def _nats(call: Call, pid: str, region: str, nats: list[dict[str, Any]]) -> list
                 f"{where}: LIST_OF_SUBNETWORKS needs at least one subnetwork.",
                 f"{where}.subnetworks",
             )
-        result.append(
-            {
-                "endpointTypes": ["ENDPOINT_TYPE_VM"],
-                **nat,
-                **({"subnetworks": subnets} if subnets else {}),
-            }
-        )
+        defaults: dict[str, Any] = {
+            "endpointTypes": ["ENDPOINT_TYPE_VM"],
+            "type": kind,
+            "enableDynamicPortAllocation": False,
+            "effectiveTcpTimeWaitTimeoutSec": int(nat.get("tcpTimeWaitTimeoutSec") or 120),
+        }
+        if kind == "PUBLIC":
+            defaults["autoNetworkTier"] = "PREMIUM"
+        result.append({**defaults, **nat, **({"subnetworks": subnets} if subnets else {})})
     return result
 
 
@@ -133,6 +136,7 @@ def insert(call: Call) -> dict[str, Any]:
             raise exists(path)
         ident = new_id(rt)
         doc = {
+            "encryptedInterconnectRouter": False,
             **body,
             "kind": "compute#router",
             "id": ident,

@@ -34,7 +34,8 @@ from sandbox.gcp.compute import (
     visible,
 )
 from sandbox.gcp.compute_networks import ROUTERS, SUBNETWORKS, find_network
-from sandbox.operations import make_effect
+from sandbox.operations import effect, make_effect
+from sandbox.runtime import Runtime
 
 HANDLERS = Handlers("compute.v1")
 _MUTABLE = {
@@ -155,6 +156,7 @@ def insert(call: Call) -> dict[str, Any]:
             "selfLink": link(path),
             "gatewayAddress": str(next(cidr.hosts())),
             "fingerprint": fingerprint(),
+            "state": "READY",
             "_pending": True,
         }
         _check_overlaps(call, pid, doc)
@@ -249,17 +251,26 @@ def set_private_ip_google_access(call: Call) -> dict[str, Any]:
 @HANDLERS("compute.subnetworks.delete")
 def delete(call: Call) -> dict[str, Any]:
     project, pid, key, doc = _find(call)
-    path = path_of(doc["selfLink"])
-    for router in call.rt.store.values(ROUTERS, f"{pid}/"):
-        for nat in router.get("nats", []):
-            if any(s.get("name") == doc["selfLink"] for s in nat.get("subnetworks", [])):
-                raise in_use(path, path_of(router["selfLink"]))
     return start_operation(
         call,
         project,
         scope=f"regions/{call.params['region']}",
         operation_type="delete",
-        target=path,
+        target=path_of(doc["selfLink"]),
         target_id=doc["id"],
-        effect=make_effect("store.delete", collection=SUBNETWORKS, key=key),
+        effect=make_effect("compute.subnetworkGone", project=pid, key=key),
     )
+
+
+@effect("compute.subnetworkGone")
+def _gone(rt: Runtime, args: dict[str, Any]) -> dict[str, Any] | None:
+    """The subnetwork goes, unless a router's NAT still uses it (the operation fails)."""
+    doc = rt.store.get(SUBNETWORKS, args["key"])
+    if doc is None:
+        return None
+    for router in rt.store.values(ROUTERS, f"{args['project']}/"):
+        for nat in router.get("nats", []):
+            if any(s.get("name") == doc["selfLink"] for s in nat.get("subnetworks", [])):
+                raise in_use(path_of(doc["selfLink"]), path_of(router["selfLink"]))
+    rt.store.delete(SUBNETWORKS, args["key"])
+    return None

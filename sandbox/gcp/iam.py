@@ -51,9 +51,11 @@ def _unknown() -> ApiError:
 
 
 def _account(call: Call, permission: str) -> accounts.Account:
-    """The account a method names (`name` or `resource`), its project checked."""
+    """The account a method names (`name` or `resource`, perhaps `…/keys/K`), its project
+    checked."""
     name = call.params.get("name") or call.params["resource"]
     project_ref, _, ref = name.removeprefix("projects/").partition("/serviceAccounts/")
+    ref = ref.partition("/keys/")[0]
     rt = call.rt
     doc = accounts.find(rt, ref)
     if project_ref != "-":
@@ -66,6 +68,9 @@ def _account(call: Call, permission: str) -> accounts.Account:
     if doc is None:
         raise _unknown()
     return doc
+
+
+account_of = _account
 
 
 def _check_account_id(account_id: str) -> None:

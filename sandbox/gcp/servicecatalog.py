@@ -1,8 +1,18 @@
-"""The Google services the sandbox knows: titles, which need billing, dependencies, defaults."""
+"""The Google services the sandbox knows: titles, which need billing, dependencies, defaults.
+
+Beyond the services described here, every API with a discovery document (shipped with
+google-api-python-client) and a few without one (`anthos.googleapis.com` …) exist, as on Google;
+any other name is unknown. Enabling a service enables what it depends on, as Google does
+(container.googleapis.com brings Compute Engine, Container Registry, IAM, …).
+"""
 
 from __future__ import annotations
 
+import functools
+import json
 from dataclasses import dataclass
+
+from sandbox.discovery import DOCUMENTS
 
 
 @dataclass(frozen=True)
@@ -18,14 +28,27 @@ class ServiceInfo:
 
 
 _SERVICES = [
-    ServiceInfo("compute.googleapis.com", "Compute Engine API", needs_billing=True, heavy=True),
+    ServiceInfo(
+        "compute.googleapis.com",
+        "Compute Engine API",
+        needs_billing=True,
+        heavy=True,
+        depends_on=("oslogin.googleapis.com",),
+    ),
     ServiceInfo(
         "container.googleapis.com",
         "Kubernetes Engine API",
         needs_billing=True,
         heavy=True,
-        depends_on=("compute.googleapis.com",),
+        depends_on=(
+            "compute.googleapis.com",
+            "containerregistry.googleapis.com",
+            "iam.googleapis.com",
+            "iamcredentials.googleapis.com",
+            "pubsub.googleapis.com",
+        ),
     ),
+    ServiceInfo("pubsub.googleapis.com", "Cloud Pub/Sub API"),
     ServiceInfo("gkehub.googleapis.com", "GKE Hub API", needs_billing=True),
     ServiceInfo(
         "anthosconfigmanagement.googleapis.com", "Anthos Config Management API", needs_billing=True
@@ -68,11 +91,41 @@ _SERVICES = [
 ]
 
 SERVICES: dict[str, ServiceInfo] = {service.name: service for service in _SERVICES}
+# Services Google offers that have no discovery document here.
+_UNDOCUMENTED = {
+    "anthos.googleapis.com": "Anthos API",
+    "anthosgke.googleapis.com": "Anthos GKE API",
+    "anthosaudit.googleapis.com": "Anthos Audit API",
+    "multiclusteringress.googleapis.com": "Multi Cluster Ingress API",
+    "multiclusterservicediscovery.googleapis.com": "Multi-Cluster Service Discovery API",
+    "containerfilesystem.googleapis.com": "Container File System API",
+    "containerscanning.googleapis.com": "Container Scanning API",
+    "stackdriver.googleapis.com": "Stackdriver API",
+}
+_SUFFIX = ".googleapis.com"
 
 
+@functools.cache
+def _documented() -> dict[str, str]:
+    """API name → a discovery document of it (file stem), one per API."""
+    found: dict[str, str] = {}
+    for path in sorted(DOCUMENTS.glob("*.json")):
+        found.setdefault(path.name.split(".")[0], path.stem)
+    return found
+
+
+@functools.cache
 def lookup(name: str) -> ServiceInfo | None:
     """The service called `name`, or None when Google has no such service."""
-    return SERVICES.get(name)
+    if name in SERVICES:
+        return SERVICES[name]
+    if name in _UNDOCUMENTED:
+        return ServiceInfo(name, _UNDOCUMENTED[name])
+    stem = _documented().get(name.removesuffix(_SUFFIX)) if name.endswith(_SUFFIX) else None
+    if stem is None:
+        return None
+    title = json.loads((DOCUMENTS / f"{stem}.json").read_text()).get("title", name)
+    return ServiceInfo(name, str(title))
 
 
 def with_dependencies(names: list[str]) -> list[str]:

@@ -243,7 +243,11 @@ def list_(call: Call) -> dict[str, Any]:
     wanted = str(call.arg("filter", "")).replace(" ", "")
     if wanted not in ("", "state:ENABLED", "state:DISABLED"):
         raise invalid_argument(f"Invalid filter '{wanted}'.", "filter")
-    views = [_view(call.rt, project, name) for name in servicecatalog.SERVICES]
+    stored = [
+        key.split("/", 1)[1] for key, _ in call.rt.store.items(STATES, f"{project['projectId']}/")
+    ]
+    names = list(dict.fromkeys([*servicecatalog.SERVICES, *stored]))
+    views = [_view(call.rt, project, name) for name in names]
     if wanted:
         views = [v for v in views if v["state"] == wanted.removeprefix("state:")]
     items, token = page(call.query, views, default_size=200)

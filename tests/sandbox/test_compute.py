@@ -136,9 +136,12 @@ def test_subnetwork_round_trip(clients: Clients, compute_project: str) -> None:
     scopes = {scope: [s.name for s in item.subnetworks] for scope, item in aggregated}
     assert scopes == {f"regions/{REGION}": ["nodes"]}
 
-    # A network with subnetworks cannot be deleted.
-    with pytest.raises(exceptions.BadRequest, match="already being used"):
-        clients.compute(compute_v1.NetworksClient).delete(project=compute_project, network="vpc")
+    # A network with subnetworks cannot be deleted: Compute fails the delete's operation.
+    networks = clients.compute(compute_v1.NetworksClient)
+    done = clients.wait(networks.delete(project=compute_project, network="vpc"), compute_project)
+    assert [e.code for e in done.error.errors] == ["RESOURCE_IN_USE_BY_ANOTHER_RESOURCE"]
+    assert "already being used" in done.error.errors[0].message
+    assert networks.get(project=compute_project, network="vpc").name == "vpc"
 
 
 def test_router_with_nat_round_trip(clients: Clients, compute_project: str) -> None:
@@ -177,10 +180,11 @@ def test_router_with_nat_round_trip(clients: Clients, compute_project: str) -> N
     assert router.nats[0].subnetworks[0].name.endswith(f"/regions/{REGION}/subnetworks/nodes")
     assert [r.name for r in routers.list(project=compute_project, region=REGION)] == ["router"]
 
-    # The NAT uses the subnetwork: it cannot go first.
+    # The NAT uses the subnetwork: it cannot go first (the delete's operation fails).
     subnets = clients.compute(compute_v1.SubnetworksClient)
-    with pytest.raises(exceptions.BadRequest, match="already being used"):
-        subnets.delete(project=compute_project, region=REGION, subnetwork="nodes")
+    operation = subnets.delete(project=compute_project, region=REGION, subnetwork="nodes")
+    done = clients.wait(operation, compute_project, region=REGION)
+    assert [e.code for e in done.error.errors] == ["RESOURCE_IN_USE_BY_ANOTHER_RESOURCE"]
     with pytest.raises(exceptions.BadRequest, match="sourceSubnetworkIpRangesToNat"):
         routers.patch(
             project=compute_project,
@@ -288,5 +292,5 @@ def test_unknown_project_is_not_found(clients: Clients) -> None:
 
 
 def test_real_but_unemulated_methods_answer_501(clients: Clients, compute_project: str) -> None:
-    with pytest.raises(exceptions.MethodNotImplemented, match=r"compute\.instances\.list"):
-        clients.compute(compute_v1.InstancesClient).list(project=compute_project, zone=ZONE)
+    with pytest.raises(exceptions.MethodNotImplemented, match=r"compute\.addresses\.list"):
+        clients.compute(compute_v1.AddressesClient).list(project=compute_project, region=REGION)

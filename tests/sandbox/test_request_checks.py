@@ -86,9 +86,9 @@ def test_routes_come_from_discovery(clients: Clients) -> None:
 
 
 def test_other_compute_methods_are_unimplemented(clients: Clients, compute_project: str) -> None:
-    firewalls = clients.compute(compute_v1.FirewallsClient)
+    addresses = clients.compute(compute_v1.AddressesClient)
     with pytest.raises(exceptions.MethodNotImplemented):
-        firewalls.list(project=compute_project)
+        addresses.list(project=compute_project, region="us-central1")
 
 
 # The checker on its own, with the Container API's discovery document (its enums have gaps).
