@@ -41,11 +41,11 @@ class Call:
         """The last value of a query parameter."""
         return (self.request.query.get(name) or [default])[-1]
 
-    def body(self, kind: str = "") -> Any:
+    def body(self, kind: str = "", api_version: str = "") -> Any:
         """The body as JSON (decoded from protobuf when sent so; 400 when unreadable)."""
         content_type = self.request.headers.get("content-type", "").split(";", 1)[0].strip()
         if content_type == PROTOBUF:
-            return decode_body(self.request.body, kind)
+            return decode_body(self.request.body, kind, api_version)
         try:
             return json.loads(self.request.body) if self.request.body.strip() else None
         except ValueError as exc:
@@ -212,12 +212,12 @@ def handle_resource(call: Call, route: Route) -> Response | Streamed:
             raise method_not_allowed(
                 "the server does not allow this method on the requested resource"
             )
-        body = call.body(kind.kind)
+        body = call.body(kind.kind, kind.api_version)
         if kind.kind in REVIEW_KINDS:
             return reply(201, review(call.cluster, kind, route.namespace or "", body, call.user))
         return _answer(create(call.cluster, ref, body, _options(call, kind, route)))
     if verb == "update":
-        body = call.body(kind.kind)
+        body = call.body(kind.kind, kind.api_version)
         return _answer(update(call.cluster, ref, body, _options(call, kind, route)))
     if verb == "patch":
         content_type = call.request.headers.get("content-type", "")

@@ -98,6 +98,7 @@ BUILTIN: tuple[Kind, ...] = (
         status=True,
         categories=("all",),
     ),
+    _kind("batch", "Job", "jobs", status=True, categories=("all",)),
     _kind(RBAC, "Role", "roles"),
     _kind(RBAC, "RoleBinding", "rolebindings"),
     _kind(RBAC, "ClusterRole", "clusterroles", False),
