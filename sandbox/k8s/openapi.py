@@ -21,6 +21,7 @@ from typing import Any
 from sandbox.k8s.builtin_openapi import builtin_schemas, object_meta_schemas, schema_name
 from sandbox.k8s.discovery import KUBERNETES_VERSION
 from sandbox.k8s.kinds import Kind, KindIndex
+from sandbox.k8s.scale import SCALE_KIND, has_scale
 
 Obj = dict[str, Any]
 SchemaOf = Callable[[Kind], "Obj | None"]
@@ -42,16 +43,26 @@ def _path_param(name: str) -> Obj:
     return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
 
 
-def _operation(kind: Kind, action: str, verb: str, query: list[Obj], body: tuple[str, ...]) -> Obj:
+def _operation(
+    kind: Kind,
+    action: str,
+    verb: str,
+    query: list[Obj],
+    body: tuple[str, ...],
+    *,
+    subresource: str = "",
+) -> Obj:
     scope = "Namespaced" if kind.namespaced else ""
     group = (kind.group.split(".")[0] or "core").capitalize()
+    answers = SCALE_KIND if subresource == "scale" else kind
     operation: Obj = {
-        "operationId": f"{verb}{group}{kind.version.capitalize()}{scope}{kind.kind}",
+        "operationId": f"{verb}{group}{kind.version.capitalize()}{scope}{kind.kind}"
+        + subresource.capitalize(),
         "x-kubernetes-action": action,
         "x-kubernetes-group-version-kind": {
-            "group": kind.group,
-            "version": kind.version,
-            "kind": kind.kind,
+            "group": answers.group,
+            "version": answers.version,
+            "kind": answers.kind,
         },
         "parameters": query,
         "responses": {
@@ -97,12 +108,14 @@ def _paths(kind: Kind) -> dict[str, Obj]:
         "patch": _operation(kind, "patch", "patch", patches, _PATCH_TYPES),
         "delete": _operation(kind, "delete", "delete", [_query("dryRun")], json_body),
     }
-    if kind.status:
-        paths[f"{collection}/{{name}}/status"] = {
+    for sub, served in (("status", kind.status), ("scale", has_scale(kind))):
+        if not served:
+            continue
+        paths[f"{collection}/{{name}}/{sub}"] = {
             "parameters": item,
-            "get": _operation(kind, "get", "read", [], ()),
-            "put": _operation(kind, "put", "replace", writes, json_body),
-            "patch": _operation(kind, "patch", "patch", patches, _PATCH_TYPES),
+            "get": _operation(kind, "get", "read", [], (), subresource=sub),
+            "put": _operation(kind, "put", "replace", writes, json_body, subresource=sub),
+            "patch": _operation(kind, "patch", "patch", patches, _PATCH_TYPES, subresource=sub),
         }
     return paths
 
