@@ -92,7 +92,7 @@ def _walk(value: Any, type_name: str, path: str, found: list[tuple[str, str]]) -
         where = f"{path}.{name}" if path else name
         supported = ENUMS.get((model, name))
         if supported is not None:
-            if value[name] not in supported and value[name] is not None:
+            if value[name] not in (*supported, "", None):  # empty: defaulted, or "any"
                 found.append((where, unsupported(value[name], supported)))
             continue
         _walk(value[name], field_type, where, found)
