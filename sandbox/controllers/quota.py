@@ -2,7 +2,10 @@
 new one must stay within every quota's `spec.hard`) and the quota controller's `status.used`.
 
 Tracked: `pods`/`count/pods`, `requests.<r>` (and bare `cpu`, `memory`, `ephemeral-storage`),
-`limits.<r>`. Pods that Succeeded or Failed do not count.
+`limits.<r>`. Pods that Succeeded or Failed do not count. Quantities are exact and printed as
+resource.Quantity prints them (`500m`, `1536Mi`), in the refusal as kube-apiserver words it:
+`exceeded quota: <name>, requested: <r>=<q>, used: <r>=<q>, limited: <r>=<q>`, for the first
+quota (by name) that a pod would exceed.
 """
 
 from __future__ import annotations
@@ -10,7 +13,14 @@ from __future__ import annotations
 from typing import Any
 
 from sandbox.controllers.context import Context
-from sandbox.controllers.quantities import format_quantity, parse_quantity, pod_resources
+from sandbox.controllers.quantities import (
+    ZERO,
+    Quantity,
+    add,
+    canonical,
+    pod_quantities,
+    quantity,
+)
 from sandbox.controllers.statuspatch import write_status
 from sandbox.k8s.backend import backend
 from sandbox.k8s.clusterapi import ClusterApi
@@ -33,14 +43,14 @@ def tracked(resource: str) -> bool:
     )
 
 
-def usage(pod: Obj, resource: str) -> float:
+def usage(pod: Obj, resource: str) -> Quantity:
     """What a pod counts against a (tracked) quota resource."""
     spec = pod.get("spec") or {}
     if resource in ("pods", "count/pods"):
-        return 1.0
+        return quantity(1)
     if resource.startswith("limits."):
-        return pod_resources(spec, "limits").get(resource.removeprefix("limits."), 0.0)
-    return pod_resources(spec, "requests").get(resource.removeprefix("requests."), 0.0)
+        return pod_quantities(spec, "limits").get(resource.removeprefix("limits."), ZERO)
+    return pod_quantities(spec, "requests").get(resource.removeprefix("requests."), ZERO)
 
 
 def _live(pods: list[Obj], skip: str = "") -> list[Obj]:
@@ -51,34 +61,44 @@ def _live(pods: list[Obj], skip: str = "") -> list[Obj]:
     ]
 
 
-def used(quota: Obj, pods: list[Obj]) -> dict[str, float]:
-    """The quota's tracked resources as the live pods use them."""
+def used(quota: Obj, pods: list[Obj]) -> dict[str, Quantity]:
+    """The quota's tracked resources as the live pods use them (0 when none does)."""
     hard = (quota.get("spec") or {}).get("hard") or {}
-    return {r: sum(usage(p, r) for p in pods) for r in hard if tracked(r)}
+    found: dict[str, Quantity] = {}
+    for resource in hard:
+        if not tracked(resource):
+            continue
+        total: Quantity | None = None
+        for pod in pods:
+            counted = usage(pod, resource)
+            if counted.value:
+                total = add(total, counted)
+        found[resource] = total or ZERO
+    return found
 
 
 def _exceeded(quota: Obj, pod: Obj, pods: list[Obj]) -> str:
     hard = (quota.get("spec") or {}).get("hard") or {}
     now = used(quota, pods)
-    over = []
+    over: list[tuple[str, tuple[Quantity, Quantity, Quantity]]] = []
     for resource, limit in sorted(hard.items()):
-        wanted = usage(pod, resource) if tracked(resource) else 0.0
-        if not wanted:
+        wanted = usage(pod, resource) if tracked(resource) else ZERO
+        if not wanted.value:
             continue
         try:
-            limited = parse_quantity(limit)
+            limited = quantity(limit)
         except ValueError:
             continue
-        if now.get(resource, 0.0) + wanted > limited:
-            over.append((resource, wanted, now.get(resource, 0.0), limited))
+        if now[resource].value + wanted.value > limited.value:
+            over.append((resource, (wanted, now[resource], limited)))
     if not over:
         return ""
 
     def show(index: int) -> str:
-        return ",".join(f"{r[0]}={format_quantity(r[0], r[index])}" for r in over)
+        return ",".join(f"{resource}={canonical(values[index])}" for resource, values in over)
 
     name = quota["metadata"]["name"]
-    return f"exceeded quota: {name}, requested: {show(1)}, used: {show(2)}, limited: {show(3)}"
+    return f"exceeded quota: {name}, requested: {show(0)}, used: {show(1)}, limited: {show(2)}"
 
 
 def admission(rt: Runtime, cluster_key: str) -> AdmissionFn:
@@ -94,9 +114,10 @@ def admission(rt: Runtime, cluster_key: str) -> AdmissionFn:
         if not quotas:
             return None
         pods = _live(objects.select(PODS, namespace), skip=metadata.get("name", ""))
-        problems = [text for quota in quotas if (text := _exceeded(quota, obj, pods))]
-        if problems:
-            raise Denied(f'pods "{metadata.get("name", "")}" is forbidden: ' + "; ".join(problems))
+        ordered = sorted(quotas, key=lambda quota: quota["metadata"]["name"])
+        problem = next((text for quota in ordered if (text := _exceeded(quota, obj, pods))), "")
+        if problem:
+            raise Denied(f'pods "{metadata.get("name", "")}" is forbidden: {problem}')
         return None
 
     return admit
@@ -110,7 +131,7 @@ def reconcile_quotas(ctx: Context, cluster_key: str) -> None:
         namespace = quota["metadata"]["namespace"]
         hard = dict((quota.get("spec") or {}).get("hard") or {})
         pods = _live(objects.select(PODS, namespace))
-        shown = {r: format_quantity(r, v) for r, v in used(quota, pods).items()}
+        shown = {r: canonical(v) for r, v in used(quota, pods).items()}
         status = {"hard": hard, "used": shown}
         try:
             write_status(api, {"apiVersion": "v1", "kind": "ResourceQuota", **quota}, status)

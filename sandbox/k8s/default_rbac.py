@@ -159,7 +159,13 @@ def default_cluster_roles() -> list[Obj]:
             "system:public-info-viewer",
             [{"nonResourceURLs": ["/healthz", "/livez", "/readyz", "/version"], "verbs": ["get"]}],
         ),
-        _cluster_role("system:basic-user", [_rule(["authorization.k8s.io"], reviews, ["create"])]),
+        _cluster_role(
+            "system:basic-user",
+            [
+                _rule(["authentication.k8s.io"], ["selfsubjectreviews"], ["create"]),
+                _rule(["authorization.k8s.io"], reviews, ["create"]),
+            ],
+        ),
     ]
 
 

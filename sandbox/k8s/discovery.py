@@ -10,6 +10,7 @@ import hashlib
 from typing import Any
 
 from sandbox.k8s.kinds import SUBRESOURCE_VERBS, Kind, KindIndex
+from sandbox.k8s.scale import has_scale
 
 Obj = dict[str, Any]
 KUBERNETES_VERSION = {
@@ -92,6 +93,18 @@ def _status(kind: Kind) -> Obj:
     }
 
 
+def _scale(kind: Kind) -> Obj:
+    return {
+        "name": f"{kind.plural}/scale",
+        "singularName": "",
+        "namespaced": kind.namespaced,
+        "group": "autoscaling",
+        "version": "v1",
+        "kind": "Scale",
+        "verbs": list(SUBRESOURCE_VERBS),
+    }
+
+
 def api_resource_list(kinds: KindIndex, group: str, version: str) -> Obj | None:
     """GET /api/v1 or /apis/<group>/<version>, or None when not served."""
     served = kinds.in_group_version(group, version)
@@ -102,6 +115,8 @@ def api_resource_list(kinds: KindIndex, group: str, version: str) -> Obj | None:
         resources.append(_resource(kind))
         if kind.status:
             resources.append(_status(kind))
+        if has_scale(kind):
+            resources.append(_scale(kind))
     group_version = f"{group}/{version}" if group else version
     return {
         "kind": "APIResourceList",

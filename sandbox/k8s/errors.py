@@ -85,6 +85,23 @@ def stale(kind: Kind, name: str) -> StatusError:
     )
 
 
+_CAUSE_REASONS = {
+    "Unsupported value": "FieldValueNotSupported",
+    "Required value": "FieldValueRequired",
+    "Forbidden": "FieldValueForbidden",
+    "Too long": "FieldValueTooLong",
+    "Duplicate value": "FieldValueDuplicate",
+}
+
+
+def _cause_reason(message: str) -> str:
+    """A cause's reason from its message, as field.Error types name it."""
+    return next(
+        (r for prefix, r in _CAUSE_REASONS.items() if message.startswith(prefix)),
+        "FieldValueInvalid",
+    )
+
+
 def invalid(kind: Kind, name: str, causes: list[tuple[str, str]]) -> StatusError:
     """422 Invalid with (field, message) causes: `Secret "x" is invalid: data[a]: …`."""
     what = f"{kind.kind}.{kind.group}" if kind.group else kind.kind
@@ -92,7 +109,7 @@ def invalid(kind: Kind, name: str, causes: list[tuple[str, str]]) -> StatusError
     if len(causes) > 1:
         text = "[" + ", ".join(f"{field}: {message}" for field, message in causes) + "]"
     listed = [
-        {"reason": "FieldValueInvalid", "message": message, "field": field}
+        {"reason": _cause_reason(message), "message": message, "field": field}
         for field, message in causes
     ]
     return StatusError(

@@ -33,6 +33,7 @@ from sandbox.k8s import discovery, openapi
 from sandbox.k8s.backend import backend, release
 from sandbox.k8s.cluster import Cluster
 from sandbox.k8s.clusters import ClusterRegistry, open_cluster
+from sandbox.k8s.crds import INDEX as CRD_INDEX
 from sandbox.k8s.crds import openapi_schema
 from sandbox.k8s.errors import StatusError, no_such_path
 from sandbox.k8s.handlers import Call, error_reply, handle_resource, reply
@@ -263,6 +264,16 @@ def _method_id(request: Request, route: Route | None, path: str) -> tuple[str, s
     return "get", f"k8s.get.{kinds.get(first, first)}"
 
 
+def crd_versions(cluster: Cluster, group: str, version: str) -> str:
+    """The resourceVersions of a group's CRDs: its OpenAPI document changes with them."""
+    entries = cluster.backend.store.get(CRD_INDEX, cluster.key) or {}
+    return ",".join(
+        str(entry.get("rv", ""))
+        for name, entry in sorted(entries.items())
+        if name.split(".", 1)[-1] == group
+    )
+
+
 def _non_resource(call: Call, path: str, prefix: str, version: str | None) -> Response:
     attrs = Attributes("get", path=path.rstrip("/") or "/")
     if call.request.method != "GET":
@@ -287,9 +298,9 @@ def _non_resource(call: Call, path: str, prefix: str, version: str | None) -> Re
     elif len(parts) == 3 and parts[0] == "apis":
         found = discovery.api_resource_list(kinds, parts[1], parts[2])
     elif parts == ["openapi", "v3"]:
-        found = openapi.index(kinds, prefix)
+        found = openapi.index(kinds, prefix, functools.partial(crd_versions, call.cluster))
     elif parts[:2] == ["openapi", "v3"] and parts[2:3] == ["api"] and len(parts) == 4:
-        found = openapi.group_version_document(kinds, "", parts[3])
+        found = openapi.group_version_document(kinds, "", parts[3], lambda kind: None)
     elif parts[:3] == ["openapi", "v3", "apis"] and len(parts) == 5:
         cluster = call.cluster
         schema_of = functools.partial(openapi_schema, cluster.backend, cluster.key)

@@ -17,6 +17,7 @@ from sandbox.k8s.protobuf import PROTOBUF, decode_body
 from sandbox.k8s.rbac import Attributes, authorize, forbidden_error
 from sandbox.k8s.reviews import review
 from sandbox.k8s.routes import Route, is_flag, verb_of
+from sandbox.k8s.scale import has_scale, patch_scale, read_scale, write_scale
 from sandbox.k8s.selectors import selector_matcher
 from sandbox.k8s.server import Streamed
 from sandbox.k8s.tables import table, wants_table
@@ -41,11 +42,11 @@ class Call:
         """The last value of a query parameter."""
         return (self.request.query.get(name) or [default])[-1]
 
-    def body(self, kind: str = "") -> Any:
+    def body(self, kind: str = "", api_version: str = "") -> Any:
         """The body as JSON (decoded from protobuf when sent so; 400 when unreadable)."""
         content_type = self.request.headers.get("content-type", "").split(";", 1)[0].strip()
         if content_type == PROTOBUF:
-            return decode_body(self.request.body, kind)
+            return decode_body(self.request.body, kind, api_version)
         try:
             return json.loads(self.request.body) if self.request.body.strip() else None
         except ValueError as exc:
@@ -179,12 +180,28 @@ def _answer(result: Result, deleting: bool = False) -> Response:
     return reply(status, result.obj, result.warnings)
 
 
+def _scale(call: Call, kind: Kind, route: Route, ref: Ref, verb: str) -> Response:
+    if verb == "get":
+        return reply(200, read_scale(call.cluster, ref))
+    if verb == "update":
+        body = call.body("Scale", "autoscaling/v1")
+        return _answer(write_scale(call.cluster, ref, body, _options(call, kind, route)))
+    if verb == "patch":
+        content_type = call.request.headers.get("content-type", "")
+        opts = _options(call, kind, route)
+        return _answer(patch_scale(call.cluster, ref, content_type, call.request.body, opts))
+    raise method_not_allowed("the server does not allow this method on the requested resource")
+
+
 def handle_resource(call: Call, route: Route) -> Response | Streamed:
     """Serve a request on a resource path."""
     kind = call.cluster.kinds().by_resource(route.group, route.version, route.plural)
     if kind is None or (route.namespace is not None and not kind.namespaced):
         raise no_such_path()
-    if route.subresource and not (route.subresource == "status" and kind.status):
+    if route.subresource and not (
+        (route.subresource == "status" and kind.status)
+        or (route.subresource == "scale" and has_scale(kind))
+    ):
         raise no_such_path()
     method = call.request.method
     verb = verb_of(method, route, call.request.query)
@@ -200,6 +217,8 @@ def handle_resource(call: Call, route: Route) -> Response | Streamed:
     attrs = Attributes(verb, kind.group, kind.plural, route.subresource, namespace, route.name)
     _authorize(call, attrs)
     ref = Ref(kind, route.namespace or "", route.name)
+    if route.subresource == "scale":
+        return _scale(call, kind, route, ref, verb)
     if verb == "get":
         obj = get(call.cluster, ref)
         return _tabled(call, kind, [obj], obj["metadata"].get("resourceVersion", "")) or reply(
@@ -212,12 +231,12 @@ def handle_resource(call: Call, route: Route) -> Response | Streamed:
             raise method_not_allowed(
                 "the server does not allow this method on the requested resource"
             )
-        body = call.body(kind.kind)
+        body = call.body(kind.kind, kind.api_version)
         if kind.kind in REVIEW_KINDS:
             return reply(201, review(call.cluster, kind, route.namespace or "", body, call.user))
         return _answer(create(call.cluster, ref, body, _options(call, kind, route)))
     if verb == "update":
-        body = call.body(kind.kind)
+        body = call.body(kind.kind, kind.api_version)
         return _answer(update(call.cluster, ref, body, _options(call, kind, route)))
     if verb == "patch":
         content_type = call.request.headers.get("content-type", "")

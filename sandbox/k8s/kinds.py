@@ -98,6 +98,7 @@ BUILTIN: tuple[Kind, ...] = (
         status=True,
         categories=("all",),
     ),
+    _kind("batch", "Job", "jobs", status=True, categories=("all",)),
     _kind(RBAC, "Role", "roles"),
     _kind(RBAC, "RoleBinding", "rolebindings"),
     _kind(RBAC, "ClusterRole", "clusterroles", False),
@@ -121,6 +122,20 @@ BUILTIN: tuple[Kind, ...] = (
     ),
     _kind(
         AUTHORIZATION,
+        "SelfSubjectRulesReview",
+        "selfsubjectrulesreviews",
+        False,
+        verbs=REVIEW_VERBS,
+    ),
+    _kind(
+        "authentication.k8s.io",
+        "SelfSubjectReview",
+        "selfsubjectreviews",
+        False,
+        verbs=REVIEW_VERBS,
+    ),
+    _kind(
+        AUTHORIZATION,
         "LocalSubjectAccessReview",
         "localsubjectaccessreviews",
         verbs=REVIEW_VERBS,
@@ -129,7 +144,13 @@ BUILTIN: tuple[Kind, ...] = (
 
 # Kinds answered without being stored.
 REVIEW_KINDS = frozenset(
-    ("SubjectAccessReview", "SelfSubjectAccessReview", "LocalSubjectAccessReview")
+    (
+        "SubjectAccessReview",
+        "SelfSubjectAccessReview",
+        "LocalSubjectAccessReview",
+        "SelfSubjectRulesReview",
+        "SelfSubjectReview",
+    )
 )
 REVIEW_PLURALS = frozenset(k.plural for k in BUILTIN if k.kind in REVIEW_KINDS)
 

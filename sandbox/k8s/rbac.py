@@ -96,6 +96,31 @@ def _subject_label(subject: Obj) -> str:
     return f'{kind} "{name}"'
 
 
+def _role_of(objects: ClusterObjects, binding: Obj, namespace: str) -> Obj | None:
+    ref = binding.get("roleRef") or {}
+    role_kind, role_name = ref.get("kind", ""), ref.get("name", "")
+    if role_kind == "Role" and namespace:
+        return objects.get(ROLES, namespace, role_name)
+    if role_kind == "ClusterRole":
+        return objects.get(CLUSTER_ROLES, "", role_name)
+    return None
+
+
+def rules_for(objects: ClusterObjects, user: UserInfo, namespace: str) -> list[Obj]:
+    """Every PolicyRule the user holds in a namespace (cluster-wide bindings first), as the
+    RBAC authorizer lists them for a SelfSubjectRulesReview."""
+    bindings: list[tuple[Obj, str]] = [(b, "") for b in objects.select(CLUSTER_ROLE_BINDINGS)]
+    if namespace:
+        bindings += [(b, namespace) for b in objects.select(ROLE_BINDINGS, namespace)]
+    rules: list[Obj] = []
+    for binding, where in bindings:
+        if not any(subject_matches(s, user, where) for s in binding.get("subjects") or []):
+            continue
+        role = _role_of(objects, binding, where)
+        rules += (role or {}).get("rules") or []
+    return rules
+
+
 def authorize(objects: ClusterObjects, user: UserInfo, attrs: Attributes) -> Decision:
     """Decide a request the way the RBAC authorizer does."""
     if user.is_master:
@@ -112,12 +137,7 @@ def authorize(objects: ClusterObjects, user: UserInfo, attrs: Attributes) -> Dec
             continue
         ref = binding.get("roleRef") or {}
         role_kind, role_name = ref.get("kind", ""), ref.get("name", "")
-        if role_kind == "Role" and namespace:
-            role = objects.get(ROLES, namespace, role_name)
-        elif role_kind == "ClusterRole":
-            role = objects.get(CLUSTER_ROLES, "", role_name)
-        else:
-            role = None
+        role = _role_of(objects, binding, namespace)
         if role is None:
             continue
         if any(rule_allows(rule, attrs) for rule in role.get("rules") or []):

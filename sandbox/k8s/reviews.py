@@ -1,4 +1,6 @@
-"""SubjectAccessReview, LocalSubjectAccessReview, SelfSubjectAccessReview: answered, not stored."""
+"""Access reviews (SubjectAccessReview, LocalSubjectAccessReview, SelfSubjectAccessReview), the
+rules review `kubectl auth can-i --list` sends, and the SelfSubjectReview of `kubectl auth
+whoami`: answered from the requester and RBAC, never stored."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from sandbox.k8s.cluster import Cluster
 from sandbox.k8s.errors import bad_request, invalid
 from sandbox.k8s.identity import UserInfo
 from sandbox.k8s.kinds import Kind
-from sandbox.k8s.rbac import Attributes, authorize
+from sandbox.k8s.rbac import Attributes, authorize, rules_for
 
 Obj = dict[str, Any]
 
@@ -47,13 +49,55 @@ def _attributes(kind: Kind, spec: Obj, namespace: str) -> Attributes:
     )
 
 
+def _rules_status(cluster: Cluster, user: UserInfo, namespace: str) -> Obj:
+    """What the RBAC authorizer lists: a rule with resources is a resource rule, one with
+    nonResourceURLs a non-resource rule."""
+    resource_rules: list[Obj] = []
+    non_resource_rules: list[Obj] = []
+    for rule in rules_for(cluster.objects, user, namespace):
+        verbs = list(rule.get("verbs") or [])
+        if rule.get("resources"):
+            entry: Obj = {"verbs": verbs}
+            for key in ("apiGroups", "resources", "resourceNames"):
+                if rule.get(key):
+                    entry[key] = list(rule[key])
+            resource_rules.append(entry)
+        if rule.get("nonResourceURLs"):
+            urls = list(rule["nonResourceURLs"])
+            non_resource_rules.append({"verbs": verbs, "nonResourceURLs": urls})
+    return {
+        "resourceRules": resource_rules,
+        "nonResourceRules": non_resource_rules,
+        "incomplete": False,
+    }
+
+
+def _user_info(user: UserInfo) -> Obj:
+    info: Obj = {"username": user.name}
+    if user.groups:
+        info["groups"] = list(user.groups)
+    return info
+
+
+def _answer(kind: Kind, body: Obj, status: Obj) -> Obj:
+    answer = copy.deepcopy(body)
+    answer.update(apiVersion=kind.api_version, kind=kind.kind, status=status)
+    answer.setdefault("metadata", {}).setdefault("creationTimestamp", None)
+    return answer
+
+
 def review(cluster: Cluster, kind: Kind, namespace: str, body: Any, requester: UserInfo) -> Obj:
-    """Answer an access review from the same RBAC evaluator that guards requests."""
+    """Answer a review from the same RBAC evaluator that guards requests."""
     if not isinstance(body, dict):
         raise bad_request(
             f"the body of the request was in an unknown format: expected a {kind.kind}"
         )
+    if kind.kind == "SelfSubjectReview":
+        return _answer(kind, body, {"userInfo": _user_info(requester)})
     spec = body.get("spec") or {}
+    if kind.kind == "SelfSubjectRulesReview":
+        scope = str(spec.get("namespace", ""))
+        return _answer(kind, body, _rules_status(cluster, requester, scope))
     if kind.kind == "SelfSubjectAccessReview":
         subject = requester
     else:
@@ -74,7 +118,4 @@ def review(cluster: Cluster, kind: Kind, namespace: str, body: Any, requester: U
     status: Obj = {"allowed": decision.allowed}
     if decision.reason:
         status["reason"] = decision.reason
-    answer = copy.deepcopy(body)
-    answer.update(apiVersion=kind.api_version, kind=kind.kind, status=status)
-    answer.setdefault("metadata", {}).setdefault("creationTimestamp", None)
-    return answer
+    return _answer(kind, body, status)

@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 from sandbox.k8s.crds import validate_crd
+from sandbox.k8s.enums import enum_problems, unsupported
 from sandbox.k8s.errors import bad_request, invalid
 from sandbox.k8s.kinds import Kind
 from sandbox.k8s.selectors import match_label_selector
@@ -184,10 +185,63 @@ def _deployment(kind: Kind, obj: Obj, old: Obj | None) -> None:
     spec.setdefault("replicas", 1)
     spec.setdefault("revisionHistoryLimit", 10)
     spec.setdefault("progressDeadlineSeconds", 600)
-    spec.setdefault(
-        "strategy",
-        {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}},
-    )
+    strategy = spec.get("strategy") or {}
+    strategy.setdefault("type", "RollingUpdate")
+    if strategy["type"] == "RollingUpdate":
+        rolling = strategy.setdefault("rollingUpdate", {})
+        rolling.setdefault("maxSurge", "25%")
+        rolling.setdefault("maxUnavailable", "25%")
+    spec["strategy"] = strategy
+    _template_restart_policy(kind, obj, ("Always",))
+
+
+def _template_restart_policy(kind: Kind, obj: Obj, allowed: tuple[str, ...]) -> None:
+    """A workload's pod template may only restart its containers as the controller expects
+    (a missing policy is the Pod default, Always)."""
+    pod = ((obj.get("spec") or {}).get("template") or {}).get("spec") or {}
+    policy = pod.get("restartPolicy") or "Always"
+    if policy not in allowed:
+        where = "spec.template.spec.restartPolicy"
+        raise invalid(kind, obj["metadata"]["name"], [(where, unsupported(policy, allowed))])
+
+
+_JOB_NAME = "batch.kubernetes.io/job-name"
+_CONTROLLER_UID = "batch.kubernetes.io/controller-uid"
+
+
+def _job(kind: Kind, obj: Obj, old: Obj | None) -> None:
+    """A Job's generated selector and template labels, and the defaults of batch/v1."""
+    metadata, spec = obj["metadata"], obj.setdefault("spec", {})
+    template = spec.setdefault("template", {})
+    if old is not None:
+        was = old.get("spec") or {}
+        spec.setdefault("selector", was.get("selector"))
+        if spec.get("selector") != was.get("selector"):
+            selector = spec.get("selector")
+            raise invalid(
+                kind,
+                metadata["name"],
+                [("spec.selector", f"Invalid value: {selector}: field is immutable")],
+            )
+    elif not spec.get("manualSelector"):
+        uid, name = metadata["uid"], metadata["name"]
+        generated = {_CONTROLLER_UID: uid, _JOB_NAME: name, "controller-uid": uid, "job-name": name}
+        labels = template.setdefault("metadata", {}).setdefault("labels", {})
+        for key, value in generated.items():
+            labels.setdefault(key, value)
+        spec["selector"] = {"matchLabels": {_CONTROLLER_UID: uid}}
+    if "completions" not in spec and "parallelism" not in spec:
+        spec["completions"] = 1
+    spec.setdefault("parallelism", 1)
+    spec.setdefault("backoffLimit", 6)
+    spec.setdefault("completionMode", "NonIndexed")
+    spec.setdefault("suspend", False)
+    failed = "Failed" if spec.get("podFailurePolicy") else "TerminatingOrFailed"
+    spec.setdefault("podReplacementPolicy", failed)
+    labels = (template.get("metadata") or {}).get("labels")
+    if labels and not metadata.get("labels"):
+        metadata["labels"] = dict(labels)
+    _template_restart_policy(kind, obj, ("OnFailure", "Never"))
 
 
 def _pod(kind: Kind, obj: Obj, old: Obj | None) -> None:
@@ -220,6 +274,7 @@ _CHECKS = {
     "Namespace": [_namespace],
     "Service": [_service],
     "Deployment": [_deployment],
+    "Job": [_job],
     "Pod": [_pod],
     "CustomResourceDefinition": [_crd],
 }
@@ -269,3 +324,6 @@ def prepare(kind: Kind, obj: Obj, old: Obj | None) -> None:
         return
     for check in _CHECKS.get(kind.kind, ()):
         check(kind, obj, old)
+    problems = enum_problems(kind.model, obj)
+    if problems:
+        raise invalid(kind, obj["metadata"].get("name", ""), problems)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from sandbox.controllers.quantities import add, canonical, quantity
 from sandbox.k8s.errors import StatusError
 from sandbox.k8s.fieldsets import field_set, from_fields_v1, to_fields_v1
 from sandbox.k8s.patch import json_patch, merge_patch, strategic_merge
@@ -122,3 +123,28 @@ def test_protobuf_bodies_decode_like_kubectl_sends_them() -> None:
         "data": {"token": "dA=="},
         "type": "Opaque",
     }
+
+
+def test_quantities_print_as_kubernetes_prints_them() -> None:
+    shown = {raw: canonical(quantity(raw)) for raw in QUANTITIES_SHOWN}
+    assert shown == QUANTITIES_SHOWN
+    total = add(add(None, quantity("1Gi")), quantity("512Mi"))
+    assert canonical(total) == "1536Mi"
+    assert canonical(add(quantity("250m"), quantity("1"))) == "1250m"
+
+
+# What resource.MustParse(raw).String() answers.
+QUANTITIES_SHOWN = {
+    "1": "1",
+    "2000m": "2",
+    "1.5": "1500m",
+    "0.1": "100m",
+    "1000": "1k",
+    "1024": "1024",
+    "1.5G": "1500M",
+    "1.5Gi": "1536Mi",
+    "2048Ki": "2Mi",
+    "100Mi": "100Mi",
+    "0": "0",
+    "1e3": "1e3",
+}
