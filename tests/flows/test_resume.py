@@ -10,8 +10,6 @@ killed, and what the next one must then do, is tests/reliability/test_crash_resu
 from __future__ import annotations
 
 import json
-import os
-import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from flows._locks import LEASE_SECONDS
-from mlplat_cli.services import ensure_prefect
+from mlplat_cli.services import ensure_prefect, stop_services
 from sandbox.cloud import Sandbox
 from tests.flows.conftest import REFERENCE, writes
 from tests.reliability.killer import Point, arm, kill_at, start_flow
@@ -38,8 +36,7 @@ def prefect_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     try:
         yield url
     finally:
-        pid = int((tmp_path / "services" / "prefect.pid").read_text())
-        os.killpg(pid, signal.SIGTERM)
+        stop_services(tmp_path / "services")
 
 
 @pytest.mark.timeout(600)

@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 from google.cloud import container_v1
 
-from mlplat_cli.services import ensure_sandbox, stop_services
+from mlplat_cli.services import ensure_sandbox, recorded_process, stop_services
 from mlplat_cli.session import sandbox_org
 from sandbox.github.component import ADMIN_TOKEN
 from tests.reliability.conftest import FULL
@@ -98,7 +98,8 @@ class Services:
 
     def down(self, *, crash: bool) -> None:
         """Kill (crash) or stop the sandbox process, and wait until it is gone."""
-        pid = int((self.directory / "sandbox.pid").read_text())
+        pid = recorded_process(self.directory / "sandbox.pid")
+        assert pid is not None, "the sandbox is not running"
         if crash:
             os.killpg(pid, signal.SIGKILL)
         else:
