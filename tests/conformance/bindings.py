@@ -80,4 +80,4 @@ class Bindings:
 
 
 def _reads(exchange: dict[str, Any], resource: str) -> bool:
-    return exchange["method"] == "GET" and exchange["path"] == resource
+    return bool(exchange["method"] == "GET" and exchange["path"] == resource)
