@@ -2,11 +2,12 @@
 
 Each fixture starts from an empty sandbox (its state is reset) and its own project, created
 beforehand with billing, the APIs and the `default` auto-mode network a new Google project has;
-so are the other projects a fixture uses without creating them. Placeholders take the
-sandbox's values:
-`${projectId}`/`${projectNumber}` the project's, `${operationID}` the last operation the sandbox
-answered on that API, `${uniqueId}` and other `${…ID}` names fixed per fixture. A recorded poll
-of an operation (merged by the extractor) is polled until the operation is done.
+so are the other projects, and the networks, a fixture uses without creating them. Placeholders
+take the sandbox's values: `${projectId}`/`${projectNumber}` the project's, `${operationID}`
+the last operation the sandbox answered on that API (for Compute, in that path's location),
+`${uniqueId}` and other `${…ID}` names fixed per fixture, resources named alike told apart by
+bindings.py. A recorded poll of an operation (merged by the extractor) is polled until the
+operation is done. Exchanges exclusions.py names are sent but not counted.
 """
 
 from __future__ import annotations
