@@ -140,6 +140,10 @@ def new_node_pool(
     pool["status"] = "PROVISIONING"
     pool["selfLink"] = f"{cluster_link(host, project, location, cluster_name)}/nodePools/{name}"
     pool["autoscaling"] = pool_autoscaling(pool.get("autoscaling"))
+    per_zone_min = int(pool["autoscaling"].get("minNodeCount") or 0)
+    if not pool.get("initialNodeCount") and per_zone_min:
+        # GKE sizes an autoscaled pool created without a size at its per-zone minimum
+        pool["initialNodeCount"] = per_zone_min
     pool.setdefault("management", {"autoRepair": True, "autoUpgrade": True})
     upgrade = pool.setdefault("upgradeSettings", {})
     if upgrade.setdefault("strategy", "SURGE") == "SURGE":

@@ -6,7 +6,8 @@ Reads the fixtures' `_http.log` from a git mirror of GoogleCloudPlatform/k8s-con
 and writes one JSON per fixture under tests/conformance/data/: each request (method, served
 path, query, body) with Google's status, error status and answer field paths. Only recordings
 made against Google are used: a fixture's `_http.log` counts when Config Connector's mock has
-its own `_http_mock.log` beside it (its golden-log convention) and the two differ.
+its own `_http_mock.log` beside it (its golden-log convention) and the two differ (beyond the
+User-Agent).
 """
 
 from __future__ import annotations
@@ -55,7 +56,8 @@ def main() -> None:
         if mock not in files:
             skipped += 1
             continue
-        recording = "same-as-mock" if git.show(commit, mock) == real else "google"
+        same = _without_agent(git.show(commit, mock)) == _without_agent(real)
+        recording = "same-as-mock" if same else "google"
         exchanges = convert(logfile.parse(real))
         if not exchanges:
             continue
@@ -121,6 +123,12 @@ def _item(exchange: logfile.Exchange, routed: scope.Routed) -> dict[str, Any]:
         item["operation_done"] = answer.get("done") is True or answer.get("status") == "DONE"
         item["returns_operation"] = method.response_ref == "Operation"
     return item
+
+
+def _without_agent(log: str) -> str:
+    """A log less its User-Agent lines: the mock's log tags its agent `(mockgcp)`, so a log that
+    differs from the mock's only there is the mock's recording."""
+    return "\n".join(line for line in log.splitlines() if not line.startswith("User-Agent:"))
 
 
 def _dump(data: dict[str, Any]) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 from tests.conformance import replay
@@ -21,13 +22,14 @@ def table(rows: dict[str, replay.Row]) -> str:
     """The Markdown table of the figures."""
     lines = [
         "| API | exchanges replayed (from recordings that differ from KCC's mock) "
-        "| status match | field coverage | targets |",
-        "|---|---|---|---|---|",
+        "| not counted | status match | field coverage | targets |",
+        "|---|---|---|---|---|---|",
     ]
     for name, row in rows.items():
         met = row.status_pct >= STATUS_TARGET and row.coverage_pct >= COVERAGE_TARGET
         lines.append(
-            f"| {name} | {row.exchanges} ({row.from_google}) | {row.status_pct:.1f} % "
+            f"| {name} | {row.exchanges} ({row.from_google}) | {row.excluded} "
+            f"| {row.status_pct:.1f} % "
             f"| {row.coverage_pct:.1f} % ({row.fields_present}/{row.fields}) "
             f"| {'met' if met else 'not met'} |"
         )
@@ -39,8 +41,12 @@ def main() -> None:
     parser.add_argument("--missing", type=int, default=0, help="list the N most missed fields")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as state:
-        rows = replay.summarize(replay.run(Path(state)))
+        results = replay.run(Path(state))
+    rows = replay.summarize(results)
     print(table(rows))
+    reasons = Counter(r.excluded for r in results if r.excluded)
+    for reason, count in reasons.items():
+        print(f"\nnot counted ({count}): {reason}")
     if args.missing:
         for name, row in rows.items():
             if row.missing:

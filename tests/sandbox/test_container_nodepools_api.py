@@ -215,3 +215,25 @@ def test_parallel_pool_creates_all_reach_running(
                 gke.REGION,
                 gke_client.delete_node_pool(name=f"{CLUSTER}/nodePools/{name}"),
             )
+
+
+def test_autoscaled_pool_created_without_a_size_starts_at_its_per_zone_minimum(
+    sandbox: Sandbox, project: str, gke_client: container_v1.ClusterManagerClient
+) -> None:
+    """As Google's recordings (Config Connector's node pool fixtures) show; a pool bounded by
+    total counts, as mlplat's GPU pools are, keeps the size sent (0: omitted on the wire)."""
+    gke.create_cluster(sandbox, project)
+    per_zone = container_v1.NodePool(
+        name="cpu-auto",
+        autoscaling=container_v1.NodePoolAutoscaling(
+            enabled=True, min_node_count=1, max_node_count=3
+        ),
+        locations=[gke.ZONE],
+    )
+    for pool in (per_zone, gpu_pool()):
+        op = gke_client.create_node_pool(parent=CLUSTER, node_pool=pool)
+        assert gke.finish(gke_client, P, gke.REGION, op).status == DONE
+    made = gke_client.get_node_pool(name=f"{CLUSTER}/nodePools/cpu-auto")
+    assert made.initial_node_count == 1
+    assert made.network_config.pod_ipv4_range_utilization > 0
+    assert gke_client.get_node_pool(name=f"{CLUSTER}/nodePools/gpu-spot").initial_node_count == 0
