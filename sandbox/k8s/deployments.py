@@ -255,7 +255,7 @@ def deployment_status(deployment: Obj, sets: list[Obj], new_name: str, now: str)
         )
     done = updated == wanted and replicas == wanted and available == wanted and bool(new)
     old_conditions = (deployment.get("status") or {}).get("conditions") or []
-    was = next((c for c in old_conditions if c.get("type") == "Progressing"), {})
+    was: Obj = next((c for c in old_conditions if c.get("type") == "Progressing"), {})
     if done:
         progressing = (
             "True",
