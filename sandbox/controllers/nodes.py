@@ -127,7 +127,7 @@ def desired_nodes(cluster: Obj, added: dict[str, dict[str, int]]) -> list[tuple[
             if ceiling is not None:
                 count = min(count, max(ceiling, int(raw.get("initialNodeCount") or 0)))
             for index in range(count):
-                digest = hashlib.sha256(f"{prefixes[zone]}/{index}".encode()).hexdigest()
+                digest = hashlib.sha256(f"{prefixes[zone]}/{zone}/{index}".encode()).hexdigest()
                 suffix = "".join(c for c in digest if c.isalpha())[:4].ljust(4, "x")
                 found.append((f"{prefixes[zone]}-{suffix}", zone, raw))
     return found
