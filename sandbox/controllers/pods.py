@@ -29,6 +29,7 @@ from sandbox.k8s.clusterapi import ClusterApi
 from sandbox.k8s.clusters import open_cluster
 from sandbox.k8s.errors import StatusError
 from sandbox.k8s.networks import Networks, pod_ip
+from sandbox.runtime import Runtime
 
 Obj = dict[str, Any]
 PODS = "controllers.pods"
@@ -206,6 +207,15 @@ def scheduled_status(pod: Obj, stamp: str) -> Obj:
 def pod_key(cluster_key: str, pod: Obj) -> str:
     """The store key of a pod's start record."""
     return f"{cluster_key}|{pod['metadata']['namespace']}|{pod['metadata']['name']}"
+
+
+def awaits_scale_up(rt: Runtime, cluster_key: str, pod: Obj) -> bool:
+    """Whether the cluster autoscaler is adding a node for this pending pod."""
+    record = rt.store.get(PODS, pod_key(cluster_key, pod)) or {}
+    pending = (pod.get("status") or {}).get("phase") == "Pending"
+    return (
+        pending and bool(record.get("scaleUp")) and record.get("uid") == pod["metadata"].get("uid")
+    )
 
 
 class Kubelets:

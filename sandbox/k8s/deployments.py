@@ -173,7 +173,17 @@ def _roll_out(cluster: Cluster, deployment: Obj) -> Obj | None:
             ).obj
         except StatusError as exc:
             if exc.code != 409:
-                raise
+                message = (
+                    f'Failed to create new replica set "{body["metadata"]["name"]}": {exc.message}'
+                )
+                events.record(
+                    cluster,
+                    deployment,
+                    events.WARNING,
+                    "FailedCreate",
+                    message,
+                    component=CONTROLLER,
+                )
             return None
         if replicas:
             message = f"Scaled up replica set {new['metadata']['name']} from 0 to {replicas}"

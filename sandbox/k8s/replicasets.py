@@ -17,6 +17,7 @@ from sandbox.k8s.errors import StatusError
 from sandbox.k8s.kinds import builtin, storage_key
 from sandbox.k8s.owned import (
     PODS,
+    cluster_lock,
     controller_options,
     fresh,
     once,
@@ -112,9 +113,10 @@ def _retry(cluster: Cluster, rs: Obj) -> None:
     delay = min(MAX_BACKOFF, 0.5 * 2 ** (failures - 1))
 
     def again() -> None:
-        found = fresh(cluster, REPLICASETS, rs)
-        if found is not None:
-            sync_replicaset(cluster, found)
+        with cluster_lock(cluster):
+            found = fresh(cluster, REPLICASETS, rs)
+            if found is not None:
+                sync_replicaset(cluster, found)
 
     cluster.backend.later(again, delay)
 
