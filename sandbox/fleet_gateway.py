@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 
 from sandbox.gcp import cluster_events
+from sandbox.gcp.cluster_networks import cluster_networks
 from sandbox.gcp.container_endpoints import DNS_HOST
 from sandbox.gcp.container_state import CLUSTERS
 from sandbox.gcp.gkehub_memberships import MEMBERSHIPS
@@ -114,7 +115,8 @@ def _listen_to_clusters() -> None:
 
 
 def _cluster_up(rt: Runtime, event: cluster_events.ClusterEvent) -> None:
-    ClusterRegistry(rt).create(event.path)
+    networks = cluster_networks(rt, event.project_id, event.cluster)
+    ClusterRegistry(rt).create(event.path, networks)
 
 
 def _cluster_gone(rt: Runtime, event: cluster_events.ClusterEvent) -> None:

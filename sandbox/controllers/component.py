@@ -23,6 +23,7 @@ from sandbox.controllers.configsync import reconcile_config_sync
 from sandbox.controllers.context import Context
 from sandbox.controllers.gitsource import GitReader
 from sandbox.controllers.kuberay_operator import running_operator
+from sandbox.controllers.nodes import sync_nodes
 from sandbox.controllers.pods import reconcile_pods
 from sandbox.controllers.ray_addon import reconcile_ray_addon
 from sandbox.controllers.raycluster import ray_pod_due, reconcile_rayclusters
@@ -112,6 +113,7 @@ class Controllers:
         operator = reconcile_ray_addon(ctx, key) or running_operator(ctx, key)
         reconcile_rayclusters(ctx, key, operator)
         quota.reconcile_quotas(ctx, key)
+        sync_nodes(ctx, key)
         reconcile_pods(ctx, key, lambda pod: ray_pod_due(ctx, key, pod))
 
     def _hook(self, rt: Runtime, keys: list[str]) -> None:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sandbox.controllers.applier import FIELD_MANAGER, SYSTEM_NAMESPACE
+from sandbox.controllers.ray_addon import managed_by_config_sync
 from sandbox.controllers.reconciler import mark_drifted, sync_key
 from sandbox.k8s.fieldsets import MISSING, dotted, from_fields_v1, value_at
 from sandbox.k8s.hooks import AdmissionFn, Denied
@@ -31,9 +32,10 @@ _RECONCILERS = f"system:serviceaccount:{SYSTEM_NAMESPACE}:"
 
 
 def managed(obj: Obj | None) -> bool:
-    """Whether Config Sync manages obj (its `configmanagement.gke.io/managed` annotation)."""
-    annotations = ((obj or {}).get("metadata") or {}).get("annotations") or {}
-    return bool(annotations.get(MANAGED[0]) == MANAGED[1])
+    """Whether Config Sync manages obj: `configmanagement.gke.io/managed` enabled and a
+    resource-id naming obj itself (a ReplicaSet carries its Deployment's annotations, and
+    Config Sync's webhook leaves it alone)."""
+    return obj is not None and managed_by_config_sync(obj)
 
 
 def _config_sync_metadata(old: Obj, new: Obj) -> list[str]:

@@ -34,8 +34,9 @@ from sandbox.gcp.gkehub_policy import wanted as policy_wanted
 from sandbox.gcp.gkehub_state import DEFAULT_ACM_VERSION, SyncReport
 from sandbox.gcp.gkehub_sync import set_sync_report, sync_report
 from sandbox.k8s.clusterapi import ClusterApi
-from sandbox.k8s.clusters import CLUSTERS, ClusterRegistry
+from sandbox.k8s.clusters import ClusterRegistry
 from sandbox.k8s.errors import StatusError
+from sandbox.k8s.networks import CLUSTERS
 from sandbox.runtime import Runtime
 
 Obj = dict[str, Any]

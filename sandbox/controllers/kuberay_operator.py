@@ -2,8 +2,9 @@
 `kuberay-operator` (any namespace) has been up for the modelled start-up time, watching the
 namespaces of its `--watch-namespace` argument (all when absent or empty).
 
-Until then its Deployment reports no available replica. Start-up state per cluster lives in
-`controllers.kuberay` (key: cluster key).
+Its Deployment's pods are the workload controllers' and kubelets' (available once they run);
+the operator's own start-up is on top. Start-up state per cluster lives in `controllers.kuberay`
+(key: cluster key).
 """
 
 from __future__ import annotations
@@ -14,9 +15,7 @@ from typing import Any
 from sandbox.controllers import settings as timing
 from sandbox.controllers.context import Context
 from sandbox.controllers.crd_manifests import established
-from sandbox.controllers.statuspatch import conditions, write_status
 from sandbox.k8s.clusterapi import ClusterApi
-from sandbox.k8s.errors import StatusError
 
 Obj = dict[str, Any]
 OPERATORS = "controllers.kuberay"
@@ -53,46 +52,6 @@ def watched_namespaces(deployment: Obj) -> frozenset[str] | None:
                 names = frozenset(n.strip() for n in value.split(",") if n.strip())
                 return names or None
     return None
-
-
-def _deployment_status(deployment: Obj, ready: bool, stamp: str) -> Obj:
-    replicas = int((deployment.get("spec") or {}).get("replicas", 1))
-    old = deployment.get("status") or {}
-    if ready:
-        counts = dict.fromkeys(
-            ("replicas", "updatedReplicas", "readyReplicas", "availableReplicas"), replicas
-        )
-        available = ("True", "MinimumReplicasAvailable", "Deployment has minimum availability.")
-    else:
-        counts = {
-            "replicas": replicas,
-            "updatedReplicas": replicas,
-            "unavailableReplicas": replicas,
-        }
-        available = (
-            "False",
-            "MinimumReplicasUnavailable",
-            "Deployment does not have minimum availability.",
-        )
-    wanted = [
-        {
-            "type": "Available",
-            "status": available[0],
-            "reason": available[1],
-            "message": available[2],
-        },
-        {
-            "type": "Progressing",
-            "status": "True",
-            "reason": "NewReplicaSetAvailable" if ready else "ReplicaSetUpdated",
-            "message": f'ReplicaSet "{deployment["metadata"]["name"]}" is progressing.',
-        },
-    ]
-    return {
-        "observedGeneration": deployment["metadata"].get("generation", 1),
-        **counts,
-        "conditions": conditions(old.get("conditions"), wanted, stamp),
-    }
 
 
 def _available(deployment: Obj) -> bool:
@@ -134,15 +93,7 @@ def running_operator(ctx: Context, cluster_key: str) -> Operator | None:
             "readyAt": ctx.now + timing.delay(ctx.rt, timing.OPERATOR_READY),
         }
         store.put(OPERATORS, cluster_key, record)
-    ready = ctx.now >= record["readyAt"]
-    if not ready or not record.get("shownReady"):
-        try:
-            write_status(api, deployment, _deployment_status(deployment, ready, ctx.stamp))
-        except (StatusError, KeyError):
-            return None
-        if ready:
-            store.put(OPERATORS, cluster_key, {**record, "shownReady": True})
-    if not ready:
+    if ctx.now < record["readyAt"] or not _available(deployment):
         return None
     template = ((deployment.get("spec") or {}).get("template") or {}).get("spec") or {}
     account = str(template.get("serviceAccountName") or "default")

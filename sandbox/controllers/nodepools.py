@@ -68,7 +68,7 @@ def _vcpus(machine_type: str) -> float | None:
     return float(found.group(1)) if found else None
 
 
-def _pool(raw: Obj, workload_identity: bool) -> Pool:
+def pool_from(raw: Obj, workload_identity: bool) -> Pool:
     config = raw.get("config") or {}
     machine = str(config.get("machineType") or "e2-medium")
     labels = {
@@ -109,7 +109,7 @@ def capacity_of(rt: Runtime, cluster_key: str) -> Capacity | None:
     if cluster is None:
         return None
     identity = bool((cluster.get("workloadIdentityConfig") or {}).get("workloadPool"))
-    pools = tuple(_pool(p, identity) for p in cluster.get("nodePools") or [])
+    pools = tuple(pool_from(p, identity) for p in cluster.get("nodePools") or [])
     autoscaling = cluster.get("autoscaling") or {}
     limits = None
     if autoscaling.get("enableNodeAutoprovisioning"):

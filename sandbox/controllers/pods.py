@@ -1,8 +1,13 @@
-"""The scheduler and kubelets, reduced to what clients observe: a Pod no node pool can take
-stays Pending with `PodScheduled=False` (reason Unschedulable); any other becomes Running once
-its start time is due (a Ray pod: its RayCluster's modelled readiness), with IPs, conditions and
-container statuses, and Ready after its readiness time (`settings.readiness`). Start and
-readiness times of pods not yet Ready live in `controllers.pods`.
+"""The scheduler, the cluster autoscaler and the kubelets, reduced to what clients observe.
+
+In a GKE cluster a pod is bound to a Node that takes it (`scheduler`), with a `Scheduled`
+event; a pod no node takes stays Pending with `PodScheduled=False` (Unschedulable) and a
+`FailedScheduling` event, and the autoscaler adds a node to a pool that fits, or an
+auto-provisioned one (`TriggeredScaleUp`), or says why not (`NotTriggerScaleUp`). A bound pod
+becomes Running once its start time is due (a Ray pod: its RayCluster's modelled readiness),
+with the node's host IP and an IP of the node's pod range, the kubelet's events, and Ready after
+its readiness time (`settings.readiness`); a Job's pod then Succeeds after its modelled run.
+Start, readiness and end times of pods not yet settled live in `controllers.pods`.
 """
 
 from __future__ import annotations
@@ -12,12 +17,19 @@ from collections.abc import Callable
 from typing import Any
 
 from sandbox.controllers import settings as timing
+from sandbox.controllers.autoscaler import scale_up_for
 from sandbox.controllers.context import Context
-from sandbox.controllers.nodepools import capacity_of, unschedulable
+from sandbox.controllers.nodepools import capacity_of
+from sandbox.controllers.quantities import pod_resources
+from sandbox.controllers.scheduler import NodeView, node_views, place
 from sandbox.controllers.statuspatch import conditions, write_status
+from sandbox.k8s import events
 from sandbox.k8s.backend import backend
 from sandbox.k8s.clusterapi import ClusterApi
+from sandbox.k8s.clusters import open_cluster
 from sandbox.k8s.errors import StatusError
+from sandbox.k8s.networks import Networks, pod_ip
+from sandbox.runtime import Runtime
 
 Obj = dict[str, Any]
 PODS = "controllers.pods"
@@ -69,10 +81,76 @@ def pending_status(pod: Obj, why: str, stamp: str) -> Obj:
     }
 
 
-def running_status(pod: Obj, stamp: str, ready: bool = True) -> Obj:
+def _addresses(pod: Obj, node: NodeView | None) -> tuple[str, str]:
+    """(host IP, pod IP): the node's, and one of its pod range (no node: Kubernetes' default
+    ranges, for a cluster that is not GKE's)."""
+    uid = str(pod["metadata"].get("uid"))
+    if node is None:
+        return _ip("10.0", uid), pod_ip(Networks().node_pod_cidr(0), uid)
+    if (pod.get("spec") or {}).get("hostNetwork"):
+        return node.ip, node.ip
+    return node.ip, pod_ip(node.pod_cidr or Networks().node_pod_cidr(0), uid)
+
+
+def runs_to_completion(pod: Obj) -> bool:
+    """A Job's pod, or one whose containers are not restarted: it ends."""
+    owners = pod["metadata"].get("ownerReferences") or []
+    restart = (pod.get("spec") or {}).get("restartPolicy") or "Always"
+    return restart != "Always" or any(o.get("kind") == "Job" for o in owners)
+
+
+def succeeded_status(pod: Obj, stamp: str, node: NodeView | None) -> Obj:
+    """A pod whose containers all exited 0."""
+    spec, uid = pod.get("spec") or {}, str(pod["metadata"].get("uid"))
+    host, address = _addresses(pod, node)
+    old = pod.get("status") or {}
+    started = old.get("startTime", stamp)
+    statuses = [
+        {
+            "name": c.get("name"),
+            "image": c.get("image"),
+            "imageID": f"{c.get('image')}@sha256:{_sha(str(c.get('image')))}",
+            "containerID": f"containerd://{_sha(uid + str(c.get('name')))}",
+            "ready": False,
+            "started": False,
+            "restartCount": 0,
+            "state": {
+                "terminated": {
+                    "exitCode": 0,
+                    "reason": "Completed",
+                    "startedAt": started,
+                    "finishedAt": stamp,
+                    "containerID": f"containerd://{_sha(uid + str(c.get('name')))}",
+                }
+            },
+        }
+        for c in spec.get("containers") or []
+    ]
+    done = [
+        _condition(k, "False", "PodCompleted")
+        if k in ("Ready", "ContainersReady")
+        else _condition(k, "False")
+        if k == "PodReadyToStartContainers"
+        else _condition(k, "True")
+        for k in _READY
+    ]
+    return {
+        "phase": "Succeeded",
+        "qosClass": qos_class(spec),
+        "hostIP": host,
+        "hostIPs": [{"ip": host}],
+        "podIP": address,
+        "podIPs": [{"ip": address}],
+        "startTime": started,
+        "conditions": conditions(old.get("conditions"), done, stamp, update_time=False),
+        "containerStatuses": statuses,
+    }
+
+
+def running_status(pod: Obj, stamp: str, ready: bool = True, node: NodeView | None = None) -> Obj:
     """A pod whose containers all run (and are ready, or not yet)."""
     spec, uid = pod.get("spec") or {}, str(pod["metadata"].get("uid"))
-    host, address = _ip("10.0", uid), _ip("10.4", uid + "/pod")
+    host, address = _addresses(pod, node)
     old = pod.get("status") or {}
     statuses = [
         {
@@ -131,8 +209,17 @@ def pod_key(cluster_key: str, pod: Obj) -> str:
     return f"{cluster_key}|{pod['metadata']['namespace']}|{pod['metadata']['name']}"
 
 
+def awaits_scale_up(rt: Runtime, cluster_key: str, pod: Obj) -> bool:
+    """Whether the cluster autoscaler is adding a node for this pending pod."""
+    record = rt.store.get(PODS, pod_key(cluster_key, pod)) or {}
+    pending = (pod.get("status") or {}).get("phase") == "Pending"
+    return (
+        pending and bool(record.get("scaleUp")) and record.get("uid") == pod["metadata"].get("uid")
+    )
+
+
 class Kubelets:
-    """Schedules and starts one cluster's pending pods."""
+    """Schedules, scales up for, starts and ends one cluster's pods."""
 
     def __init__(self, ctx: Context, cluster_key: str, due_of: DueOf) -> None:
         self.ctx = ctx
@@ -140,11 +227,24 @@ class Kubelets:
         self.due_of = due_of
         self.api = ClusterApi(ctx.rt, cluster_key, manager="kubelet")
         self.capacity = capacity_of(ctx.rt, cluster_key)
+        self.cluster = open_cluster(backend(ctx.rt), cluster_key)
+        self._views: dict[str, NodeView] | None = None
+
+    def views(self) -> dict[str, NodeView]:
+        """The cluster's Ready nodes with what is bound to them (read once per pass)."""
+        if self._views is None:
+            objects = self.cluster.objects
+            self._views = node_views(objects.select("core/nodes"), objects.select("core/pods"))
+        return self._views
+
+    def _event(self, pod: Obj, kind: str, reason: str, message: str, component: str) -> None:
+        host = str((pod.get("spec") or {}).get("nodeName") or "")
+        events.record(self.cluster, pod, kind, reason, message, component=component, host=host)
 
     def _record(self, key: str, pod: Obj) -> Obj:
         store, metadata = self.ctx.rt.store, pod["metadata"]
         record: Obj | None = store.get(PODS, key)
-        if record is None or record.get("uid") != metadata.get("uid"):
+        if record is None or record.get("uid") != metadata.get("uid") or "dueAt" not in record:
             due = self.due_of(pod)
             record = {"uid": metadata.get("uid"), "dueAt": due, "modelled": due is not None}
             if due is None:
@@ -160,21 +260,108 @@ class Kubelets:
             self.ctx.rt.store.put(PODS, key, record)
         return float(record["readyAt"])
 
+    def _schedule(self, pod: Obj) -> tuple[Obj | None, str]:
+        """Bind the pod to a node (the pod as bound), or leave it Pending (its wait key)."""
+        spec, metadata = pod.get("spec") or {}, pod["metadata"]
+        node, why = place(self.views(), spec)
+        if node is not None:
+            bound = self.api.patch(
+                "v1",
+                "Pod",
+                metadata["name"],
+                {"spec": {"nodeName": node.name}},
+                metadata["namespace"],
+            )
+            node.pods += 1
+            for name, value in pod_resources(spec).items():
+                node.used[name] = node.used.get(name, 0.0) + value
+            where = f"{metadata['namespace']}/{metadata['name']}"
+            self._event(
+                bound,
+                events.NORMAL,
+                "Scheduled",
+                f"Successfully assigned {where} to {node.name}",
+                "default-scheduler",
+            )
+            return {"apiVersion": "v1", "kind": "Pod", **bound}, ""
+        said = next(
+            (
+                c.get("message")
+                for c in (pod.get("status") or {}).get("conditions") or []
+                if c.get("type") == "PodScheduled"
+            ),
+            None,
+        )
+        write_status(self.api, pod, pending_status(pod, why, self.ctx.stamp))
+        if said != why:
+            self._event(pod, events.WARNING, "FailedScheduling", why, "default-scheduler")
+        return None, self._autoscale(pod)
+
+    def _autoscale(self, pod: Obj) -> str:
+        """The cluster autoscaler for an unschedulable pod: a node of a pool (or a new
+        auto-provisioned one) that fits; the pod's wait key while that node comes."""
+        key = pod_key(self.cluster_key, pod)
+        record = self.ctx.rt.store.get(PODS, key) or {}
+        if record.get("uid") == pod["metadata"].get("uid") and record.get("scaleUp"):
+            return key
+        grown, why = scale_up_for(self.ctx, self.cluster_key, self.capacity, pod)
+        if grown:
+            self._event(pod, events.NORMAL, "TriggeredScaleUp", grown, "cluster-autoscaler")
+            self.ctx.rt.store.put(PODS, key, {"uid": pod["metadata"].get("uid"), "scaleUp": True})
+            return key
+        said = record.get("notTriggered")
+        if said != why:
+            self._event(pod, events.NORMAL, "NotTriggerScaleUp", why, "cluster-autoscaler")
+            self.ctx.rt.store.put(
+                PODS, key, {"uid": pod["metadata"].get("uid"), "notTriggered": why}
+            )
+        return key
+
+    def _start_events(self, pod: Obj) -> None:
+        for container in (pod.get("spec") or {}).get("containers") or []:
+            name, image = container.get("name"), container.get("image")
+            self._event(pod, events.NORMAL, "Pulling", f'Pulling image "{image}"', "kubelet")
+            self._event(
+                pod,
+                events.NORMAL,
+                "Pulled",
+                f'Successfully pulled image "{image}" in 1.2s (1.2s including waiting). '
+                "Image size: 52428800 bytes.",
+                "kubelet",
+            )
+            self._event(pod, events.NORMAL, "Created", f"Created container: {name}", "kubelet")
+            self._event(pod, events.NORMAL, "Started", f"Started container {name}", "kubelet")
+
     def reconcile(self, pod: Obj) -> str:
-        """Advance one pod not yet Ready; returns its record key while it waits."""
+        """Advance one pod not yet settled; returns its record key while it waits."""
         stamp = self.ctx.stamp
-        why = unschedulable(self.capacity, pod.get("spec") or {})
-        if why:
-            write_status(self.api, pod, pending_status(pod, why, stamp))
-            return ""
+        if self.capacity is not None and not (pod.get("spec") or {}).get("nodeName"):
+            bound, waiting = self._schedule(pod)
+            if bound is None:
+                return waiting
+            pod = bound
+        node = self.views().get(str((pod.get("spec") or {}).get("nodeName") or ""))
         key = pod_key(self.cluster_key, pod)
         record = self._record(key, pod)
-        if self.ctx.now >= float(record["dueAt"]):
-            ready = self.ctx.now >= self._ready_at(key, record)
-            write_status(self.api, pod, running_status(pod, stamp, ready))
-            return "" if ready else key
-        write_status(self.api, pod, scheduled_status(pod, stamp))
-        return key
+        if self.ctx.now < float(record["dueAt"]):
+            write_status(self.api, pod, scheduled_status(pod, stamp))
+            return key
+        ready = self.ctx.now >= self._ready_at(key, record)
+        phase = (pod.get("status") or {}).get("phase")
+        if runs_to_completion(pod) and ready:
+            if "endAt" not in record:
+                record = {
+                    **record,
+                    "endAt": self.ctx.now + timing.delay(self.ctx.rt, timing.POD_RUN),
+                }
+                self.ctx.rt.store.put(PODS, key, record)
+            if self.ctx.now >= float(record["endAt"]):
+                write_status(self.api, pod, succeeded_status(pod, stamp, node))
+                return ""
+        if phase != "Running":
+            self._start_events(pod)
+        write_status(self.api, pod, running_status(pod, stamp, ready, node))
+        return "" if ready and not runs_to_completion(pod) else key
 
 
 def reconcile_pods(ctx: Context, cluster_key: str, due_of: DueOf) -> None:

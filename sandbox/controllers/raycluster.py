@@ -16,6 +16,7 @@ from sandbox import latency
 from sandbox.controllers import settings as timing
 from sandbox.controllers.context import Context
 from sandbox.controllers.kuberay_operator import Operator
+from sandbox.controllers.pods import awaits_scale_up
 from sandbox.controllers.raycluster_pods import groups, head_service, head_service_name, pod
 from sandbox.controllers.raycluster_status import raycluster_status
 from sandbox.controllers.statuspatch import write_status
@@ -110,7 +111,15 @@ class RayClusters:
                 by_group.setdefault(group, []).append(found)
         if self.ctx.now >= record["retryAt"]:
             self._scale(raycluster, by_group, record)
-        status = raycluster_status(raycluster, by_group, service, record, self.ctx.stamp)
+        scaling = frozenset(
+            p["metadata"]["name"]
+            for found in by_group.values()
+            for p in found
+            if awaits_scale_up(self.ctx.rt, self.cluster_key, p)
+        )
+        status = raycluster_status(
+            raycluster, by_group, service, record, self.ctx.stamp, scaling=scaling
+        )
         if json.dumps(record, sort_keys=True) != before:
             self.ctx.rt.store.put(RAYCLUSTERS, key, record)
         with contextlib.suppress(StatusError, KeyError):

@@ -94,9 +94,16 @@ def head_pod_ready(heads: list[Obj]) -> Obj:
 
 
 def raycluster_status(
-    raycluster: Obj, by_group: dict[str, list[Obj]], service: Obj | None, record: Obj, stamp: str
+    raycluster: Obj,
+    by_group: dict[str, list[Obj]],
+    service: Obj | None,
+    record: Obj,
+    stamp: str,
+    *,
+    scaling: frozenset[str] = frozenset(),
 ) -> Obj:
-    """The status for `raycluster`, given its pods per group, head service and record."""
+    """The status for `raycluster`, given its pods per group, head service and record; pods
+    named in `scaling` wait for a node the cluster autoscaler is adding (not a failure)."""
     wanted = groups(raycluster)
     workers_wanted = {g: n for g, (_, n) in wanted.items() if g != HEAD_GROUP}
     heads = by_group.get(HEAD_GROUP, [])
@@ -105,7 +112,8 @@ def raycluster_status(
     ready_workers = sum(1 for p in workers if ready(p))
     complete = len(heads) == 1 and len(workers) == desired and _all_running(heads + workers)
     failure = record.get("failure")
-    state, reason = _state(raycluster, failure, heads + workers, complete)
+    settled = [p for p in heads + workers if p["metadata"]["name"] not in scaling]
+    state, reason = _state(raycluster, failure, settled, complete)
     if _all_running(heads + workers) and not (raycluster.get("spec") or {}).get("suspend"):
         record["provisioned"] = True  # the first time; KubeRay does not take it back
     spec = raycluster.get("spec") or {}

@@ -107,7 +107,11 @@ def parse_duration(text: object, default: float = DEFAULT_GIT_PERIOD) -> float:
 
 POD_START = "controllers:pod.start"
 POD_READY = "controllers:pod.ready"
-latency.declare({POD_START: (5.0, 20.0), POD_READY: (2.0, 10.0)})
+POD_RUN = "controllers:pod.run"  # a Job's pod, from Ready to its containers' exit
+SCALE_UP = "controllers:autoscaler.scaleUp"  # an unschedulable pod to its new node's Ready
+latency.declare(
+    {POD_START: (5.0, 20.0), POD_READY: (2.0, 10.0), POD_RUN: (5.0, 30.0), SCALE_UP: (60.0, 120.0)}
+)
 
 
 def readiness(rt: Runtime, settings: Settings, drawn: bool = True) -> float:

@@ -1,8 +1,9 @@
 """The sandbox's Kubernetes clusters: created when a GKE cluster runs, dropped when it goes.
 
 A fresh cluster has the namespaces `default`, `kube-system`, `kube-public`, `kube-node-lease`
-(each with its `default` ServiceAccount and `kube-root-ca.crt`), and the default ClusterRoles
-and ClusterRoleBindings. Everything is kept in `rt.store`, so it survives a sandbox restart.
+(each with its `default` ServiceAccount and `kube-root-ca.crt`), the default ClusterRoles
+and ClusterRoleBindings, the `default/kubernetes` Service and, for a GKE cluster (its ranges
+given), GKE's system workloads. Everything is kept in `rt.store`, so it survives a sandbox restart.
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ from sandbox.k8s.default_rbac import default_cluster_role_bindings, default_clus
 from sandbox.k8s.errors import StatusError
 from sandbox.k8s.identity import TOKENS, register_token
 from sandbox.k8s.kinds import builtin
+from sandbox.k8s.networks import CLUSTERS, networks_of
+from sandbox.k8s.system_workloads import system_objects
 from sandbox.k8s.verbs import create
 from sandbox.k8s.writes import WriteOptions
 from sandbox.runtime import Runtime
 
-CLUSTERS = "k8s.clusters"
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 _BOOTSTRAP = WriteOptions(manager="kube-apiserver")
 
@@ -47,21 +49,27 @@ class ClusterRegistry:
         """Every cluster's key."""
         return [key for key, _ in self.store.items(CLUSTERS)]
 
-    def create(self, cluster_key: str) -> None:
-        """Make a cluster with its system namespaces and default RBAC; nothing if it exists."""
+    def create(self, cluster_key: str, networks: dict[str, str] | None = None) -> None:
+        """Make a cluster with its system namespaces, default RBAC and (GKE's `networks`:
+        pods, services, nodes, master) system workloads; nothing if it exists."""
         with self.store.transaction():
             if self.exists(cluster_key):
                 return
-            self.store.put(
-                CLUSTERS, cluster_key, {"key": cluster_key, "created": self.backend.rt.now()}
-            )
+            record = {"key": cluster_key, "created": self.backend.rt.now()}
+            if networks:
+                record["networks"] = {k: v for k, v in networks.items() if v}
+            self.store.put(CLUSTERS, cluster_key, record)
         cluster = open_cluster(self.backend, cluster_key)
         seeds = [(builtin("Namespace"), {"metadata": {"name": n}}) for n in SYSTEM_NAMESPACES]
         seeds += [(builtin("ClusterRole"), role) for role in default_cluster_roles()]
         seeds += [(builtin("ClusterRoleBinding"), b) for b in default_cluster_role_bindings()]
+        for obj in system_objects(networks_of(self.store, cluster_key)):
+            if networks or obj["metadata"]["namespace"] == "default":
+                seeds.append((builtin(obj["kind"]), obj))
         for kind, body in seeds:
+            namespace = body["metadata"].get("namespace", "") if kind.namespaced else ""
             try:
-                create(cluster, Ref(kind), body, _BOOTSTRAP)
+                create(cluster, Ref(kind, namespace), body, _BOOTSTRAP)
             except StatusError as exc:
                 if exc.code != 409:
                     raise

@@ -3,22 +3,22 @@
 - namespaces: a new namespace gets a `default` ServiceAccount and the `kube-root-ca.crt`
   ConfigMap; a deleted one (Terminating) has its contents deleted, objects with finalizers
   waited for, then goes itself.
-- deployments: status follows spec at once (observedGeneration, replicas all available,
-  Available and Progressing conditions), as if the pods started instantly.
+- workloads (`workloads.react_workloads`): Deployments, ReplicaSets and Jobs make and count
+  their pods; owners deleted take their dependents along (garbage collection).
 """
 
 from __future__ import annotations
 
 import copy
-import hashlib
 from typing import Any
 
 from sandbox.k8s.cluster import Cluster, Ref
 from sandbox.k8s.errors import StatusError
 from sandbox.k8s.identity import user_info
 from sandbox.k8s.kinds import builtin, storage_key
-from sandbox.k8s.verbs import create, update
+from sandbox.k8s.verbs import create
 from sandbox.k8s.watch import Event
+from sandbox.k8s.workloads import WORKLOAD_STORAGES, react_workloads
 from sandbox.k8s.writes import WriteOptions
 
 Obj = dict[str, Any]
@@ -26,7 +26,6 @@ CONTROLLER = WriteOptions(
     user=user_info("system:kube-controller-manager"), manager="kube-controller-manager"
 )
 NAMESPACES = storage_key(builtin("Namespace"))
-DEPLOYMENTS = storage_key(builtin("Deployment"))
 PURGE_RETRY_SECONDS = 0.2
 ROOT_CA = (
     "-----BEGIN CERTIFICATE-----\nMIIBsandboxclusterrootcertificateauthority\n"
@@ -45,8 +44,8 @@ def react(cluster: Cluster, events: list[Event]) -> None:
                 populate_namespace(cluster, name)
             elif event.type == "MODIFIED" and deleting and not was_deleting:
                 schedule_purge(cluster, name, 0.05)
-        elif event.storage == DEPLOYMENTS and event.type != "DELETED":
-            reconcile_deployment(cluster, event.obj)
+        elif event.storage in WORKLOAD_STORAGES:
+            react_workloads(cluster, event)
 
 
 def populate_namespace(cluster: Cluster, namespace: str) -> None:
@@ -98,54 +97,3 @@ def resume_purges(cluster: Cluster) -> None:
     for namespace in cluster.objects.select(NAMESPACES):
         if namespace["metadata"].get("deletionTimestamp"):
             schedule_purge(cluster, namespace["metadata"]["name"], 0.05)
-
-
-def reconcile_deployment(cluster: Cluster, deployment: Obj) -> None:
-    """Report a Deployment's replicas as all available for its current generation."""
-    metadata = deployment["metadata"]
-    status = deployment.get("status") or {}
-    generation = metadata.get("generation", 1)
-    if status.get("observedGeneration") == generation or metadata.get("deletionTimestamp"):
-        return
-    replicas = int((deployment.get("spec") or {}).get("replicas", 1))
-    template = repr((deployment.get("spec") or {}).get("template")).encode()
-    replica_set = f"{metadata['name']}-{hashlib.sha256(template).hexdigest()[:10]}"
-    now = cluster.now()
-    names = ("replicas", "updatedReplicas", "readyReplicas", "availableReplicas")
-    counts = dict.fromkeys(names, replicas) if replicas else {}  # zeros are omitted
-    updated = copy.deepcopy(deployment)
-    updated["status"] = {
-        "observedGeneration": generation,
-        **counts,
-        "conditions": [
-            _condition(
-                "Available", "MinimumReplicasAvailable", "Deployment has minimum availability.", now
-            ),
-            _condition(
-                "Progressing",
-                "NewReplicaSetAvailable",
-                f'ReplicaSet "{replica_set}" has successfully progressed.',
-                now,
-            ),
-        ],
-    }
-    ref = Ref(builtin("Deployment"), metadata.get("namespace", ""), metadata["name"])
-    status_writer = WriteOptions(
-        user=CONTROLLER.user, manager=CONTROLLER.manager, subresource="status"
-    )
-    try:
-        update(cluster, ref, updated, status_writer)
-    except StatusError as exc:
-        if exc.code not in (404, 409):
-            raise
-
-
-def _condition(kind: str, reason: str, message: str, now: str) -> Obj:
-    return {
-        "type": kind,
-        "status": "True",
-        "reason": reason,
-        "message": message,
-        "lastUpdateTime": now,
-        "lastTransitionTime": now,
-    }

@@ -13,6 +13,7 @@ from sandbox.k8s.errors import StatusError, bad_request, method_not_allowed, no_
 from sandbox.k8s.identity import UserInfo
 from sandbox.k8s.kinds import REVIEW_KINDS, Kind, storage_key
 from sandbox.k8s.patching import patch
+from sandbox.k8s.pod_streams import STREAMS, pod_stream
 from sandbox.k8s.protobuf import PROTOBUF, decode_body
 from sandbox.k8s.rbac import Attributes, authorize, forbidden_error
 from sandbox.k8s.reviews import review
@@ -198,9 +199,11 @@ def handle_resource(call: Call, route: Route) -> Response | Streamed:
     kind = call.cluster.kinds().by_resource(route.group, route.version, route.plural)
     if kind is None or (route.namespace is not None and not kind.namespaced):
         raise no_such_path()
+    streamed = kind.kind == "Pod" and not kind.custom and route.subresource in STREAMS
     if route.subresource and not (
         (route.subresource == "status" and kind.status)
         or (route.subresource == "scale" and has_scale(kind))
+        or streamed
     ):
         raise no_such_path()
     method = call.request.method
@@ -219,6 +222,9 @@ def handle_resource(call: Call, route: Route) -> Response | Streamed:
     ref = Ref(kind, route.namespace or "", route.name)
     if route.subresource == "scale":
         return _scale(call, kind, route, ref, verb)
+    if streamed:
+        found = call.cluster.objects.get(storage_key(kind), ref.namespace, ref.name)
+        return pod_stream(found, ref.name, route.subresource, call.request.query)
     if verb == "get":
         obj = get(call.cluster, ref)
         return _tabled(call, kind, [obj], obj["metadata"].get("resourceVersion", "")) or reply(

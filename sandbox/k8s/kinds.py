@@ -88,6 +88,8 @@ BUILTIN: tuple[Kind, ...] = (
     _kind("", "Service", "services", short_names=("svc",), status=True, categories=("all",)),
     _kind("", "Pod", "pods", short_names=("po",), status=True, categories=("all",)),
     _kind("", "Event", "events", short_names=("ev",), model="CoreV1Event"),
+    _kind("", "Node", "nodes", False, short_names=("no",), status=True),
+    _kind("", "Endpoints", "endpoints", short_names=("ep",)),
     _kind("", "ResourceQuota", "resourcequotas", short_names=("quota",), status=True),
     _kind("", "LimitRange", "limitranges", short_names=("limits",)),
     _kind(
@@ -95,6 +97,14 @@ BUILTIN: tuple[Kind, ...] = (
         "Deployment",
         "deployments",
         short_names=("deploy",),
+        status=True,
+        categories=("all",),
+    ),
+    _kind(
+        "apps",
+        "ReplicaSet",
+        "replicasets",
+        short_names=("rs",),
         status=True,
         categories=("all",),
     ),

@@ -17,6 +17,7 @@ from sandbox.k8s.crds import established_status, index_crd
 from sandbox.k8s.errors import StatusError, already_exists, bad_request, not_found, stale
 from sandbox.k8s.fieldvalidation import validate_fields
 from sandbox.k8s.kinds import Kind, storage_key
+from sandbox.k8s.server_defaults import on_create
 from sandbox.k8s.validation import check_name
 from sandbox.k8s.watch import Event
 from sandbox.k8s.writes import (
@@ -92,6 +93,7 @@ def create(
     )
     if not metadata["managedFields"]:
         del metadata["managedFields"]
+    on_create(cluster, kind, obj)
     warnings += admit(cluster, kind, obj, None, opts)
     if kind.kind == "CustomResourceDefinition":
         obj["status"] = established_status(obj, cluster.now())

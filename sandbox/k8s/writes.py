@@ -24,7 +24,9 @@ from sandbox.k8s.watch import Event
 
 Obj = dict[str, Any]
 NAMESPACE_KIND = builtin("Namespace")
-WITH_GENERATION = frozenset({"Deployment", "Job", "NetworkPolicy", "CustomResourceDefinition"})
+WITH_GENERATION = frozenset(
+    {"Deployment", "ReplicaSet", "Job", "NetworkPolicy", "CustomResourceDefinition"}
+)
 SERVER_FIELDS = (
     "uid",
     "creationTimestamp",

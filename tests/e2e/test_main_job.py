@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.kubectl_session import run_session
+
 MLPLAT = [sys.executable, "-m", "mlplat_cli.main"]
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -84,6 +86,19 @@ def test_up_twice_then_kubectl(user_env: dict[str, str], tmp_path: Path) -> None
     )
     assert result.returncode == 0, result.stderr
     assert "namespace/kube-system" in result.stdout
+
+    def kubectl_dev(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(kubectl), "--request-timeout=20s", *args],
+            check=False,
+            input=stdin,
+            env={**user_env, "KUBECONFIG": str(kubeconfig)},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    run_session(kubectl_dev)
 
     onboard = _mlplat(user_env, "team", "onboard", "dev", "vision")
     assert onboard.returncode == 0, onboard.stderr[-3000:]

