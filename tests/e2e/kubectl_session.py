@@ -1,4 +1,5 @@
-"""A kubectl session on a provisioned environment (dev): workloads behave as on GKE.
+"""A kubectl session on a provisioned environment (dev): workloads behave as on GKE, and what
+an admin types besides (typed creates, scale, explain, auth, the server's refusals) works.
 
 An allowed image runs on the pool it asked for, a denied one stays 0/N with Policy Controller's
 message in its ReplicaSet's events, the team's GPU Ray worker sits on the Spot GPU pool whose
@@ -7,6 +8,7 @@ taint it tolerates, and `rollout status/history` and `get -o wide` work."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import time
 from collections.abc import Callable
@@ -125,3 +127,67 @@ def run_session(kubectl: Kubectl) -> None:
         tolerated = {(t.get("key"), t.get("value")) for t in worker["spec"]["tolerations"]}
         assert ("spot", "true") in taints & tolerated
     _ok(kubectl, "delete", "deployment", "web", "miner", "-n", TEAM)
+
+
+_BAD_PULL_POLICY = """
+apiVersion: v1
+kind: Pod
+metadata: {name: odd, namespace: vision, labels: {mlplat.dev/team: vision}}
+spec:
+  containers: [{name: main, image: us-docker.pkg.dev/mlp/odd:1, imagePullPolicy: Sometimes}]
+"""
+_GREEDY = """
+apiVersion: v1
+kind: Pod
+metadata: {name: greedy, namespace: vision, labels: {mlplat.dev/team: vision}}
+spec:
+  containers:
+  - name: main
+    image: us-docker.pkg.dev/mlp/train:1
+    resources:
+      requests: {cpu: "1", memory: 1Gi, nvidia.com/gpu: 99}
+      limits: {nvidia.com/gpu: 99}
+"""
+
+
+def run_admin_commands(kubectl: Kubectl) -> None:
+    """What an admin types besides workloads: typed creates (protobuf bodies), scale, explain
+    of built-ins and of the Ray add-on's CRDs, whoami, can-i --list for the team's members,
+    and the server's own refusals (an enum, the team's quota)."""
+    ns = ("-n", "scratch")
+    _ok(kubectl, "create", "namespace", "scratch")
+    made = _ok(kubectl, "create", "deployment", "hello", "--image=us-docker.pkg.dev/mlp/h:1", *ns)
+    assert made.strip() == "deployment.apps/hello created"
+    assert _ok(kubectl, "scale", "deployment/hello", "--replicas=3", *ns).strip() == (
+        "deployment.apps/hello scaled"
+    )
+    _ok(kubectl, "create", "service", "clusterip", "hello", "--tcp=80:8080", *ns)
+    _ok(kubectl, "create", "job", "once", "--image=us-docker.pkg.dev/mlp/j:1", *ns, "--", "true")
+    scale = json.loads(_ok(kubectl, "get", "deployment", "hello", *ns, "-o", "json"))
+    assert scale["spec"]["replicas"] == 3
+
+    assert "FIELD: replicas <integer>" in _ok(kubectl, "explain", "deployment.spec.replicas")
+    assert "headGroupSpec" in _ok(kubectl, "explain", "rayclusters.spec")
+    assert "Username" in _ok(kubectl, "auth", "whoami")
+    admin = _ok(kubectl, "auth", "can-i", "--list", "-n", TEAM, "--as", "alice@example.com")
+    assert "rolebindings.rbac.authorization.k8s.io" in admin
+    developer = kubectl(
+        "auth", "can-i", "create", "rolebindings", "-n", TEAM, "--as", "bob@example.com"
+    )
+    assert developer.stdout.strip() == "no"
+
+    refused = kubectl("apply", "-f", "-", stdin=_BAD_PULL_POLICY)
+    assert refused.returncode == 1
+    assert (
+        'Unsupported value: "Sometimes": supported values: "Always", "IfNotPresent", "Never"'
+        in (refused.stderr)
+    )
+    greedy = kubectl("apply", "-f", "-", stdin=_GREEDY)
+    assert greedy.returncode == 1
+    assert re.search(
+        r'pods "greedy" is forbidden: exceeded quota: team-quota, requested: '
+        r"requests.nvidia.com/gpu=99, used: requests.nvidia.com/gpu=\d+, "
+        r"limited: requests.nvidia.com/gpu=8",
+        greedy.stderr,
+    ), greedy.stderr
+    _ok(kubectl, "delete", "namespace", "scratch", "--wait=false")

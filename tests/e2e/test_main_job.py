@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.kubectl_session import run_session
+from tests.e2e.kubectl_session import run_admin_commands, run_session
 
 MLPLAT = [sys.executable, "-m", "mlplat_cli.main"]
 ROOT = Path(__file__).resolve().parents[2]
@@ -99,6 +99,7 @@ def test_up_twice_then_kubectl(user_env: dict[str, str], tmp_path: Path) -> None
         )
 
     run_session(kubectl_dev)
+    run_admin_commands(kubectl_dev)
 
     onboard = _mlplat(user_env, "team", "onboard", "dev", "vision")
     assert onboard.returncode == 0, onboard.stderr[-3000:]

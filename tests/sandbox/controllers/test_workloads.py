@@ -54,8 +54,12 @@ def _events(fleet: Fleet, tmp: Path, name: str) -> list[tuple[str, str]]:
 
 def test_nodes_deployments_jobs_and_pod_streams(fleet: Fleet, tmp_path: Path) -> None:
     started = time.monotonic()
-    nodes = eventually(lambda: _json(fleet, tmp_path, "get", "nodes")["items"], "nodes")
-    assert len(nodes) == 3  # the system pool: one node in each of the region's three zones
+    # the system pool: one node in each of the region's three zones (written one by one)
+    nodes = eventually(
+        lambda: [n for n in [_json(fleet, tmp_path, "get", "nodes")["items"]] if len(n) >= 3],
+        "three nodes",
+    )[0]
+    assert len(nodes) == 3
     labels = nodes[0]["metadata"]["labels"]
     assert labels["cloud.google.com/gke-nodepool"] == "system"
     assert labels["node.kubernetes.io/instance-type"] == "e2-standard-4"
