@@ -31,8 +31,11 @@ from tests.sandbox.conftest import client_kwargs
 
 REGION = "us-central1"
 ORG = "ml-platform-org"
-# Objects the cluster makes for itself, whose names or number vary from run to run.
-VOLATILE_KINDS = frozenset({"Event", "Lease", "Pod", "ReplicaSet", "EndpointSlice", "Endpoints"})
+# Objects the cluster makes for itself, whose names or number vary from run to run (nodes:
+# the autoscaler adds them as pods wait, named after the instance group of each cluster).
+VOLATILE_KINDS = frozenset(
+    {"Event", "Lease", "Pod", "ReplicaSet", "EndpointSlice", "Endpoints", "Node", "Job"}
+)
 
 
 def _kw(sandbox: Sandbox, api: str) -> dict[str, Any]:
