@@ -4,10 +4,11 @@
 
 Reads the fixtures' `_http.log` from a git mirror of GoogleCloudPlatform/k8s-config-connector
 and writes one JSON per fixture under tests/conformance/data/: each request (method, served
-path, query, body) with Google's status, error status and answer field paths. Only recordings
-made against Google are used: a fixture's `_http.log` counts when Config Connector's mock has
-its own `_http_mock.log` beside it (its golden-log convention) and the two differ (beyond the
-User-Agent).
+path, query, body) with Google's status, error status and answer field paths. A fixture of
+basic/ is taken when Config Connector's mock has its own `_http_mock.log` beside it (its
+golden-log convention); it is marked `google` when the two differ beyond the User-Agent, else
+`same-as-mock`. The project and service-account IAM policy fixtures (POLICY_FIXTURES) have no
+mock log; they are marked `no-mock-log` (their agent lacks the mock's `(mockgcp)` tag).
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from tests.conformance import logfile, scope
 REPO = "GoogleCloudPlatform/k8s-config-connector"
 MIRROR = Path("/work/.mirror/GoogleCloudPlatform+k8s-config-connector/repo")
 DATA = Path(__file__).parent / "data"
-ROOT = "pkg/test/resourcefixture/testdata/basic/"
+TESTDATA = "pkg/test/resourcefixture/testdata/"
+ROOT = TESTDATA + "basic/"
 # The fixtures of the resources mlplat uses (and their dependencies, recorded with them).
 FIXTURES = re.compile(
     r"^(container/v1beta1/container(cluster|nodepool)"
@@ -33,6 +35,14 @@ FIXTURES = re.compile(
     r"|serviceusage/v1beta1/service/service"
     r"|compute/v1beta1/compute(network|subnetwork|router|routernat|reservation)/"
     r"|iam/v1beta1/iamserviceaccount/)"
+)
+# Project and service-account IAM policy calls are recorded only by these fixtures, outside
+# basic/ and with no mock log beside them; their agent lacks the mock's `(mockgcp)` tag.
+POLICY_FIXTURES = (
+    "iam/iampartialpolicy/resources/project",
+    "iam/iampartialpolicy/resources/project-conditions",
+    "iam/iampartialpolicy/iam-serviceaccountref",
+    "iammemberreferences/serviceaccountref",
 )
 
 
@@ -57,20 +67,29 @@ def main() -> None:
             skipped += 1
             continue
         same = _without_agent(git.show(commit, mock)) == _without_agent(real)
-        recording = "same-as-mock" if same else "google"
-        exchanges = convert(logfile.parse(real))
-        if not exchanges:
-            continue
-        out = {
-            "source": {"repo": REPO, "commit": commit, "path": path},
-            "fixture": fixture,
-            "recording": recording,
-            "exchanges": exchanges,
-        }
-        name = fixture.split("/", 2)[-1].replace("/", "--")
-        (DATA / f"{name}.json").write_text(_dump(out))
-        written += 1
+        written += _write(commit, path, fixture, "same-as-mock" if same else "google", real)
+    for fixture in POLICY_FIXTURES:
+        path = f"{TESTDATA}{fixture}/_http.log"
+        real = git.show(commit, path)
+        recording = "same-as-mock" if "(mockgcp)" in real else "no-mock-log"
+        written += _write(commit, path, fixture, recording, real)
     print(f"{written} fixtures written to {DATA} ({skipped} without a mock log beside, skipped)")
+
+
+def _write(commit: str, path: str, fixture: str, recording: str, log: str) -> int:
+    """Write one fixture's data file; 1 when it had exchanges in scope, else 0."""
+    exchanges = convert(logfile.parse(log))
+    if not exchanges:
+        return 0
+    out = {
+        "source": {"repo": REPO, "commit": commit, "path": path},
+        "fixture": fixture,
+        "recording": recording,
+        "exchanges": exchanges,
+    }
+    name = fixture.split("/", 2)[-1].replace("/", "--")
+    (DATA / f"{name}.json").write_text(_dump(out))
+    return 1
 
 
 def convert(recorded: list[logfile.Exchange]) -> list[dict[str, Any]]:

@@ -153,6 +153,7 @@ class Replayer:
         self.bindings = Bindings([], self._default_value)
         self.operations: dict[str, str] = {}  # by API, and Compute's also by location
         self.fingerprints: dict[str, str] = {}  # the sandbox's latest, by field name
+        self.etags: dict[str, str] = {}  # the sandbox's latest policy etag, by resource path
 
     def replay(self, fixture: dict[str, Any]) -> list[Result]:
         regions = _regions(fixture)
@@ -281,6 +282,12 @@ class Replayer:
         body = None
         if "body" in exchange:
             body = json.loads(self._fill(json.dumps(exchange["body"]), api, body=True))
+            _bare_organization(exchange, body)
+            # a recorded policy etag is normalized away: send the one the sandbox last read
+            policy = body.get("policy")
+            resource = url.rsplit(":", 1)[0]
+            if isinstance(policy, dict) and "etag" in policy and resource in self.etags:
+                policy["etag"] = self.etags[resource]
             # recorded fingerprints are normalized away: send the sandbox's own
             for key in body:
                 if key.lower().endswith("fingerprint") and key in self.fingerprints:
@@ -304,6 +311,8 @@ class Replayer:
             for key, value in answer.items():
                 if key.lower().endswith("fingerprint") and isinstance(value, str):
                     self.fingerprints[key] = value
+            if exchange["method_id"].endswith("IamPolicy") and "etag" in answer:
+                self.etags[url.rsplit(":", 1)[0]] = str(answer["etag"])
         if exchange.get("returns_operation") and isinstance(answer, dict) and "name" in answer:
             name = str(answer["name"]).split("operations/")[-1]
             self.operations[api] = name
@@ -341,6 +350,15 @@ class Replayer:
 
 
 _NEEDS_COMPUTE = ("compute.googleapis.com", "container.googleapis.com")
+
+
+def _bare_organization(exchange: dict[str, Any], body: dict[str, Any]) -> None:
+    """v1's `parent.id` is the organization's number. The policy fixtures recorded it as
+    `organizations/${organizationID}` (430 other recordings of the call write the bare
+    placeholder): the replay sends the number, and does not count that create (exclusions)."""
+    parent = body.get("parent")
+    if exchange["method_id"] == "cloudresourcemanager.projects.create" and isinstance(parent, dict):
+        parent["id"] = str(parent.get("id", "")).removeprefix("organizations/")
 
 
 def _enables_compute(exchange: dict[str, Any]) -> bool:
