@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from sandbox.k8s.apply import record_update, server_side_apply
+from sandbox.k8s.apply import server_side_apply
 from sandbox.k8s.cluster import Cluster, Ref, present
 from sandbox.k8s.errors import StatusError, bad_request, not_found, stale, unsupported_media_type
 from sandbox.k8s.fieldvalidation import validate_fields
@@ -21,7 +21,7 @@ from sandbox.k8s.patch import (
     merge_patch,
     strategic_merge,
 )
-from sandbox.k8s.verbs import create
+from sandbox.k8s.verbs import create, replace_stored
 from sandbox.k8s.writes import Result, WriteOptions, decode, merge_for_update, store_update
 
 Obj = dict[str, Any]
@@ -61,22 +61,8 @@ def patch(cluster: Cluster, ref: Ref, content_type: str, body: bytes, opts: Writ
         obj = decode(kind, patched, ref.namespace)
         if obj["metadata"].get("name") != name:
             raise bad_request("metadata.name: the name of the object may not be changed by a patch")
-        wanted = obj["metadata"].get("resourceVersion")
-        if wanted and wanted != stored["metadata"].get("resourceVersion"):
-            raise stale(kind, name)
         warnings = validate_fields(obj, schema, kind, opts.field_validation)
-        new = merge_for_update(kind, stored, obj, opts.subresource)
-        new["metadata"]["managedFields"] = record_update(
-            stored,
-            new,
-            manager=opts.manager,
-            api_version=kind.api_version,
-            now=cluster.now(),
-            schema=schema,
-            subresource=opts.subresource,
-            has_status=kind.status,
-        )
-        result, events = store_update(cluster, kind, stored, new, opts=opts, warnings=warnings)
+        result, events = replace_stored(cluster, kind, stored, obj, opts, warnings=warnings)
     cluster.finish(events)
     return result
 

@@ -8,15 +8,16 @@ workload's `spec.replicas`, recorded in managedFields under the `scale` subresou
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from typing import Any
 
-from sandbox.k8s.apply import record_update
 from sandbox.k8s.cluster import Cluster, Ref
-from sandbox.k8s.errors import StatusError, bad_request, invalid, not_found, stale
+from sandbox.k8s.errors import StatusError, bad_request, invalid, not_found
 from sandbox.k8s.kinds import Kind, storage_key
 from sandbox.k8s.patch import JSON_PATCH, MERGE_PATCH, STRATEGIC_PATCH, json_patch, merge_patch
-from sandbox.k8s.writes import Result, WriteOptions, merge_for_update, store_update
+from sandbox.k8s.verbs import replace_stored
+from sandbox.k8s.writes import Result, WriteOptions
 
 Obj = dict[str, Any]
 SCALE_API_VERSION = "autoscaling/v1"
@@ -113,28 +114,14 @@ def write_scale(cluster: Cluster, ref: Ref, body: Any, opts: WriteOptions) -> Re
     """PUT …/scale: set the workload's spec.replicas (a stale resourceVersion is a 409)."""
     kind = ref.kind
     replicas = _replicas(ref, body)
+    scaling = dataclasses.replace(opts, subresource="scale")
     objects = cluster.objects
     with objects.store.transaction():
         stored = _stored(cluster, ref)
-        wanted = (body.get("metadata") or {}).get("resourceVersion")
-        if wanted and wanted != stored["metadata"].get("resourceVersion"):
-            raise stale(kind, ref.name)
         changed = copy.deepcopy(stored)
         changed.setdefault("spec", {})["replicas"] = replicas
-        new = merge_for_update(kind, stored, changed, "scale")
-        new["metadata"]["managedFields"] = record_update(
-            stored,
-            new,
-            manager=opts.manager,
-            api_version=kind.api_version,
-            now=cluster.now(),
-            schema=cluster.schema(kind),
-            subresource="scale",
-            has_status=kind.status,
-        )
-        if not new["metadata"]["managedFields"]:
-            del new["metadata"]["managedFields"]
-        result, events = store_update(cluster, kind, stored, new, opts=opts, warnings=[])
+        changed["metadata"]["resourceVersion"] = (body.get("metadata") or {}).get("resourceVersion")
+        result, events = replace_stored(cluster, kind, stored, changed, scaling, warnings=[])
     cluster.finish(events)
     return Result(scale_of(result.obj), result.warnings)
 

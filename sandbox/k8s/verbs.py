@@ -125,23 +125,38 @@ def update(cluster: Cluster, ref: Ref, body: Any, opts: WriteOptions) -> Result:
         old = objects.get(storage_key(kind), namespace, name)
         if old is None:
             raise not_found(kind, name)
-        wanted = obj["metadata"].get("resourceVersion")
-        if wanted and wanted != old["metadata"].get("resourceVersion"):
-            raise stale(kind, name)
-        new = merge_for_update(kind, old, obj, opts.subresource)
-        new["metadata"]["managedFields"] = record_update(
-            old,
-            new,
-            manager=opts.manager,
-            api_version=kind.api_version,
-            now=cluster.now(),
-            schema=cluster.schema(kind),
-            subresource=opts.subresource,
-            has_status=kind.status,
-        )
-        result, events = store_update(cluster, kind, old, new, opts=opts, warnings=warnings)
+        result, events = replace_stored(cluster, kind, old, obj, opts, warnings=warnings)
     cluster.finish(events)
     return result
+
+
+def replace_stored(
+    cluster: Cluster,
+    kind: Kind,
+    old: Obj,
+    obj: Obj,
+    opts: WriteOptions,
+    *,
+    warnings: list[str],
+) -> tuple[Result, list[Event]]:
+    """Inside the caller's transaction: `obj` replaces the stored `old` (a stale
+    metadata.resourceVersion is a 409), with its managed fields recorded for `opts`' manager
+    and subresource. The caller finishes the events once the transaction is over."""
+    wanted = obj["metadata"].get("resourceVersion")
+    if wanted and wanted != old["metadata"].get("resourceVersion"):
+        raise stale(kind, old["metadata"]["name"])
+    new = merge_for_update(kind, old, obj, opts.subresource)
+    new["metadata"]["managedFields"] = record_update(
+        old,
+        new,
+        manager=opts.manager,
+        api_version=kind.api_version,
+        now=cluster.now(),
+        schema=cluster.schema(kind),
+        subresource=opts.subresource,
+        has_status=kind.status,
+    )
+    return store_update(cluster, kind, old, new, opts=opts, warnings=warnings)
 
 
 def _success(kind: Kind, obj: Obj) -> Obj:
