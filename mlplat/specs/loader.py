@@ -85,6 +85,8 @@ def _yaml_files(directory: Path, what: str, issues: list[SpecIssue]) -> list[Pat
     if not directory.is_dir():
         if directory.is_symlink():
             issues.append(SpecIssue(directory, 1, what, "cannot read: a broken link or a loop"))
+        elif directory.exists():
+            issues.append(SpecIssue(directory, 1, what, "not a directory"))
         return []
     files = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])
     stems = Counter(file.stem for file in files)

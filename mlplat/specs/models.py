@@ -8,7 +8,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from mlplat.specs.fields import (
     BillingAccount,
@@ -148,11 +148,12 @@ class Network(Spec):
     master_cidr: Cidr = "172.16.0.32/28"
     authorized_networks: tuple[AuthorizedNetwork, ...] = ()
 
-    @model_validator(mode="after")
-    def _master_is_28(self) -> Self:
-        if not self.master_cidr.endswith("/28"):
-            raise ValueError("master_cidr must be a /28 block (GKE's control-plane range)")
-        return self
+    @field_validator("master_cidr")
+    @classmethod
+    def _master_is_28(cls, value: str) -> str:
+        if not value.endswith("/28"):
+            raise ValueError("must be a /28 block (GKE's control-plane range)")
+        return value
 
 
 class Range(Spec):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,8 @@ class Document:
         """The origin of `path`, or of its nearest ancestor that has one."""
         for end in range(len(path), -1, -1):
             found = self.origins.get(tuple(path[:end]))
+            if found is None:  # a mapping key written as a number (`1: x`) is kept as text
+                found = self.origins.get(tuple(str(part) for part in path[:end]))
             if found is not None:
                 return found
         return Origin(self.file, 1)
@@ -124,7 +128,12 @@ def load_document(file: Path) -> Document:
 
 def _read(file: Path) -> str:
     try:
-        with file.open("rb") as handle:
+        # Non-blocking, so that a FIFO (or a device) named like a spec file is refused at once
+        # instead of waiting for a writer that never comes.
+        descriptor = os.open(file, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(descriptor, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+                raise YamlSyntaxError(file, 1, "cannot read: not a regular file")
             data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         reason = exc.strerror or str(exc)
@@ -156,6 +165,10 @@ def merge(base: Document, overlay: Document) -> Document:
                     origins.update(
                         {k: v for k, v in overlay.origins.items() if k[: len(child)] == child}
                     )
+                elif child in overlay.origins:
+                    # A mapping both write: a check of the mapping as a whole points at the
+                    # overlay, the file that differs from the shared defaults.
+                    origins[child] = overlay.origins[child]
             return out
         return high
 

@@ -4,6 +4,7 @@ within a bounded time and memory."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -67,6 +68,8 @@ CASES: dict[str, tuple[str, Callable[[Path], None], str]] = {
     ),
     "not-utf8": ("binary.yaml", _binary, "not UTF-8 text"),
     "python-tag": ("tag.yaml", _bad_tag, "invalid YAML"),
+    "fifo": ("pipe.yaml", os.mkfifo, "cannot read: not a regular file"),  # read would block
+    "device": ("zero.yaml", lambda path: path.symlink_to("/dev/zero"), "not a regular file"),
 }
 
 
@@ -142,3 +145,48 @@ def test_fuzzed_yaml_with_anchors_is_a_spec_or_a_spec_error(
         load_spec(root)
     except SpecError as exc:
         assert all(issue.line >= 1 and issue.message for issue in exc.issues)
+
+
+@pytest.mark.parametrize(
+    ("override", "key", "message"),
+    [
+        ("network:\n  master_cidr: 10.0.0.0/8\n", "network.master_cidr", "must be a /28 block"),
+        (
+            "cluster:\n  autoprovisioning:\n    cpu: {min: 900}\n",
+            "cluster.autoprovisioning.cpu",
+            "min (900) must not exceed max (600)",
+        ),
+    ],
+)
+def test_wrong_value_in_an_environment_file_is_reported_where_it_is_written(
+    tmp_path: Path, override: str, key: str, message: str
+) -> None:
+    """A value that an environment file overrides is reported at that file's line, not at the
+    platform.yaml default it replaces (the defaults are merged under every environment)."""
+    root = copy_reference(tmp_path)
+    staging = root / "environments" / "staging.yaml"
+    staging.write_text("name: staging\n" + override)
+    with pytest.raises(SpecError) as caught:
+        load_spec(root)
+    found = [i for i in caught.value.issues if i.path == f"environments.staging.{key}"]
+    assert found, caught.value
+    assert (found[0].file, found[0].line) == (staging, len(override.splitlines()) + 1)
+    assert message in found[0].message
+
+
+def test_teams_path_that_is_a_file_is_refused(tmp_path: Path) -> None:
+    root = copy_reference(tmp_path)
+    for team in (root / "teams").iterdir():
+        team.unlink()
+    (root / "teams").rmdir()
+    (root / "teams").write_text("vision\n")
+    with pytest.raises(SpecError, match="teams:1 teams: not a directory"):
+        load_spec(root)
+
+
+def test_number_key_is_reported_at_its_line(tmp_path: Path) -> None:
+    root = copy_reference(tmp_path)
+    (root / "teams" / "vision.yaml").write_text("name: vision\nenvironments: [dev]\n1: 2\n")
+    with pytest.raises(SpecError) as caught:
+        load_spec(root)
+    assert [(i.path, i.line) for i in caught.value.issues] == [("teams.vision.1", 3)]
