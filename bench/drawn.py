@@ -29,7 +29,7 @@ _SINGLE = {
     "cluster-reconcile": "container.clusters.autoReconcile",
     "config-sync-install": "controllers:configsync.install",
     "policy-controller-install": "controllers:policycontroller.install",
-    "kuberay-operator": "controllers:kuberay.operator",
+    "ray-operator-addon": "controllers:kuberay.operator",
 }
 # Step prefix → latency key of resources made several times (the i-th sample is step i).
 _REPEATED = {

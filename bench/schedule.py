@@ -37,7 +37,8 @@ P50 = {
     # root-sync's first sync lands only once Policy Controller's constraint kinds exist (before,
     # Config Sync retries: KNV1021): a join of the two, taking no time of its own
     "root-sync": 0.0,
-    "kuberay-operator": 30.0,
+    # GKE's Ray operator add-on: installed and started by GKE once the cluster runs
+    "ray-operator-addon": 30.0,
     "reposync-first-sync": 45.0,
     "raycluster": 60.0,
 }
@@ -129,7 +130,7 @@ def environment(
     )
     first = add("first-sync", "first-sync", [install], polled=False)
     synced = add("root-sync", "root-sync", [first, policy], polled=False)
-    operator = add("kuberay-operator", "kuberay-operator", [synced], polled=False)
+    operator = add("ray-operator-addon", "ray-operator-addon", [cluster], polled=False)
     for t in range(teams):
         repo_sync = add(f"team-{t}/reposync", "reposync-first-sync", [synced], polled=False)
         # GPU workers run on the node pools (the sandbox fails a RayCluster whose pool is

@@ -27,7 +27,7 @@ _TASK_OF = {
     "policy-controller-install": "ensure-policy-controller",
     "first-sync": "ensure-cluster-software",
     "root-sync": "ensure-cluster-software",
-    "kuberay-operator": "ensure-cluster-software",
+    "ray-operator-addon": "ensure-cluster-software",
     "node-service-account": "ensure-node-identity",
     "iam-propagation": "ensure-node-identity",
 }

@@ -95,6 +95,6 @@ def test_cpu_only_rayclusters_do_not_wait_for_the_node_pools() -> None:
     upgraded = schedule.finish_times(schedule.platform(1, 20, {"env0": dev}, gpu_workers=False))
     ray = upgraded["env0/team-1/raycluster"]
     assert ray == max(
-        upgraded["env0/team-1/reposync"], upgraded["env0/kuberay-operator"]
+        upgraded["env0/team-1/reposync"], upgraded["env0/ray-operator-addon"]
     ) + dev.get("team-1/raycluster", 60.0)
     assert ray < upgraded["env0/node-pool-0"]  # the pools still end the environment later
