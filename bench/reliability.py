@@ -80,8 +80,8 @@ RESTART_POINT = Point(
     "prefect-restart", "container.projects.locations.clusters.create", in_flight=IN_FLIGHT
 )
 # What a run's log says about its environment's lock (flows/_locks.py).
-ASKED = "acquiring "
 WAITING = "waiting for lock"
+FIRST_TASK = "Task run '"  # provision_environment starts its tasks once it holds the lock
 ACQUIRED = re.compile(r"acquired \S+ after waiting ([\d.]+)s")
 RUN_TIMEOUT = 300.0  # seconds a run may take once it holds its lock
 CLI_TIMEOUT = 420.0
@@ -148,7 +148,7 @@ def next_run(sandbox: Sandbox, log: Path, api_url: str, lock_timeout: float) -> 
     while process.poll() is None:
         elapsed = time.monotonic() - started
         output = log.read_text(errors="replace")
-        if held is None and ASKED in output and (WAITING not in output or ACQUIRED.search(output)):
+        if held is None and (ACQUIRED.search(output) or FIRST_TASK in output):
             held = round(elapsed, 1)  # (to the half second this polls at)
         if WAITING in output and not ACQUIRED.search(output) and elapsed > lock_timeout:
             ended = f"stopped: still waiting for its lock after {elapsed:.0f} s"

@@ -67,9 +67,12 @@ def faults(soak: Soak, codes: tuple[int, ...] = (429, 500, 503)) -> dict[str, An
 
 def provision(sandbox: Sandbox, envs: tuple[str, ...]) -> dict[str, dict[str, Any]]:
     """The environments' results, by provision_environment (one) or provision_platform."""
-    where = {"spec_dir": str(REFERENCE), "endpoints": str(sandbox.endpoints_path)}
+    spec_dir, endpoints = str(REFERENCE), str(sandbox.endpoints_path)
     if len(envs) == 1:
-        return {envs[0]: provision_environment(envs[0], approved=True, **where)}
-    result = provision_platform(envs=list(envs), approved=True, **where)
+        one = provision_environment(envs[0], spec_dir=spec_dir, endpoints=endpoints, approved=True)
+        return {envs[0]: one}
+    result = provision_platform(
+        envs=list(envs), spec_dir=spec_dir, endpoints=endpoints, approved=True
+    )
     environments: dict[str, dict[str, Any]] = result["environments"]
     return environments
