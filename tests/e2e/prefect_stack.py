@@ -166,8 +166,15 @@ class Service:
             if self.process.poll() is not None and not any(_alive(pid) for pid in below):
                 return
             time.sleep(0.2)
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.process.pid, signal.SIGKILL)
+        self.kill(below)
+
+    def kill(self, below: list[int] | None = None) -> None:
+        """SIGKILL to the process, its group and everything it spawned (`below`, default: what
+        runs below it now): a crash."""
+        below = descendants(self.process.pid) if below is None else below
+        if self.process.returncode is None:  # not reaped yet: its PID is still its own
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.process.pid, signal.SIGKILL)
         for pid in below:
             _signal(pid, signal.SIGKILL)
         with contextlib.suppress(subprocess.TimeoutExpired):
@@ -357,6 +364,7 @@ class Prefect:
     env: dict[str, str]
     home: Path
     logs: Path
+    server: Service | None = None  # its process (None: not started here)
 
     def cli(
         self, *args: str, timeout: float = 300, env: dict[str, str] | None = None
@@ -382,11 +390,15 @@ class Prefect:
 
 
 def start_prefect_server(
-    stack: Stack, tmp_path: Path, env: dict[str, str], database_url: str | None = None
+    stack: Stack,
+    tmp_path: Path,
+    env: dict[str, str],
+    database_url: str | None = None,
+    port: int | None = None,
 ) -> Prefect:
-    """`prefect server start` on a free port with its own PREFECT_HOME (SQLite there, or the
-    database at `database_url`)."""
-    port = free_port()
+    """`prefect server start` on a free port (or `port`: a restart on the same port) with its
+    own PREFECT_HOME (SQLite there, or the database at `database_url`)."""
+    port = port or free_port()
     api_url = f"http://127.0.0.1:{port}/api"
     home = tmp_path / "prefect-home"
     home.mkdir(parents=True, exist_ok=True)
@@ -416,7 +428,7 @@ def start_prefect_server(
         )
     )
     server.wait_until("/api/health", lambda: _healthy(f"{api_url}/health"), STARTUP_TIMEOUT)
-    return Prefect(api_url=api_url, env=client_env, home=home, logs=logs)
+    return Prefect(api_url=api_url, env=client_env, home=home, logs=logs, server=server)
 
 
 def start_worker(stack: Stack, prefect: Prefect, env: dict[str, str]) -> Service:

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ from flows._locks import lock_name
 from sandbox.cloud import Sandbox
 from sandbox.counters import Counters, RequestRecord
 from sandbox.operations import Operations, Record
-from tests.reliability.writes import LOG_SIZE
+from tests.reliability.writes import LOG_SIZE, Writes
 
 RUN = (
     "import json, sys; from flows.provision_environment import provision_environment; "
@@ -56,6 +57,91 @@ class Point:
 
     def matches(self, record: RequestRecord) -> bool:
         return record.method == self.method and any(p in record.path for p in self.paths)
+
+
+# The points of provision_environment (tests/reliability/test_crash_resume.py kills at each).
+IN_FLIGHT = 6.0  # seconds the killed run's operation still runs: the next run meets it unfinished
+_TEAM_ACCOUNTS = ("-dev-nlp@", "-dev-vision@")
+_COMMIT = "github.POST /repos/{owner}/{repo}/git/commits"
+_PUSH = "github.PATCH /repos/{owner}/{repo}/git/refs/{ref+}"
+
+# Step boundaries: the first call of the next step (the steps before it are finished).
+BOUNDARIES = [
+    Point("after-project", "cloudbilling.projects.getBillingInfo"),
+    Point("after-billing", "serviceusage.services.list"),
+    Point("after-apis", "compute.networks.get"),
+    Point("after-network", "compute.subnetworks.get"),
+    Point("after-subnet", "container.projects.locations.clusters.get"),
+    Point("after-cluster", "container.projects.locations.clusters.nodePools.get"),
+    Point("after-fleet", "k8s.get.version"),
+    Point("after-cluster-software", "iam.projects.serviceAccounts.get", paths=_TEAM_ACCOUNTS),
+]
+# Mid-operation: right after the call that starts the work (its operation then runs IN_FLIGHT).
+OPERATIONS = [
+    Point("project-create", "cloudresourcemanager.projects.create", in_flight=IN_FLIGHT),
+    Point("billing-link", "cloudbilling.projects.updateBillingInfo"),
+    Point("apis-enable", "serviceusage.services.batchEnable", in_flight=IN_FLIGHT),
+    Point("node-account-create", "iam.projects.serviceAccounts.create"),
+    Point("project-iam-policy", "cloudresourcemanager.projects.setIamPolicy"),
+    Point("network-create", "compute.networks.insert", in_flight=IN_FLIGHT),
+    Point("subnet-create", "compute.subnetworks.insert", in_flight=IN_FLIGHT),
+    Point("router-create", "compute.routers.insert", in_flight=IN_FLIGHT),
+    Point("reservation-create", "compute.reservations.insert", in_flight=IN_FLIGHT),
+    Point("feature-create", "gkehub.projects.locations.features.create", in_flight=IN_FLIGHT),
+    Point("repo-create", "github.POST /orgs/{org}/repos"),
+    Point("branch-create", "github.POST /repos/{owner}/{repo}/git/refs"),
+    Point("commit-create", _COMMIT),
+    Point("branch-push", _PUSH),
+    Point("cluster-create", "container.projects.locations.clusters.create", in_flight=IN_FLIGHT),
+    Point(
+        "node-pool-create",
+        "container.projects.locations.clusters.nodePools.create",
+        in_flight=IN_FLIGHT,
+    ),
+    Point("membership-create", "gkehub.projects.locations.memberships.create", in_flight=IN_FLIGHT),
+    Point("config-management", "gkehub.projects.locations.features.patch", in_flight=IN_FLIGHT),
+    Point("git-creds", "k8s.patch.secrets"),
+    Point("root-sync-wait", "k8s.get.rootsyncs"),
+    Point("team-account-create", "iam.projects.serviceAccounts.create", nth=2),
+    Point("workload-identity-binding", "iam.projects.serviceAccounts.setIamPolicy"),
+    Point("team-git-creds", "k8s.patch.secrets", nth=2),
+    Point("team-sync-wait", "k8s.get.reposyncs"),
+    Point("access-check", "k8s.create.subjectaccessreviews"),
+]
+# Refused writes that only mean "already started": Resource Manager lists no operations and
+# shows no project until its create is done, so a resumed run learns of the killed run's
+# create from the 409 it gets, then waits for the project to appear as its own.
+MAY_REFUSE = {"cloudresourcemanager.projects.create"}
+# Git objects of a commit not yet on the branch: no API finds an unreferenced commit, so the
+# next run writes its own (the branch moves once; the orphans are garbage, not resources).
+_TREE = "github.POST /repos/{owner}/{repo}/git/trees"
+_COMMIT_OBJECTS = (_TREE, _COMMIT)
+
+
+def is_create(method: str) -> bool:
+    return method.endswith((".create", ".insert")) or method.startswith(
+        ("github.POST ", "k8s.create.")
+    )
+
+
+def unexpected(
+    point: Point, killed: Writes, got: Counter[str], clean: Counter[str]
+) -> dict[str, tuple[int, int]]:
+    """Methods written a different number of times by the killed and the resumed run together
+    than by one clean run: (together, clean). Nothing may be created twice. Allowed: an update
+    the killed run left in flight, sent again (its effect is not visible until it is done, and
+    the same change twice is harmless); and the git objects of a commit the killed run wrote
+    but did not push (the gitops step runs beside others, so any point may cut it there)."""
+    extra: Counter[str] = Counter()
+    if point.in_flight and not is_create(point.method):
+        extra[point.method] = 1
+    if killed.served[_TREE] > killed.served[_PUSH]:
+        extra.update(_COMMIT_OBJECTS)
+    return {
+        m: (got[m], clean[m])
+        for m in sorted(set(got) | set(clean))
+        if not clean[m] <= got[m] <= clean[m] + extra[m]
+    }
 
 
 class Tripwire(Counters):
@@ -133,20 +219,27 @@ def start_flow(
         )
 
 
+def tripped(
+    process: subprocess.Popen[bytes], wire: Tripwire, log: Path, timeout: float = 240.0
+) -> None:
+    """Wait until the flow process has reached the tripwire's point (its answer held)."""
+    deadline = time.monotonic() + timeout
+    while not wire.tripped.wait(0.05):
+        if process.poll() is not None:
+            tail = log.read_text(errors="replace")[-3000:]
+            raise AssertionError(
+                f"the flow ended ({process.returncode}) before {wire.point.name}:\n{tail}"
+            )
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{wire.point.name} never came")
+
+
 def kill_at(
     process: subprocess.Popen[bytes], wire: Tripwire, log: Path, timeout: float = 240.0
 ) -> None:
     """Wait for the tripwire, SIGKILL the process group, then let the held answer go."""
-    deadline = time.monotonic() + timeout
     try:
-        while not wire.tripped.wait(0.05):
-            if process.poll() is not None:
-                tail = log.read_text(errors="replace")[-3000:]
-                raise AssertionError(
-                    f"the flow ended ({process.returncode}) before {wire.point.name}:\n{tail}"
-                )
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{wire.point.name} never came")
+        tripped(process, wire, log, timeout)
     finally:
         with contextlib.suppress(ProcessLookupError):  # it may have ended on its own
             os.killpg(process.pid, signal.SIGKILL)

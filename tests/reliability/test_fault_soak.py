@@ -9,50 +9,18 @@ every environment at once (provision_platform); `MLPLAT_SOAK_SEEDS=300-349` adds
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from flows.provision_environment import provision_environment
-from flows.provision_platform import provision_platform
-from sandbox.cloud import Sandbox
-from sandbox.github.component import ADMIN_TOKEN, GitHub
-from tests.flows.conftest import REFERENCE, admin, writes
+from tests.flows.conftest import admin, writes
 from tests.reliability.conftest import FULL
+from tests.reliability.faults import FAILING_OPERATIONS, Soak, faults, provision
 from tests.reliability.inventory import differences, inventory
-
-# Operations that end in error once per run (a real cloud's INTERNAL / UNAVAILABLE failures).
-FAILING_OPERATIONS = (
-    "cloudresourcemanager.projects.create",
-    "serviceusage.services.batchEnable",
-    "container.projects.locations.clusters.create",
-    "container.projects.locations.clusters.nodePools.create",
-    "compute.networks.insert",
-    "compute.subnetworks.insert",
-    "compute.routers.insert",
-    "compute.reservations.insert",
-    "gkehub.projects.locations.memberships.create",
-    "gkehub.projects.locations.features.create",
-    "gkehub.projects.locations.features.patch",
-)
-
-
-@dataclass(frozen=True)
-class Soak:
-    """One provisioning run under faults on a fresh sandbox."""
-
-    seed: int
-    rate: float  # the chance that any one request fails
-    envs: tuple[str, ...] = ("dev",)
-
-    def __str__(self) -> str:
-        return f"seed{self.seed}-{int(self.rate * 100)}pct-{'+'.join(self.envs)}"
-
+from tests.reliability.writes import CleanRun, fresh_sandbox
 
 SMALL = [Soak(101, 0.30)]
 FULL_RUNS = [
@@ -81,54 +49,12 @@ def _extra() -> list[Soak]:
 RUNS = (FULL_RUNS if FULL else SMALL) + _extra()
 
 
-def faults(soak: Soak) -> dict[str, Any]:
-    """429 (Retry-After), 500 and 503 on every method, each at the rate that makes `rate`
-    overall, and one failed operation per operation-creating method."""
-    each = 1 - (1 - soak.rate) ** (1 / 3)
-    retry_after = 0.05 + (soak.seed % 4) * 0.05
-    return {
-        "seed": soak.seed,
-        "rules": [
-            {"method": "*", "rate": each, "code": 429, "retryAfter": retry_after},
-            {"method": "*", "rate": each, "code": 500},
-            {"method": "*", "rate": each, "code": 503},
-            *(
-                {
-                    "method": method,
-                    "times": 1,
-                    "operation": {"status": "INTERNAL", "message": f"injected: {method} failed"},
-                }
-                for method in FAILING_OPERATIONS
-            ),
-        ],
-    }
-
-
-@contextlib.contextmanager
-def fresh_sandbox(directory: Path) -> Iterator[Sandbox]:
-    """A sandbox like the flow suite's (the spec's GitHub organization, GITHUB_TOKEN set)."""
-    with pytest.MonkeyPatch.context() as patch, Sandbox(directory, latency="instant") as running:
-        github = running.component("github")
-        assert isinstance(github, GitHub)
-        github.create_org("ml-platform-org")
-        patch.setenv("GITHUB_TOKEN", ADMIN_TOKEN)
-        yield running
-
-
-def provision(sandbox: Sandbox, envs: tuple[str, ...]) -> dict[str, dict[str, Any]]:
-    """The environments' results, by provision_environment (one) or provision_platform."""
-    where = {"spec_dir": str(REFERENCE), "endpoints": str(sandbox.endpoints_path)}
-    if len(envs) == 1:
-        return {envs[0]: provision_environment(envs[0], approved=True, **where)}
-    result = provision_platform(envs=list(envs), approved=True, **where)
-    environments: dict[str, dict[str, Any]] = result["environments"]
-    return environments
-
-
 @pytest.fixture(scope="module")
-def clean(tmp_path_factory: pytest.TempPathFactory) -> Callable[[tuple[str, ...]], Any]:
+def clean(
+    tmp_path_factory: pytest.TempPathFactory, clean_dev: CleanRun
+) -> Callable[[tuple[str, ...]], Any]:
     """The inventory a fault-free run of `envs` leaves on a fresh sandbox (made once each)."""
-    made: dict[tuple[str, ...], Any] = {}
+    made: dict[tuple[str, ...], Any] = {("dev",): clean_dev.inventory}
 
     def of(envs: tuple[str, ...]) -> Any:
         if envs not in made:

@@ -30,7 +30,7 @@ from mlplat_cli.services import ensure_sandbox, recorded_process, stop_services
 from mlplat_cli.session import sandbox_org
 from sandbox.github.component import ADMIN_TOKEN
 from tests.reliability.conftest import FULL
-from tests.reliability.writes import Writes, clean_writes, provision
+from tests.reliability.writes import CleanRun, Writes, provision
 from tests.sandbox.conftest import client_kwargs
 
 LATENCY, TIME_SCALE = "realistic", 60.0  # a regional cluster takes several seconds
@@ -129,11 +129,6 @@ def _refused(url: str) -> bool:
         return probe.connect_ex((host, int(port))) != 0
 
 
-@pytest.fixture(scope="module")
-def clean_run(tmp_path_factory: pytest.TempPathFactory) -> Writes:
-    return clean_writes(tmp_path_factory.mktemp("clean") / "state")
-
-
 @pytest.fixture
 def services(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Services]:
     monkeypatch.setenv("GITHUB_TOKEN", ADMIN_TOKEN)
@@ -151,7 +146,7 @@ def services(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Servic
     "outage", [o for o in OUTAGES if FULL or o.name in CI_OUTAGES], ids=lambda o: o.name
 )
 def test_a_run_rides_through_a_sandbox_restart(
-    outage: Outage, services: Services, clean_run: Writes
+    outage: Outage, services: Services, clean_dev: CleanRun
 ) -> None:
     result: list[Any] = []
     runner = threading.Thread(target=lambda: result.append(provision(services.endpoints_path)))
@@ -181,9 +176,9 @@ def test_a_run_rides_through_a_sandbox_restart(
     assert result[0].is_completed(), f"the run failed: {result[0].message}"
     both = before + services.writes()
     differ = {
-        m: (both.served[m], clean_run.served[m])
-        for m in sorted(set(both.served) | set(clean_run.served))
-        if both.served[m] != clean_run.served[m]
+        m: (both.served[m], clean_dev.writes.served[m])
+        for m in sorted(set(both.served) | set(clean_dev.writes.served))
+        if both.served[m] != clean_dev.writes.served[m]
     }
     assert not differ, f"writes of the interrupted run vs one clean run: {differ}"
 

@@ -3,7 +3,9 @@ writes (the yardstick of "nothing created twice, nothing left out")."""
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,7 @@ from sandbox.cloud import Sandbox
 from sandbox.counters import Counters
 from sandbox.github.component import ADMIN_TOKEN, GitHub
 from tests.flows.conftest import REFERENCE
+from tests.reliability.inventory import inventory
 
 LOG_SIZE = 200_000  # requests kept: every request of several runs
 
@@ -53,17 +56,31 @@ def provision(endpoints: Path, env: str = "dev") -> Any:
     )
 
 
-def clean_writes(state_dir: Path) -> Writes:
-    """What one uninterrupted run from nothing writes (a fresh instant sandbox)."""
-    with (
-        pytest.MonkeyPatch.context() as patch,
-        Sandbox(state_dir, latency="instant") as sandbox,
-    ):
-        github = sandbox.component("github")
+@contextlib.contextmanager
+def fresh_sandbox(directory: Path) -> Iterator[Sandbox]:
+    """A sandbox like the flow suite's (the spec's GitHub organization, GITHUB_TOKEN set)."""
+    with pytest.MonkeyPatch.context() as patch, Sandbox(directory, latency="instant") as running:
+        github = running.component("github")
         assert isinstance(github, GitHub)
         github.create_org("ml-platform-org")
         patch.setenv("GITHUB_TOKEN", ADMIN_TOKEN)
+        yield running
+
+
+@dataclass(frozen=True)
+class CleanRun:
+    """What one uninterrupted run from nothing writes, and (when asked) the platform it leaves,
+    listed through every API (tests/reliability/inventory.py)."""
+
+    writes: Writes
+    inventory: dict[str, Any] | None
+
+
+def clean_run(state_dir: Path, *, listed: bool = False) -> CleanRun:
+    """One uninterrupted run of dev from nothing, on a fresh instant sandbox."""
+    with fresh_sandbox(state_dir) as sandbox:
         counters = sandbox.rt.counters = Counters(log_size=LOG_SIZE)
         state = provision(sandbox.endpoints_path)
         assert state.is_completed(), state.message
-        return writes_of(counters.requests())
+        written = writes_of(counters.requests())
+        return CleanRun(written, inventory(sandbox) if listed else None)
