@@ -140,6 +140,51 @@ def ensure_project_bindings(
     return _ensure(get, set_, wanted, dry_run)
 
 
+def project_policy(target: Target, project: str) -> Policy:
+    """The project's IAM policy, as Google's JSON."""
+    rm = clients.projects(target)
+    request = iam_policy_pb2.GetIamPolicyRequest(resource=f"projects/{project}")
+    found = guarded(f"project {project}: get policy", lambda: rm.get_iam_policy(request=request))
+    policy: Policy = json_format.MessageToDict(found)
+    return policy
+
+
+def remove_project_bindings(target: Target, project: str, unwanted: Bindings) -> Bindings:
+    """Take each role's members in `unwanted` out of the project's policy (conditional bindings
+    of that role included); returns what was removed. One read and one write, with the etag."""
+    policy = project_policy(target, project)
+    removed: Bindings = {}
+    bindings = []
+    for binding in policy.get("bindings", []):
+        members = binding.get("members", [])
+        gone = unwanted.get(binding["role"], set()) & set(members)
+        kept = binding
+        if gone:
+            removed.setdefault(binding["role"], set()).update(gone)
+            kept = {**binding, "members": [m for m in members if m not in gone]}
+            if not kept["members"]:
+                continue
+        bindings.append(kept)
+    if removed:
+        message = json_format.ParseDict({**policy, "bindings": bindings}, policy_pb2.Policy())
+        request = iam_policy_pb2.SetIamPolicyRequest(resource=f"projects/{project}", policy=message)
+        rm = clients.projects(target)
+        guarded(f"project {project}: set policy", lambda: rm.set_iam_policy(request=request))
+    return removed
+
+
+def caller(target: Target) -> str:
+    """The IAM member mlplat calls Google as, when it can tell: the sandbox says so; Google's
+    Application Default Credentials name their service account (user credentials do not)."""
+    if target.caller or target.is_sandbox:
+        return target.caller
+    import google.auth  # noqa: PLC0415 - only against Google itself
+
+    credentials, _ = google.auth.default()
+    email = getattr(credentials, "service_account_email", "")
+    return f"serviceAccount:{email}" if email and "@" in str(email) else ""
+
+
 def remove_project_member(
     target: Target, project: str, member: str, *, dry_run: bool = False
 ) -> list[str]:
