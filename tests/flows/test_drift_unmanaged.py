@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from google.cloud import container_v1, resourcemanager_v3
+from google.cloud import compute_v1, container_v1, resourcemanager_v3
 from kubernetes import client
 
 from flows.provision_environment import provision_environment
@@ -31,6 +31,8 @@ from tests.sandbox.conftest import Clients, client_kwargs
 PROJECT = project_id("dev")
 CLUSTER = f"projects/{PROJECT}/locations/us-central1/clusters/mlp-dev"
 OUTSIDER = "user:mallory@example.com"
+OTHER_REGION = "europe-west4"
+DONE = compute_v1.Operation.Status.DONE
 Rows = list[tuple[str, str, str]]
 
 
@@ -114,8 +116,9 @@ def test_cluster_labels_replaced_are_drift_and_remediation_restores_them(
 
 def _add_by_hand(sandbox: Sandbox, tmp_path: Path) -> None:
     """A node pool (google-cloud-container), a RoleBinding in a team's namespace (kubectl), a
-    project IAM member (gcloud), a service account (IAM's discovery client) and a namespace
-    with a team's label (the Kubernetes client)."""
+    project IAM member (gcloud), a service account (IAM's discovery client), a subnetwork of
+    the VPC in another region (google-cloud-compute) and a namespace with a team's label (the
+    Kubernetes client)."""
     gke = _gke(sandbox)
     operation = gke.create_node_pool(
         request={
@@ -156,9 +159,19 @@ def _add_by_hand(sandbox: Sandbox, tmp_path: Path) -> None:
     client.CoreV1Api(kube(sandbox, "dev")).create_namespace(
         {"metadata": {"name": "speech", "labels": {"mlplat.dev/team": "speech"}}}
     )
+    clients = Clients(sandbox)
+    subnet = clients.compute(compute_v1.SubnetworksClient).insert(
+        project=PROJECT,
+        region=OTHER_REGION,
+        subnetwork_resource=compute_v1.Subnetwork(
+            name="by-hand", network="global/networks/mlp-dev-vpc", ip_cidr_range="10.90.0.0/24"
+        ),
+    )
+    assert clients.wait(subnet, PROJECT, region=OTHER_REGION).status == DONE
 
 
 UNMANAGED: Rows = [
+    (f"compute/subnetwork {OTHER_REGION}/by-hand", "unmanaged", ""),
     ("gke/node-pool by-hand", "unmanaged", ""),
     (f"iam/project-member {OUTSIDER}", "unmanaged", "roles/editor"),
     (f"iam/service-account by-hand@{PROJECT}.iam.gserviceaccount.com", "unmanaged", ""),
@@ -180,7 +193,10 @@ def _still_there(sandbox: Sandbox) -> dict[str, bool]:
         **client_kwargs(sandbox.url("cloudresourcemanager"))
     )
     policy = projects.get_iam_policy(request={"resource": f"projects/{PROJECT}"})
+    subnets = Clients(sandbox).compute(compute_v1.SubnetworksClient)
     return {
+        "subnetwork": "by-hand"
+        in {s.name for s in subnets.list(project=PROJECT, region=OTHER_REGION)},
         "node pool": "by-hand" in pools,
         "RoleBinding": "mallory-admin" in bindings,
         "namespace": "speech" in namespaces,
