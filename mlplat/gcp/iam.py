@@ -15,6 +15,7 @@ from mlplat.gcp import clients, discovery_calls
 from mlplat.gcp.errors import guarded
 from mlplat.target import Target
 
+TOKENINFO = "https://oauth2.googleapis.com/tokeninfo"
 Bindings = dict[str, set[str]]  # role → members
 Policy = dict[str, Any]
 
@@ -175,14 +176,26 @@ def remove_project_bindings(target: Target, project: str, unwanted: Bindings) ->
 
 def caller(target: Target) -> str:
     """The IAM member mlplat calls Google as, when it can tell: the sandbox says so; Google's
-    Application Default Credentials name their service account (user credentials do not)."""
+    Application Default Credentials name their service account, and a user's access token
+    names its user at Google's tokeninfo endpoint. "" when unknown."""
     if target.caller or target.is_sandbox:
         return target.caller
     import google.auth  # noqa: PLC0415 - only against Google itself
+    from google.auth.transport.requests import AuthorizedSession, Request  # noqa: PLC0415
 
     credentials, _ = google.auth.default()
-    email = getattr(credentials, "service_account_email", "")
-    return f"serviceAccount:{email}" if email and "@" in str(email) else ""
+    email = str(getattr(credentials, "service_account_email", "") or "")
+    if "@" in email:
+        return f"serviceAccount:{email}"
+    try:
+        credentials.refresh(Request())  # type: ignore[no-untyped-call]
+        answer = AuthorizedSession(credentials).get(  # type: ignore[no-untyped-call]
+            TOKENINFO, params={"access_token": credentials.token}, timeout=30
+        )
+        email = str(answer.json().get("email", "")) if answer.ok else ""
+    except (OSError, ValueError, google.auth.exceptions.GoogleAuthError):
+        email = ""
+    return f"user:{email}" if "@" in email else ""
 
 
 def remove_project_member(

@@ -82,14 +82,7 @@ def test_cluster_labels_replaced_are_drift_and_remediation_restores_them(
     sandbox: Sandbox,
 ) -> None:
     gke = _gke(sandbox)
-    cluster = gke.get_cluster(name=CLUSTER)
-    gke.set_labels(
-        request={
-            "name": CLUSTER,
-            "resource_labels": {"owner": "someone-else"},
-            "label_fingerprint": cluster.label_fingerprint,
-        }
-    )
+    _replace_labels(gke, {"owner": "someone-else"})
 
     name, findings = drift_check(sandbox)
     assert (name, _rows(findings)) == (
@@ -104,7 +97,7 @@ def test_cluster_labels_replaced_are_drift_and_remediation_restores_them(
     )
 
     assert drift_check(sandbox, remediate=True) == ("Completed", [])
-    assert dict(gke.get_cluster(name=CLUSTER).resource_labels) == {
+    restored = {
         "owner": "someone-else",  # not mlplat's label: left as the person set it
         "cost-center": "ml-platform",
         "tier": "dev",
@@ -112,6 +105,24 @@ def test_cluster_labels_replaced_are_drift_and_remediation_restores_them(
         "mlplat-platform": "mlp",
         "mlplat-environment": "dev",
     }
+    assert dict(gke.get_cluster(name=CLUSTER).resource_labels) == restored
+
+    # A normal run (`mlplat up`) puts them back too, instead of refusing the cluster.
+    _replace_labels(gke, {"owner": "someone-else"})
+    provision_environment("dev", spec_dir=str(REFERENCE), endpoints=str(sandbox.endpoints_path))
+    assert dict(gke.get_cluster(name=CLUSTER).resource_labels) == restored
+
+
+def _replace_labels(gke: container_v1.ClusterManagerClient, labels: dict[str, str]) -> None:
+    """setResourceLabels with the cluster's current fingerprint, as a person would."""
+    cluster = gke.get_cluster(name=CLUSTER)
+    gke.set_labels(
+        request={
+            "name": CLUSTER,
+            "resource_labels": labels,
+            "label_fingerprint": cluster.label_fingerprint,
+        }
+    )
 
 
 def _add_by_hand(sandbox: Sandbox, tmp_path: Path) -> None:
