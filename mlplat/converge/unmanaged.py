@@ -9,8 +9,8 @@
 - namespaces carrying a team's label that no team of the environment has;
 - RoleBindings in a team's namespace that Git does not hold (neither mlplat's branch nor the
   team's own directory, which Config Sync marks as it applies it); Config Sync's own (its
-  namespace reconciler's, labelled `configmanagement.gke.io/system`) and those a controller
-  owns are not counted.
+  namespace reconciler's: labelled `configmanagement.gke.io/system`, named
+  `configsync.gke.io:…`) and those a controller owns are not counted.
 
 They are reported as "unmanaged" and deleted only when asked (`prune`). Each is read with one
 call per kind for the whole environment."""
@@ -192,8 +192,12 @@ def cluster_findings(ctx: EnvContext, desired: list[dict[str, Any]]) -> list[Fin
 
 
 def _config_sync_system(obj: dict[str, Any]) -> bool:
-    """Config Sync's own objects (its reconcilers' RoleBindings), which it labels as system."""
-    return bool((obj["metadata"].get("labels") or {}).get(CONFIG_SYNC_SYSTEM) == "true")
+    """Config Sync's own objects (its namespace reconcilers' RoleBindings): labelled as system,
+    or under its reserved `configsync.gke.io:` name prefix."""
+    meta = obj["metadata"]
+    return (meta.get("labels") or {}).get(CONFIG_SYNC_SYSTEM) == "true" or str(
+        meta.get("name", "")
+    ).startswith("configsync.gke.io:")
 
 
 def prune(ctx: EnvContext, findings: Iterable[Finding]) -> int:
