@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from google.cloud import compute_v1, container_v1, resourcemanager_v3
+from google.cloud import compute_v1, container_v1, gkehub_v1, resourcemanager_v3
+from google.protobuf import field_mask_pb2
 from kubernetes import client
 
 from flows.provision_environment import provision_environment
@@ -30,6 +31,7 @@ from tests.sandbox.conftest import Clients, client_kwargs
 
 PROJECT = project_id("dev")
 CLUSTER = f"projects/{PROJECT}/locations/us-central1/clusters/mlp-dev"
+MEMBERSHIP = f"projects/{PROJECT}/locations/global/memberships/mlp-dev"
 OUTSIDER = "user:mallory@example.com"
 OTHER_REGION = "europe-west4"
 DONE = compute_v1.Operation.Status.DONE
@@ -78,16 +80,25 @@ def _gcloud(sandbox: Sandbox, *args: str) -> Any:
     return json.loads(done.stdout or "null")
 
 
-def test_cluster_labels_replaced_are_drift_and_remediation_restores_them(
+def test_labels_replaced_are_drift_and_remediation_restores_them(
     sandbox: Sandbox,
 ) -> None:
     gke = _gke(sandbox)
     _replace_labels(gke, {"owner": "someone-else"})
+    hub = gkehub_v1.GkeHubClient(**client_kwargs(sandbox.url("gkehub")))
+    hub.update_membership(
+        name=MEMBERSHIP,
+        resource=gkehub_v1.Membership(labels={}),
+        update_mask=field_mask_pb2.FieldMask(paths=["labels"]),
+    ).result(timeout=30)
 
     name, findings = drift_check(sandbox)
     assert (name, _rows(findings)) == (
         "Drifted",
         [
+            ("fleet/membership mlp-dev", "labels changed", "labels.managed-by"),
+            ("fleet/membership mlp-dev", "labels changed", "labels.mlplat-environment"),
+            ("fleet/membership mlp-dev", "labels changed", "labels.mlplat-platform"),
             ("gke/cluster mlp-dev", "changed", "resourceLabels.cost-center"),
             ("gke/cluster mlp-dev", "changed", "resourceLabels.tier"),
             ("gke/cluster mlp-dev", "labels changed", "resourceLabels.managed-by"),
@@ -106,6 +117,11 @@ def test_cluster_labels_replaced_are_drift_and_remediation_restores_them(
         "mlplat-environment": "dev",
     }
     assert dict(gke.get_cluster(name=CLUSTER).resource_labels) == restored
+    assert dict(hub.get_membership(name=MEMBERSHIP).labels) == {
+        "managed-by": "mlplat",
+        "mlplat-platform": "mlp",
+        "mlplat-environment": "dev",
+    }
 
     # A normal run (`mlplat up`) puts them back too, instead of refusing the cluster.
     _replace_labels(gke, {"owner": "someone-else"})
