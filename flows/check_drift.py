@@ -70,8 +70,9 @@ def check_drift(
         gated = [n for n in drifted if spec.environments[n].approval_required]
         for name in gated:
             logger.warning(
-                "%s requires approval: not remediated here; run provision-environment %s "
-                "(it pauses with its plan for approval)",
+                "%s requires approval: not remediated nor pruned here; run "
+                "provision-environment %s (it pauses with its plan for approval); unmanaged "
+                "objects there are left to a human",
                 name,
                 name,
             )
