@@ -39,10 +39,10 @@ def observe_environment(ctx: EnvContext, token: str) -> list[Finding]:
     if not ctx.dry_run:
         raise ValueError("observe_environment needs a dry-run context")
     try:
-        try:
-            outcomes, reachable, outside = _dry_run(ctx, token)
-        except OwnershipError:
+        observed = _dry_run(ctx, token)
+        if observed is None:
             return [_project_not_ours(ctx)]
+        outcomes, reachable, outside = observed
         inside = cluster_drift.cluster_findings(ctx) if reachable else []
         return findings(ctx.env_name, outcomes) + outside + inside
     finally:
@@ -67,16 +67,20 @@ def _absent(*upstream: Outcome) -> bool:
     return any(outcome.created for outcome in upstream)
 
 
-def _dry_run(ctx: EnvContext, token: str) -> tuple[list[Outcome], bool, list[Finding]]:
+def _dry_run(ctx: EnvContext, token: str) -> tuple[list[Outcome], bool, list[Finding]] | None:
     """The outcomes of every step, whether the cluster can be asked, and the unmanaged
-    children on Google's side."""
-    proj = project.ensure_project(ctx)
+    children on Google's side; None when the project is not provably mlplat's."""
+    try:
+        proj = project.ensure_project(ctx)
+    except OwnershipError:
+        return None
     absent = _absent(proj)
     billing = project.ensure_billing(ctx, project_absent=absent)
     services = project.ensure_services(ctx, project_absent=absent)
     enabled = _absent(proj, services)
     ready = not enabled and services.change.action is Action.NOOP
-    accounts = [] if enabled else iam.list_service_accounts(ctx.target, ctx.project)
+    # Listed once for the teams' identities and the unmanaged accounts (when IAM answers).
+    accounts = iam.list_service_accounts(ctx.target, ctx.project) if ready else None
     node_identity = identity.ensure_node_service_account(ctx, absent=enabled)
     vpc = network.ensure_network(ctx, absent=enabled)
     subnet = network.ensure_subnet(ctx, absent=_absent(proj, services, vpc))
@@ -108,7 +112,7 @@ def _dry_run(ctx: EnvContext, token: str) -> tuple[list[Outcome], bool, list[Fin
     teams = team_drift.observe_teams(
         ctx, token, secrets, absent=enabled, services_ready=ready, accounts=accounts
     )
-    outside = unmanaged.google_findings(ctx, accounts) if ready else []
+    outside = unmanaged.google_findings(ctx, accounts) if accounts is not None else []
     outcomes = [
         proj,
         billing,
