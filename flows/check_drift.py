@@ -1,5 +1,6 @@
 """Flow: compare the spec with what is there (Google resources, Git, cluster sync state) and
-report each difference; with `remediate`, converge and report what is left for a human."""
+report each difference; with `remediate`, converge and report what is left for a human; with
+`prune` as well, delete the unmanaged objects found inside what mlplat owns."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from flows.provision_environment import (
     context_of,
     converge_environment,
 )
-from mlplat.drift import Finding
+from mlplat.drift import DriftClass, Finding
 from mlplat.errors import MlplatError
 from mlplat.specs import PlatformSpec, load_spec
 from tasks import cluster_drift
@@ -52,21 +53,26 @@ def check_drift(
     remediate: bool = False,
     spec_dir: str = DEFAULT_SPEC_DIR,
     endpoints: str | None = None,
+    prune: bool = False,
 ) -> State[Any]:
     """Completed when nothing drifted; a failed state named `Drifted` otherwise (so Prefect
     automations can notify). `remediate=True` converges the drifted environments first and
-    reports only what remains."""
+    reports only what remains; unmanaged objects are left alone (and listed as what `prune`
+    would delete) unless `prune=True` (which implies `remediate`)."""
     logger = get_run_logger()
     spec = load_spec(Path(spec_dir))
     names = sorted(spec.environments) if env == ALL else [env]
+    remediate = remediate or prune
     found = _check(spec, names, endpoints)
-    if found and remediate:
-        drifted = sorted({f.environment for f in found})
+    fixable = [f for f in found if prune or f.drift is not DriftClass.UNMANAGED]
+    if fixable and remediate:
+        drifted = sorted({f.environment for f in fixable})
         gated = [n for n in drifted if spec.environments[n].approval_required]
         for name in gated:
             logger.warning(
-                "%s requires approval: not remediated here; run provision-environment %s "
-                "(it pauses with its plan for approval)",
+                "%s requires approval: not remediated nor pruned here; run "
+                "provision-environment %s (it pauses with its plan for approval); unmanaged "
+                "objects there are left to a human",
                 name,
                 name,
             )
@@ -75,15 +81,21 @@ def check_drift(
         for name in drifted:
             ctx = context(name, spec_dir, dry_run=False, endpoints=endpoints)
             with environment_lock(name):
-                # Objects first: a deleted namespace must exist again before its Secret.
-                cluster_drift.restore_cluster_objects(
-                    ctx, [f for f in found if f.environment == name]
-                )
+                mine = [f for f in found if f.environment == name]
                 try:
+                    if prune:  # first: an unmanaged node pool may hold the cluster's quota
+                        cluster_drift.prune_unmanaged(ctx, mine)
+                    # Objects first: a deleted namespace must exist again before its Secret.
+                    cluster_drift.restore_cluster_objects(ctx, mine)
                     converge_environment(ctx)
                 except MlplatError as exc:  # what is left is reported by the check below
                     logger.warning("remediation of %s stopped: %s", name, exc)
         found = _check(spec, names, endpoints)
+    left = [f.resource for f in found if f.drift is DriftClass.UNMANAGED]
+    if left:
+        logger.warning(
+            "unmanaged, left alone (`prune` deletes them): %s", ", ".join(sorted(set(left)))
+        )
     rows = [f.row() for f in found]
     create_table_artifact(
         table=rows or [{"environment": ", ".join(names), "drift": "none"}],

@@ -11,6 +11,7 @@ from typing import Any
 
 from mlplat.converge.context import Outcome
 from mlplat.plan import Action
+from mlplat.render.desired import ENVIRONMENT_LABEL, MANAGED_BY_LABEL, PLATFORM_LABEL
 
 
 class DriftClass(StrEnum):
@@ -19,6 +20,26 @@ class DriftClass(StrEnum):
     UNEXPECTED = "unexpected"
     SYNC_ERROR = "sync error"
     UNHEALTHY = "unhealthy"
+    # mlplat's ownership mark (labels, or a Compute resource's description note) edited by hand
+    LABELS_CHANGED = "labels changed"
+    # inside what mlplat owns, but declared by no spec: only `--prune` deletes it
+    UNMANAGED = "unmanaged"
+
+
+_OWNERSHIP_KEYS = (MANAGED_BY_LABEL, PLATFORM_LABEL, ENVIRONMENT_LABEL)
+
+
+def is_ownership_field(kind: str, path: str) -> bool:
+    """Whether a changed field is mlplat's ownership mark: one of its labels (on a project,
+    cluster, membership or node pool), or the note in a Compute resource's description."""
+    parts = path.split(".")
+    if kind.startswith("compute/"):
+        return path == "description"
+    return (
+        len(parts) >= 2
+        and parts[-2] in ("labels", "resourceLabels")
+        and (parts[-1] in _OWNERSHIP_KEYS)
+    )
 
 
 @dataclass(frozen=True)
@@ -51,11 +72,15 @@ def findings(environment: str, outcomes: Iterable[Outcome]) -> list[Finding]:
         elif change.action is Action.UPDATE:
             for field in change.fields:
                 unexpected = field.expected is None and field.actual is not None
+                if is_ownership_field(change.kind, field.path):
+                    drift = DriftClass.LABELS_CHANGED
+                else:
+                    drift = DriftClass.UNEXPECTED if unexpected else DriftClass.CHANGED
                 found.append(
                     Finding(
                         environment,
                         resource,
-                        DriftClass.UNEXPECTED if unexpected else DriftClass.CHANGED,
+                        drift,
                         field.path,
                         _show(field.expected),
                         _show(field.actual),

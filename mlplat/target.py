@@ -33,6 +33,9 @@ class Target:
     name: str
     endpoints: tuple[tuple[str, str], ...] = ()
     admin_url: str | None = None
+    # The IAM member mlplat calls as, when known (`user:…`, `serviceAccount:…`): the creator,
+    # and so an owner, of the projects it creates.
+    caller: str = ""
 
     @property
     def is_sandbox(self) -> bool:
@@ -60,7 +63,13 @@ def sandbox_from_file(path: Path) -> Target:
     components = data.get("components") if isinstance(data.get("components"), dict) else {}
     merged = {**apis, **components}
     endpoints = tuple(sorted((str(k), str(v)) for k, v in merged.items()))
-    return Target(name="sandbox", endpoints=endpoints, admin_url=data.get("admin"))
+    caller = data.get("caller")
+    return Target(
+        name="sandbox",
+        endpoints=endpoints,
+        admin_url=data.get("admin"),
+        caller=caller if isinstance(caller, str) else "",
+    )
 
 
 def from_environment() -> Target:

@@ -1,5 +1,6 @@
 """`mlplat drift`: report drift like `terraform plan -detailed-exitcode` (0 clean, 2 drift,
-1 error); `--remediate` converges what drifted and reports what is left."""
+1 error); `--remediate` converges what drifted and reports what is left; `--prune` also deletes
+what is unmanaged (inside what mlplat owns, declared by no spec)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,15 @@ def register(commands: Any) -> None:
     sub.add_argument("--env", default="all", help="an environment (default: all)")
     sub.add_argument("--json", action="store_true", help="print the findings as JSON")
     sub.add_argument(
-        "--remediate", action="store_true", help="converge what drifted, then report what is left"
+        "--remediate",
+        action="store_true",
+        help="converge what drifted (unmanaged objects are left alone), then report what is left",
+    )
+    sub.add_argument(
+        "--prune",
+        action="store_true",
+        help="with --remediate (implied): also delete the unmanaged objects (node pools, "
+        "subnetworks, service accounts, project IAM members, namespaces, RoleBindings)",
     )
     sub.add_argument("--target", choices=("sandbox", "gcp"), default="sandbox")
     sub.add_argument("--spec", type=Path, default=DEFAULT_SPEC_DIR)
@@ -40,24 +49,37 @@ def run_drift(args: argparse.Namespace) -> int:
     state = session.run(
         ready,
         lambda: check_drift(
-            env=args.env, remediate=args.remediate, return_state=True, **ready.where()
+            env=args.env,
+            remediate=args.remediate,
+            prune=args.prune,
+            return_state=True,
+            **ready.where(),
         ),
     )
     data = state.result(raise_on_failure=False)
     if not isinstance(data, dict):
         print(f"mlplat: the drift check failed: {data}; see {ui}", file=sys.stderr)
         return EXIT_ERROR
-    found: list[dict[str, Any]] = data["findings"]
     if args.json:
         print(json.dumps(data, indent=2))
-    elif found:
-        for f in found:
-            detail = f" {f['field']}: {f['expected'] or '(absent)'} ≠ {f['actual'] or '(absent)'}"
-            print(
-                f"{f['environment']}: {f['drift']:<10} {f['resource']}"
-                f"{detail if f['field'] else ''}"
-            )
-        print(f"\n{len(found)} finding(s); details in the Prefect UI: {ui}")
-    else:
+        return EXIT_DRIFT if data["findings"] else EXIT_CLEAN
+    return print_findings(data, ui)
+
+
+def print_findings(data: dict[str, Any], ui: str) -> int:
+    """Print the check's findings (and what `--prune` would delete); the exit code."""
+    found: list[dict[str, Any]] = data["findings"]
+    if not found:
         print(f"no drift in {', '.join(data['environments'])}")
-    return EXIT_DRIFT if found else EXIT_CLEAN
+        return EXIT_CLEAN
+    for f in found:
+        detail = f" {f['field']}: {f['expected'] or '(absent)'} ≠ {f['actual'] or '(absent)'}"
+        print(f"{f['environment']}: {f['drift']:<10} {f['resource']}{detail if f['field'] else ''}")
+    unmanaged = [f for f in found if f["drift"] == "unmanaged"]
+    if unmanaged:
+        print("\n--prune would delete:")
+        for f in unmanaged:
+            role = f" ({f['field']})" if f["resource"].startswith("iam/project-member") else ""
+            print(f"  {f['environment']}: {f['resource']}{role}")
+    print(f"\n{len(found)} finding(s); details in the Prefect UI: {ui}")
+    return EXIT_DRIFT

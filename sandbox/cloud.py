@@ -24,6 +24,7 @@ from sandbox.api import GoogleApi
 from sandbox.dispatch import ApiServer
 from sandbox.faults import Faults
 from sandbox.gcp.catalog import google_apis
+from sandbox.gcp.resourcemanager_iam import OWNER
 from sandbox.latency import AUTO_UPGRADE_CHANCE, LatencyModel, Mode
 from sandbox.operations import Ticker
 from sandbox.runtime import Runtime
@@ -119,6 +120,8 @@ class Sandbox:
             "admin": self._admin.url if self._admin else "",
             "latency": self._latency.describe(),
             "state_dir": str(self.state_dir.resolve()),
+            # Who every call is made as (the creator, and so an owner, of every project).
+            "caller": OWNER,
         }
         if self._component_urls:
             body["components"] = dict(self._component_urls)

@@ -1,4 +1,5 @@
-"""Tasks: an environment's drift, and putting committed objects back into its cluster."""
+"""Tasks: an environment's drift, putting committed objects back into its cluster, and pruning
+the unmanaged objects found in what it owns."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import dataclasses
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from mlplat.converge import cluster_drift, environment_drift
+from mlplat.converge import cluster_drift, environment_drift, unmanaged
 from mlplat.converge.context import EnvContext
 from mlplat.drift import Finding
 from tasks._runtime import with_run_logger
@@ -19,6 +20,14 @@ from tasks._secrets import github_token
 def restore_cluster_objects(ctx: EnvContext, findings: list[Finding]) -> int:
     """Apply the committed manifests of the objects found missing or changed."""
     return cluster_drift.remediate_objects(with_run_logger(ctx), findings)
+
+
+@task(name="prune-unmanaged", task_run_name="prune-unmanaged[{ctx.env_name}]",
+      cache_policy=NO_CACHE)  # fmt: skip
+def prune_unmanaged(ctx: EnvContext, findings: list[Finding]) -> int:
+    """Delete the unmanaged objects among the findings (node pools, subnetworks, service
+    accounts, project IAM members, namespaces, RoleBindings)."""
+    return unmanaged.prune(with_run_logger(ctx), findings)
 
 
 @task(name="observe-environment-drift",

@@ -7,12 +7,12 @@ from typing import Any
 
 from mlplat import naming
 from mlplat.converge.context import EnvContext, Outcome, report
-from mlplat.errors import ConflictError, MlplatError, OwnershipError, PermanentError, SpecError
+from mlplat.errors import ConflictError, MlplatError, PermanentError, SpecError
 from mlplat.gcp import container
 from mlplat.gcp.waiting import poll
 from mlplat.plan import Action, Change, plan
 from mlplat.render import cluster as render
-from mlplat.render.desired import Desired, is_ours
+from mlplat.render.desired import Desired
 from mlplat.specs.versions import planned_version, version_issues
 
 # Changed top-level cluster field → the ClusterUpdate field that changes it.
@@ -41,12 +41,15 @@ _IN_FLIGHT = ("PROVISIONING", "RECONCILING", "STOPPING")
 
 
 def ensure_cluster(ctx: EnvContext, *, absent: bool = False) -> Outcome:
-    """Create or update the cluster, then wait until it is RUNNING (the readiness gate)."""
+    """Create or update the cluster, then wait until it is RUNNING (the readiness gate).
+
+    Ownership is proven by the parent: a cluster under the spec's name in the environment's
+    own project (which `ensure_project` proved mlplat's) is mlplat's, whatever its labels say;
+    labels edited by hand are a planned change (drift: "labels changed"), put back by
+    `setResourceLabels`."""
     desired = render.cluster(ctx.platform, ctx.env, ctx.project)
     path = ctx.cluster_path
     observed = None if absent else container.get_cluster(ctx.target, path)
-    if observed is not None and not is_ours(observed.get("resourceLabels"), ctx.platform.name):
-        raise OwnershipError(f"gke/cluster {desired.name} exists without mlplat's labels")
     if absent:  # planned before its project or APIs exist: another project may answer
         offer, where = _borrowed_offer(ctx)
     else:

@@ -1,6 +1,7 @@
 """Drift inside the cluster: every object mlplat committed to Git against the live one (only the
 fields the manifest declares, so what Kubernetes and Config Sync add never shows), the sync
-status of root-sync and each team's RepoSync, and the health of each team's RayCluster.
+status of root-sync and each team's RepoSync, the health of each team's RayCluster, and the
+unmanaged namespaces and RoleBindings (`unmanaged`).
 
 Objects are read with one label-selected list call per kind, so the calls grow with kinds, not
 objects.
@@ -17,6 +18,7 @@ import yaml
 from kubernetes.dynamic import DynamicClient
 
 from mlplat import naming
+from mlplat.converge import unmanaged
 from mlplat.converge.cluster_software import cluster_api
 from mlplat.converge.context import EnvContext
 from mlplat.converge.sync_gate import CONFIG_SYNC, sync_errors
@@ -182,7 +184,12 @@ def cluster_findings(ctx: EnvContext) -> list[Finding]:
     asked)."""
     desired = hydrated(ctx)
     live = _live(cluster_api(ctx), desired)
-    return object_drift(ctx, live, desired) + sync_drift(ctx, live) + ray_drift(ctx, live)
+    return [
+        *object_drift(ctx, live, desired),
+        *sync_drift(ctx, live),
+        *ray_drift(ctx, live),
+        *unmanaged.cluster_findings(ctx, desired),
+    ]
 
 
 def remediate_objects(ctx: EnvContext, findings: list[Finding]) -> int:

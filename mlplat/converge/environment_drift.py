@@ -16,39 +16,71 @@ from mlplat.converge import (
     network,
     project,
     team_drift,
+    unmanaged,
 )
 from mlplat.converge.context import EnvContext, Outcome
-from mlplat.drift import Finding, findings
+from mlplat.drift import DriftClass, Finding, findings
+from mlplat.errors import OwnershipError
+from mlplat.gcp import iam, projects
 from mlplat.git.gitops_repo import connect
 from mlplat.k8s import connection
 from mlplat.plan import Action
 from mlplat.render import cluster as render_cluster
+from mlplat.render.desired import ownership_labels
 from mlplat.target import git_url
 
 
 def observe_environment(ctx: EnvContext, token: str) -> list[Finding]:
-    """Every difference between the spec and the environment `ctx` names (a dry-run context)."""
+    """Every difference between the spec and the environment `ctx` names (a dry-run context).
+
+    A project under the environment's ID that does not carry mlplat's ownership labels is one
+    finding, and nothing in it is looked at: mlplat cannot prove it is its own (a project ID
+    may be someone else's), so it is never changed here; a human labels it to adopt it."""
     if not ctx.dry_run:
         raise ValueError("observe_environment needs a dry-run context")
     try:
-        outcomes, reachable = _dry_run(ctx, token)
+        observed = _dry_run(ctx, token)
+        if observed is None:
+            return [_project_not_ours(ctx)]
+        outcomes, reachable, outside = observed
         inside = cluster_drift.cluster_findings(ctx) if reachable else []
-        return findings(ctx.env_name, outcomes) + inside
+        return findings(ctx.env_name, outcomes) + outside + inside
     finally:
         connection.release_thread_clients()  # the next environment is another cluster
+
+
+def _project_not_ours(ctx: EnvContext) -> Finding:
+    observed = projects.get(ctx.target, ctx.project) or {}
+    labels = observed.get("labels") or {}
+    wanted = ownership_labels(ctx.platform.name, ctx.env_name)
+    return Finding(
+        ctx.env_name,
+        f"project {ctx.project}",
+        DriftClass.LABELS_CHANGED,
+        "labels",
+        ", ".join(f"{k}={v}" for k, v in sorted(wanted.items())),
+        ", ".join(f"{k}={v}" for k, v in sorted(labels.items())) + " (label it to adopt it)",
+    )
 
 
 def _absent(*upstream: Outcome) -> bool:
     return any(outcome.created for outcome in upstream)
 
 
-def _dry_run(ctx: EnvContext, token: str) -> tuple[list[Outcome], bool]:
-    """The outcomes of every step, and whether the cluster can be asked."""
-    proj = project.ensure_project(ctx)
+def _dry_run(ctx: EnvContext, token: str) -> tuple[list[Outcome], bool, list[Finding]] | None:
+    """The outcomes of every step, whether the cluster can be asked, and the unmanaged
+    children on Google's side; None when the project is not provably mlplat's."""
+    try:
+        proj = project.ensure_project(ctx)
+    except OwnershipError:
+        return None
     absent = _absent(proj)
     billing = project.ensure_billing(ctx, project_absent=absent)
     services = project.ensure_services(ctx, project_absent=absent)
     enabled = _absent(proj, services)
+    ready = not enabled and services.change.action is Action.NOOP
+    # Listed once for the teams' identities and the unmanaged accounts (when IAM answers).
+    accounts = iam.list_service_accounts(ctx.target, ctx.project) if ready else None
     node_identity = identity.ensure_node_service_account(ctx, absent=enabled)
     vpc = network.ensure_network(ctx, absent=enabled)
     subnet = network.ensure_subnet(ctx, absent=_absent(proj, services, vpc))
@@ -78,8 +110,9 @@ def _dry_run(ctx: EnvContext, token: str) -> tuple[list[Outcome], bool]:
     root = naming.CONFIG_MANAGEMENT_NAMESPACE
     root_creds = cluster_software.git_creds_outcome(ctx, token, root, secrets.get(root))
     teams = team_drift.observe_teams(
-        ctx, token, secrets, absent=enabled, services_ready=services.change.action is Action.NOOP
+        ctx, token, secrets, absent=enabled, services_ready=ready, accounts=accounts
     )
+    outside = unmanaged.google_findings(ctx, accounts) if accounts is not None else []
     outcomes = [
         proj,
         billing,
@@ -103,4 +136,4 @@ def _dry_run(ctx: EnvContext, token: str) -> tuple[list[Outcome], bool]:
         root_creds,
         *teams,
     ]
-    return outcomes, reachable
+    return outcomes, reachable, outside

@@ -8,12 +8,11 @@ from collections.abc import Callable
 from typing import Any
 
 from mlplat.converge.context import EnvContext, Outcome, report, restarting
-from mlplat.errors import ConflictError, OwnershipError, PermanentError
+from mlplat.errors import ConflictError, PermanentError
 from mlplat.gcp import fleet, projects
 from mlplat.gcp.waiting import OperationFailedError, poll
 from mlplat.plan import Action, Change, FieldChange, plan
 from mlplat.render import fleet as render
-from mlplat.render.desired import is_ours
 
 CONFIG_MANAGEMENT = render.CONFIG_MANAGEMENT_FEATURE
 POLICY_CONTROLLER = render.POLICY_CONTROLLER_FEATURE
@@ -75,11 +74,11 @@ def _created(
 
 
 def ensure_membership(ctx: EnvContext, *, absent: bool = False) -> Outcome:
-    """Register the cluster in the fleet and wait until the membership is READY."""
+    """Register the cluster in the fleet and wait until the membership is READY. A membership
+    under the spec's name in the environment's own project is mlplat's (its labels edited by
+    hand are a change, put back here)."""
     desired = render.membership(ctx.platform, ctx.env, ctx.project)
     observed = None if absent else fleet.get_membership(ctx.target, ctx.project, desired.name)
-    if observed is not None and not is_ours(observed.get("labels"), ctx.platform.name):
-        raise OwnershipError(f"fleet/membership {desired.name} exists without mlplat's labels")
     change = plan(desired.kind, desired.name, desired.body, observed, immutable=desired.immutable)
     if ctx.dry_run:
         return report(ctx, change, applied=False)

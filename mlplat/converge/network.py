@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mlplat.converge.context import EnvContext, Outcome, report, restarting
-from mlplat.errors import OwnershipError, PermanentError
+from mlplat.errors import PermanentError
 from mlplat.gcp import compute
 from mlplat.plan import Action, Change, plan
 from mlplat.render import network as render
@@ -47,15 +47,11 @@ def ensure_reservations(ctx: EnvContext, *, absent: bool = False) -> list[Outcom
 
 
 def _ensure(ctx: EnvContext, desired: Desired, where: compute.Where, absent: bool) -> Outcome:
+    """Ownership is proven by the parent: a resource under the spec's name in the
+    environment's own project is mlplat's; its ownership note (the description) edited by hand
+    is a change like any other, patched back."""
     kind = _KINDS[desired.kind]
     observed = None if absent else compute.get(ctx.target, kind, where, desired.name)
-    if observed is not None and render.description(ctx.platform) not in str(
-        observed.get("description", "")
-    ):
-        raise OwnershipError(
-            f"{desired.kind} {desired.name} exists in {ctx.project} but is not marked as "
-            f"mlplat's ({render.description(ctx.platform)!r} in its description); not taken over"
-        )
     change = plan(desired.kind, desired.name, desired.body, observed, immutable=desired.immutable)
     if ctx.dry_run or change.action is Action.NOOP:
         return report(ctx, change, applied=False)

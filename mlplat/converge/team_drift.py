@@ -28,11 +28,13 @@ def observe_teams(
     *,
     absent: bool = False,
     services_ready: bool = True,
+    accounts: list[dict[str, Any]] | None = None,
 ) -> list[Outcome]:
     """The dry-run outcomes of every team's identity and credentials on the environment, given
     its `git-creds` Secrets by namespace (`git_creds_secrets`). `absent`: the project is still
     to be created (nothing to read); `services_ready`: its APIs are all enabled (else the asset
-    search may not be, and each account is read directly)."""
+    search may not be, and each account is read directly); `accounts`: the project's service
+    accounts when already listed."""
     members = ctx.spec.teams_in(ctx.env_name)
     if not members:
         return []
@@ -41,13 +43,15 @@ def observe_teams(
             *(ensure_team_identity(ctx, m, absent=True) for m in members),
             *(git_creds_outcome(ctx, token, m.namespace_name, None) for m in members),
         ]
-    accounts = {str(a.get("email")): a for a in iam.list_service_accounts(ctx.target, ctx.project)}
+    if accounts is None:
+        accounts = iam.list_service_accounts(ctx.target, ctx.project)
+    by_email = {str(a.get("email")): a for a in accounts}
     policies = (
         asset.service_account_policies(ctx.target, ctx.project)
-        if services_ready and accounts
+        if services_ready and by_email
         else None
     )
-    identities = [_identity(ctx, m, accounts, policies) for m in members]
+    identities = [_identity(ctx, m, by_email, policies) for m in members]
     credentials = [
         git_creds_outcome(ctx, token, m.namespace_name, secrets.get(m.namespace_name))
         for m in members

@@ -146,3 +146,18 @@ def delete(target: Target, kind: Kind, where: Where, name: str) -> str | None:
         lambda: _client(target, kind).delete(**where.args(), **{_key(kind): name}),
     )
     return None if operation is None else str(operation.name)
+
+
+def subnetworks_of(target: Target, project: str) -> list[tuple[str, dict[str, Any]]]:
+    """Every subnetwork of the project in every region, as (region, Google's JSON), from one
+    aggregated list."""
+    client = clients.subnetworks(target)
+    pages = guarded(
+        f"compute/subnetworks of {project}: list",
+        lambda: list(client.aggregated_list(request={"project": project})),
+    )
+    return [
+        (scope.rsplit("/", 1)[-1], to_dict(subnet))
+        for scope, scoped in pages
+        for subnet in scoped.subnetworks
+    ]

@@ -15,6 +15,7 @@ from mlplat.gcp import clients, discovery_calls
 from mlplat.gcp.errors import guarded
 from mlplat.target import Target
 
+TOKENINFO = "https://oauth2.googleapis.com/tokeninfo"
 Bindings = dict[str, set[str]]  # role → members
 Policy = dict[str, Any]
 
@@ -138,6 +139,63 @@ def ensure_project_bindings(
         guarded(f"project {project}: set policy", lambda: rm.set_iam_policy(request=request))
 
     return _ensure(get, set_, wanted, dry_run)
+
+
+def project_policy(target: Target, project: str) -> Policy:
+    """The project's IAM policy, as Google's JSON."""
+    rm = clients.projects(target)
+    request = iam_policy_pb2.GetIamPolicyRequest(resource=f"projects/{project}")
+    found = guarded(f"project {project}: get policy", lambda: rm.get_iam_policy(request=request))
+    policy: Policy = json_format.MessageToDict(found)
+    return policy
+
+
+def remove_project_bindings(target: Target, project: str, unwanted: Bindings) -> Bindings:
+    """Take each role's members in `unwanted` out of the project's policy (conditional bindings
+    of that role included); returns what was removed. One read and one write, with the etag."""
+    policy = project_policy(target, project)
+    removed: Bindings = {}
+    bindings = []
+    for binding in policy.get("bindings", []):
+        members = binding.get("members", [])
+        gone = unwanted.get(binding["role"], set()) & set(members)
+        kept = binding
+        if gone:
+            removed.setdefault(binding["role"], set()).update(gone)
+            kept = {**binding, "members": [m for m in members if m not in gone]}
+            if not kept["members"]:
+                continue
+        bindings.append(kept)
+    if removed:
+        message = json_format.ParseDict({**policy, "bindings": bindings}, policy_pb2.Policy())
+        request = iam_policy_pb2.SetIamPolicyRequest(resource=f"projects/{project}", policy=message)
+        rm = clients.projects(target)
+        guarded(f"project {project}: set policy", lambda: rm.set_iam_policy(request=request))
+    return removed
+
+
+def caller(target: Target) -> str:
+    """The IAM member mlplat calls Google as, when it can tell: the sandbox says so; Google's
+    Application Default Credentials name their service account, and a user's access token
+    names its user at Google's tokeninfo endpoint. "" when unknown."""
+    if target.caller or target.is_sandbox:
+        return target.caller
+    import google.auth  # noqa: PLC0415 - only against Google itself
+    from google.auth.transport.requests import AuthorizedSession, Request  # noqa: PLC0415
+
+    credentials, _ = google.auth.default()
+    email = str(getattr(credentials, "service_account_email", "") or "")
+    if "@" in email:
+        return f"serviceAccount:{email}"
+    try:
+        credentials.refresh(Request())  # type: ignore[no-untyped-call]
+        answer = AuthorizedSession(credentials).get(  # type: ignore[no-untyped-call]
+            TOKENINFO, params={"access_token": credentials.token}, timeout=30
+        )
+        email = str(answer.json().get("email", "")) if answer.ok else ""
+    except (OSError, ValueError, google.auth.exceptions.GoogleAuthError):
+        email = ""
+    return f"user:{email}" if "@" in email else ""
 
 
 def remove_project_member(

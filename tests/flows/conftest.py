@@ -58,7 +58,7 @@ def writes(sandbox: Sandbox) -> dict[str, int]:
 
 
 def drift_check(
-    sandbox: Sandbox, remediate: bool = False, spec_dir: Path = REFERENCE
+    sandbox: Sandbox, remediate: bool = False, spec_dir: Path = REFERENCE, prune: bool = False
 ) -> tuple[str, list[dict[str, Any]]]:
     """check_drift of dev on the spec (the reference's by default): (final state's name, its
     findings)."""
@@ -67,6 +67,7 @@ def drift_check(
     state = check_drift(
         "dev",
         remediate=remediate,
+        prune=prune,
         spec_dir=str(spec_dir),
         endpoints=str(sandbox.endpoints_path),
         return_state=True,
