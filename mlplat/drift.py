@@ -13,6 +13,18 @@ from mlplat.converge.context import Outcome
 from mlplat.plan import Action
 from mlplat.render.desired import ENVIRONMENT_LABEL, MANAGED_BY_LABEL, PLATFORM_LABEL
 
+PROJECT_MEMBER = "iam/project-member"  # an unmanaged finding's resource: `PROJECT_MEMBER member`
+# Reported, never pruned: removing an owner the caller could not be matched to (a person, or
+# the creator where the credentials do not say who they are) may lock people out.
+KEPT_ROLES = frozenset({"roles/owner"})
+
+
+def prunable(finding: dict[str, Any]) -> bool:
+    """An unmanaged finding (as `Finding.row` gives it) that `prune` deletes."""
+    if finding["drift"] != DriftClass.UNMANAGED.value:
+        return False
+    return not (finding["resource"].startswith(PROJECT_MEMBER) and finding["field"] in KEPT_ROLES)
+
 
 class DriftClass(StrEnum):
     CHANGED = "changed"

@@ -26,7 +26,7 @@ from mlplat.converge.context import EnvContext
 from mlplat.converge.identity import NODE_ROLES
 from mlplat.converge.ray_addon import managed_by_config_sync
 from mlplat.converge.teams import team_identity
-from mlplat.drift import DriftClass, Finding
+from mlplat.drift import KEPT_ROLES, PROJECT_MEMBER, DriftClass, Finding
 from mlplat.gcp import compute, container, iam, projects
 from mlplat.k8s import objects as k8s
 from mlplat.render import cluster as render_cluster
@@ -35,7 +35,6 @@ from mlplat.render.team import TEAM_LABEL
 NODE_POOL = "gke/node-pool"
 SUBNETWORK = "compute/subnetwork"
 SERVICE_ACCOUNT = "iam/service-account"
-PROJECT_MEMBER = "iam/project-member"
 NAMESPACE = "k8s/Namespace"
 ROLE_BINDING = "k8s/RoleBinding"
 RBAC = "rbac.authorization.k8s.io/v1"
@@ -209,6 +208,9 @@ def prune(ctx: EnvContext, findings: Iterable[Finding]) -> int:
     for finding in sorted(unmanaged, key=lambda f: f.resource):
         kind, _, name = finding.resource.partition(" ")
         if kind == PROJECT_MEMBER:
+            if finding.field in KEPT_ROLES:
+                ctx.log(f"{finding.resource}: {finding.field} kept (prune never removes it)")
+                continue
             members.setdefault(finding.field, set()).add(name)
             continue
         _delete(ctx, kind, name)

@@ -7,7 +7,7 @@ import pytest
 
 from mlplat.converge.context import Outcome
 from mlplat.converge.unmanaged import google_managed
-from mlplat.drift import DriftClass, findings, is_ownership_field
+from mlplat.drift import DriftClass, findings, is_ownership_field, prunable
 from mlplat.plan import Action, Change, FieldChange
 
 
@@ -73,3 +73,16 @@ NUMBER = "200000000001"
 )
 def test_google_managed_members(member: str, google: bool) -> None:
     assert google_managed(member, "mlp-dev-a1b2", NUMBER) is google
+
+
+def test_prune_never_removes_a_project_owner() -> None:
+    """An owner may be the person who created the project (where the credentials do not say
+    who they are): reported as unmanaged, but never in what --prune deletes."""
+
+    def finding(resource: str, field: str, drift: str = "unmanaged") -> dict[str, str]:
+        return {"resource": resource, "field": field, "drift": drift}
+
+    assert not prunable(finding("iam/project-member user:ann@example.com", "roles/owner"))
+    assert prunable(finding("iam/project-member user:ann@example.com", "roles/editor"))
+    assert prunable(finding("gke/node-pool extra", ""))
+    assert not prunable(finding("gke/cluster mlp-dev", "labels", "labels changed"))
