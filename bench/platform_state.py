@@ -66,7 +66,8 @@ def _provision(ctx: EnvContext, token: str) -> str:
     network.ensure_subnet(ctx)
     network.ensure_router(ctx)
     network.ensure_reservations(ctx)
-    fleet.ensure_feature(ctx)
+    fleet.ensure_feature(ctx, fleet.CONFIG_MANAGEMENT)
+    fleet.ensure_feature(ctx, fleet.POLICY_CONTROLLER)
     gh = connect(ctx.target, token)
     _, repo = gitops.ensure_repository(ctx, gh)
     _, head = gitops.ensure_branch(ctx, repo)
@@ -81,6 +82,7 @@ def _provision(ctx: EnvContext, token: str) -> str:
     fleet.ensure_membership(ctx)
     repo_url = git_url(ctx.target, ctx.platform.gitops.owner, ctx.platform.gitops.repository)
     fleet.ensure_config_management(ctx, repo_url)
+    fleet.ensure_policy_controller(ctx)
     cluster_software.ensure_git_creds(ctx, token, naming.CONFIG_MANAGEMENT_NAMESPACE)
     for member in ctx.spec.teams_in(ctx.env_name):
         teams.ensure_team_identity(ctx, member)
