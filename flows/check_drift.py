@@ -74,7 +74,7 @@ def check_drift(
         logger.info("remediating %s", ", ".join(drifted) or "nothing")
         for name in drifted:
             ctx = context(name, spec_dir, dry_run=False, endpoints=endpoints)
-            with environment_lock(name):
+            with environment_lock(ctx):
                 # Objects first: a deleted namespace must exist again before its Secret.
                 cluster_drift.restore_cluster_objects(
                     ctx, [f for f in found if f.environment == name]
