@@ -1,7 +1,8 @@
 """Small flows around an environment's lock, for the lock tests: one that takes it and holds it
 until a file appears (optionally paused for approval meanwhile), one that only takes it. Run
 on a thread, or in a child process: `python -m tests.flows.lock_holder ENV SPEC ENDPOINTS
-RELEASE_FILE` (it prints HELD once it holds the lock)."""
+RELEASE_FILE` (it prints HELD once it holds the lock), or `... take ENV[,ENV] SPEC ENDPOINTS`
+(prints TOOK, the environment and the seconds taking its lock took)."""
 
 from __future__ import annotations
 
@@ -78,4 +79,8 @@ class RunLogs(logging.Handler):
 
 
 if __name__ == "__main__":
-    hold_lock(*sys.argv[1:5])
+    if sys.argv[1] == "take":  # take ENV[,ENV...] SPEC ENDPOINTS: one after the other
+        for env in sys.argv[2].split(","):
+            print("TOOK", env, take_lock(env, *sys.argv[3:5]), flush=True)
+    else:
+        hold_lock(*sys.argv[1:5])
