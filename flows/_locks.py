@@ -48,7 +48,10 @@ RENEW_EVERY_SECONDS = LEASE_SECONDS / 4  # three more tries before the lease cou
 HEARTBEAT_SECONDS = 15.0  # the holder refreshes its record this often
 STALE_SECONDS = 75.0  # a record unchanged this long, seen by a waiter: its holder is gone
 CHECK_EVERY_SECONDS = 5.0  # a waiting run looks at the holder this often
-CONFIRM_SECONDS = 8.0  # ... and frees a slot only when it found the holder gone twice, this apart
+# ... and frees a slot only when it found the same holder gone twice, this far apart: a new
+# holder records itself right after taking the slot (trying for 10 s), so a record that names
+# a finished run this long means the slot was never given back.
+CONFIRM_SECONDS = 20.0
 REPORT_EVERY_SECONDS = 60.0  # a waiting run says who holds the lock this often
 LOG = logging.getLogger("mlplat.lock")
 Log = logging.Logger | logging.LoggerAdapter[Any]
@@ -303,17 +306,17 @@ class _Watch:
                 if silent >= STALE_SECONDS
                 else None
             )
+        if run is None:
+            return "its flow run no longer exists"
+        state = run.get("state") or {}
+        if str(state.get("type")) in FINAL:  # a run gives its slot back before it ends
+            return f"its flow run is {state.get('name') or state.get('type')}"
         if holder.host == HOST and holder.started:
             alive = _alive_here(holder.pid, holder.started)
             if alive is False:
                 return f"its process {holder.pid} on {holder.host} is dead"
             if alive:
                 return None  # a live process here holds it, whatever its heartbeat says
-        if run is None:
-            return "its flow run no longer exists"
-        state = run.get("state") or {}
-        if str(state.get("type")) in FINAL:
-            return f"its flow run is {state.get('name') or state.get('type')}"
         if silent >= STALE_SECONDS:
             return f"its heartbeat has been silent for {silent:.0f}s (last: {holder.seen})"
         return None

@@ -1,8 +1,8 @@
 """A flow process killed in the middle of cluster creation leaves its environment's slot taken
 (its lease would keep it for another minute); the next run, waiting for it meanwhile, finds
 the holder's process dead, frees the slot saying whose it was, then finds the cluster, creates
-no second one, and finishes. Where exactly a run may be killed, and what the next one must then do, is
-tests/reliability/test_crash_resume.py's subject."""
+no second one, and finishes. Where exactly a run may be killed, and what the next one must
+then do, is tests/reliability/test_crash_resume.py's subject."""
 
 from __future__ import annotations
 
