@@ -290,6 +290,8 @@ class _Watch:
                 self.suspect = (holder, now)
             elif now - self.suspect[1] >= CONFIRM_SECONDS:
                 self._free(client, holder, gone)
+                if holder is not None and run is not None and "is dead" in gone:
+                    _crashed(client, holder, run, gone)
                 self.suspect = self.unchanged = None
         except (UnansweredError, httpx.HTTPError) as exc:  # nothing proven without an answer
             LOG.debug("%s: %r", self.name, exc)
@@ -404,6 +406,15 @@ class _Watch:
             holder.describe() if holder else "a run that never recorded itself",
             why,
         )
+
+
+def _crashed(client: SyncPrefectClient, holder: Holder, run: dict[str, Any], why: str) -> None:
+    """Mark the run of a holder whose process is dead Crashed (no process will ever report
+    its end), so that it is not shown Running or Paused for good, nor answered for approval."""
+    if str((run.get("state") or {}).get("type")) in FINAL:
+        return
+    state = {"type": "CRASHED", "name": "Crashed", "message": f"mlplat lock: {why}"}
+    _call(client, "POST", f"/flow_runs/{holder.id}/set_state", {"state": state, "force": True})
 
 
 def _flow_run(client: SyncPrefectClient, holder: Holder) -> dict[str, Any] | None:

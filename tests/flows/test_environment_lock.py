@@ -8,6 +8,7 @@ import contextvars
 import dataclasses
 import logging
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -19,6 +20,7 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import httpx
 import pytest
@@ -170,6 +172,11 @@ def test_a_killed_holders_slot_is_freed_at_once_naming_it(sandbox: Sandbox, tmp_
     assert gone, lines
     assert f"process {holder.pid}" in gone[0] and "is dead" in gone[0]
     assert "flow run 'hold-lock[dev]'" in gone[0]
+    named = re.search(r"hold-lock\[dev\]' \(([0-9a-f-]{36}),", gone[0])
+    assert named, gone[0]
+    with get_client(sync_client=True) as client:
+        dead = client.read_flow_run(UUID(named.group(1)))
+    assert dead.state is not None and dead.state.name == "Crashed", "no longer shown Running"
 
 
 class _BusyPrefect(ThreadingHTTPServer):
