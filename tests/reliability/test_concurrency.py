@@ -193,7 +193,7 @@ def _epoch(moment: datetime | None) -> float:
     return moment.timestamp()
 
 
-@pytest.mark.timeout(600)
+@pytest.mark.timeout(900)  # the stack alone took 345 s to start on a loaded 2-core machine
 @pytest.mark.parametrize(
     "first",
     [
