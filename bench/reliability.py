@@ -82,7 +82,8 @@ RESTART_POINT = Point(
 # What a run's log says about its environment's lock (flows/_locks.py).
 WAITING = "waiting for lock"
 FIRST_TASK = "Task run '"  # provision_environment starts its tasks once it holds the lock
-ACQUIRED = re.compile(r"acquired \S+ after waiting ([\d.]+)s")
+# "acquired L after 12.3s: waited for another run ..." or "acquired L in 15 ms (it was free)"
+ACQUIRED = re.compile(r"acquired \S+ (?:after ([\d.]+)s|in ([\d.]+) ms)")
 RUN_TIMEOUT = 300.0  # seconds a run may take once it holds its lock
 CLI_TIMEOUT = 420.0
 
@@ -130,11 +131,11 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 def lock_wait(output: str, converged: bool) -> float | None:
-    """How long the run waited for its environment's lock, from its log: the figure it logs
-    when it waited (over a second, or behind another run), else under a second."""
+    """How long the run waited for its environment's lock, from the figure its log gives."""
     found = ACQUIRED.search(output)
     if found:
-        return float(found.group(1))
+        waited, free_ms = found.groups()
+        return float(waited) if waited is not None else float(free_ms) / 1000
     return 0.0 if converged or WAITING not in output else None
 
 

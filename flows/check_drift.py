@@ -80,7 +80,7 @@ def check_drift(
         logger.info("remediating %s", ", ".join(drifted) or "nothing")
         for name in drifted:
             ctx = context(name, spec_dir, dry_run=False, endpoints=endpoints)
-            with environment_lock(name):
+            with environment_lock(ctx):
                 mine = [f for f in found if f.environment == name]
                 try:
                     if prune:  # first: an unmanaged node pool may hold the cluster's quota

@@ -72,5 +72,5 @@ def deploy_ray(
     """Commit the team's RayCluster as its spec declares it and wait until it is ready."""
     ctx = context(env, spec_dir, dry_run, endpoints)
     get_run_logger().info("ray of team %s on %s%s", team, env, " (dry run)" if dry_run else "")
-    with mutating(env, dry_run=dry_run):
+    with mutating(ctx):
         return _deploy(ctx, team)

@@ -43,5 +43,5 @@ def offboard_team(
     get_run_logger().info(
         "offboarding team %s from %s%s", team, env, "" if confirm else " (plan: confirm=False)"
     )
-    with mutating(env, dry_run=not confirm):
+    with mutating(ctx):
         return _offboard(ctx, team)

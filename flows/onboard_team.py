@@ -41,5 +41,5 @@ def onboard_team(
     With `dry_run` nothing changes and the team's artifact shows the plan."""
     ctx = context(env, spec_dir, dry_run, endpoints)
     get_run_logger().info("team %s on %s%s", team, env, " (dry run)" if dry_run else "")
-    with mutating(env, dry_run=dry_run):
+    with mutating(ctx):
         return _onboard(ctx, team)

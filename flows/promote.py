@@ -38,5 +38,5 @@ def promote(
     if source not in ctx.spec.environments or source == target:
         raise ValueError(f"promote: source {source!r} must be another known environment")
     get_run_logger().info("promoting %s → %s%s", source, target, " (dry run)" if dry_run else "")
-    with mutating(target, dry_run=dry_run):
+    with mutating(ctx):
         return _promote(ctx, source, team)

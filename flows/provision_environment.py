@@ -10,7 +10,7 @@ from typing import Any
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
 
-from flows._approval import check_unchanged, planned_changes, request_approval
+from flows._approval import approve_plan
 from flows._locks import environment_lock
 from flows._start_together import wait_for_siblings
 from flows._teams import converge_teams, start_identities
@@ -143,8 +143,9 @@ def provision_environment(
 
     With `dry_run` nothing is changed and the plan is published as a table artifact.
     An environment whose spec sets `approval_required` publishes its plan and pauses until it
-    is approved in the Prefect UI (`approved=True`: approved beforehand, e.g. `mlplat up
-    --approve`); rejected, nothing changes.
+    is approved (`mlplat approve ENV`, or the Prefect UI; `approved=True`: approved
+    beforehand, e.g. `mlplat up --approve`); rejected, nothing changes. Approved after the
+    world changed, it plans again and pauses again if the plan differs.
     `endpoints` names a sandbox's endpoints.json (default: $MLPLAT_SANDBOX_ENDPOINTS, else
     Google with Application Default Credentials)."""
     wait_for_siblings()  # under provision-platform: the other environments' runs exist too
@@ -159,15 +160,12 @@ def provision_environment(
     )
     if dry_run:
         return publish(ctx, converge_environment(ctx))
-    with environment_lock(env):
+    with environment_lock(ctx):  # held while paused: nothing changes between plan and apply
         if ctx.env.approval_required and not approved:
             planning = dataclasses.replace(ctx, dry_run=True)
-            plan = publish(planning, converge_environment(planning))
-            if planned_changes(plan):
-                decision = request_approval(env, plan, approval_timeout)
-                if not decision.approve:
-                    logger.warning("plan of %s rejected: %s", env, decision.reason or "-")
-                    return {**plan, "approved": False, "reason": decision.reason}
-                logger.info("plan of %s approved: %s", env, decision.reason or "-")
-                check_unchanged(env, plan, publish(planning, converge_environment(planning)))
+            plan, decision = approve_plan(
+                env, lambda: publish(planning, converge_environment(planning)), approval_timeout
+            )
+            if decision is not None and not decision.approve:
+                return {**plan, "approved": False, "reason": decision.reason}
         return publish(ctx, converge_environment(ctx))

@@ -47,5 +47,5 @@ def teardown_environment(
         " including project " + ctx.project if delete_project else " (the project stays)",
         "" if confirm else " — plan only: confirm=True deletes",
     )
-    with mutating(env, dry_run=not confirm):
+    with mutating(ctx):
         return _teardown(ctx, delete_project)

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from mlplat_cli import (
+    approval_commands,
     down_command,
     drift_command,
     kubeconfig_command,
@@ -40,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     team_commands.register_promote(commands)
     kubeconfig_command.register(commands)
     drift_command.register(commands)
+    approval_commands.register(commands)
     sandbox_commands.register(commands)
     return parser
 

@@ -27,6 +27,7 @@ from prefect.client.schemas.actions import GlobalConcurrencyLimitUpdate
 from prefect.settings import PREFECT_API_URL
 
 from flows._locks import lock_name
+from flows.provision_environment import context
 from sandbox.cloud import Sandbox
 from sandbox.counters import Counters, RequestRecord
 from sandbox.operations import Operations, Record
@@ -247,17 +248,25 @@ def kill_at(
         wire.release()
 
 
-def free_environment(env_name: str = "dev") -> None:
+def _lock(sandbox: Sandbox, env_name: str) -> str:
+    return lock_name(
+        context(env_name, str(ROOT / "infra_specs"), False, str(sandbox.endpoints_path))
+    )
+
+
+def free_environment(sandbox: Sandbox, env_name: str = "dev") -> None:
     """Give back the killed run's environment slot at once, as an operator who saw the process
-    die would (`prefect gcl update mlplat-env-<env> --active-slots 0`); left alone, the server
-    frees it when its lease lapses (60-75 s: tests/flows/test_resume.py waits for that)."""
+    die would (`prefect gcl update <lock> --active-slots 0`); left alone, the next run frees it
+    within seconds once it finds the killed run's process dead (tests/flows/test_resume.py)."""
     with get_client(sync_client=True) as client:
         client.update_global_concurrency_limit(
-            lock_name(env_name), GlobalConcurrencyLimitUpdate(active_slots=0)
+            _lock(sandbox, env_name), GlobalConcurrencyLimitUpdate(active_slots=0)
         )
 
 
-def held_slots(env_name: str = "dev") -> int:
+def held_slots(sandbox: Sandbox, env_name: str = "dev") -> int:
     """Slots of the environment's lock in use now."""
     with get_client(sync_client=True) as client:
-        return int(client.read_global_concurrency_limit_by_name(lock_name(env_name)).active_slots)
+        return int(
+            client.read_global_concurrency_limit_by_name(_lock(sandbox, env_name)).active_slots
+        )

@@ -7,8 +7,9 @@ The kill is deterministic (tests/reliability/killer.py): the sandbox holds its a
 point's request until the process is dead. Latency is instant except for the operation the point
 starts, which runs a few seconds, so the next run meets it in flight (the hard case: it must
 find that operation, not start another). The next run starts at once: the test gives back the
-killed run's environment slot (the lease expiry that frees it in production is covered by
-tests/flows/test_resume.py), which also means it meets the killed run's work mid-way."""
+killed run's environment slot (that the next run frees it itself, finding the killed process
+dead, is tests/flows/test_resume.py's subject), which also means it meets the killed run's
+work mid-way."""
 
 from __future__ import annotations
 
@@ -49,7 +50,7 @@ def test_a_run_killed_at_a_point_resumes_without_a_second_create(
     kill_at(start_flow(sandbox, REFERENCE, log), wire, log)
     if point.in_flight:
         assert in_flight(sandbox, point.method), "the killed run's operation is already done"
-    free_environment()
+    free_environment(sandbox)
     time.sleep(0.5)  # answers to the dead process's last requests are recorded
     killed = writes_of(wire.requests())
     resumed_from = len(wire.requests())
@@ -73,4 +74,4 @@ def test_a_run_killed_at_a_point_resumes_without_a_second_create(
     assert state.is_completed(), state.message
     again = writes_of(wire.requests()[mark:])
     assert again.total == 0, f"a converged environment was changed: {dict(again.served)}"
-    assert held_slots() == 0, "a finished run kept the environment's slot"
+    assert held_slots(sandbox) == 0, "a finished run kept the environment's slot"
