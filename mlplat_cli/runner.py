@@ -75,7 +75,7 @@ class _Outcome:
 def run(call: Callable[[], T], server: Server) -> T:
     """Run `call` (one or more flows) in a thread and return its result; raise what it
     raised. SIGINT/SIGTERM and a dead Prefect server end the process (see the module)."""
-    tag = f"{RUN_TAG_PREFIX}{uuid.uuid4().hex[:12]}"
+    tag = f"{RUN_TAG_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}"  # which process ran it
     outcome = _Outcome()
 
     def target() -> None:
