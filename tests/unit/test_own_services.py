@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import stat
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -86,3 +87,46 @@ def test_a_sandbox_of_another_state_directory_is_not_taken_for_ours(tmp_path: Pa
         (mine / "endpoints.json").write_text(theirs.endpoints_path.read_text())
         assert services.sandbox_endpoints(mine) is None
         assert services.sandbox_endpoints(tmp_path / "theirs") == theirs.endpoints_path
+
+
+def test_a_sandbox_serving_another_identity_token_is_not_taken_for_ours(tmp_path: Path) -> None:
+    """Same state directory, same ports, but not the sandbox that wrote endpoints.json (as
+    after a restart whose endpoints.json another process rewrote): its token tells."""
+    with Sandbox(tmp_path / "mine", apis=[], components=[]) as running:
+        assert services.sandbox_endpoints(tmp_path / "mine") == running.endpoints_path
+        written = json.loads(running.endpoints_path.read_text())
+        assert len(written["identity"]) == 32
+        written["identity"] = "0" * 32
+        running.endpoints_path.write_text(json.dumps(written))
+        assert services.sandbox_endpoints(tmp_path / "mine") is None
+
+
+def test_the_preferred_prefect_port_is_overridable_and_checked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("MLPLAT_PREFECT_PORT", raising=False)
+    assert services.preferred_prefect_port() == 4200
+    monkeypatch.setenv("MLPLAT_PREFECT_PORT", "4321")
+    assert services.preferred_prefect_port() == 4321
+    monkeypatch.setenv("MLPLAT_PREFECT_PORT", "http")
+    with pytest.raises(RuntimeError, match=r"\$MLPLAT_PREFECT_PORT is 'http'"):
+        services.preferred_prefect_port()
+
+
+def test_a_server_on_the_preferred_port_makes_mlplat_pick_another(foreign_server: int) -> None:
+    assert services._free_port(foreign_server) != foreign_server
+
+
+def test_the_state_directory_and_database_are_the_owners_only(tmp_path: Path) -> None:
+    """Made by the sandbox, or made before with open modes: 0700 and 0600 after a start."""
+    state = tmp_path / "state"
+    state.mkdir(mode=0o755)
+    (state / "state.sqlite3").touch(mode=0o644)
+    (state / "endpoints.json").write_text("{}")
+    (state / "endpoints.json").chmod(0o644)
+    with Sandbox(state, apis=[], components=[]):
+        modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in [state, *state.iterdir()]}
+    assert modes.pop("state") == 0o700
+    assert modes == dict.fromkeys(modes, 0o600) and {"state.sqlite3", "endpoints.json"} <= set(
+        modes
+    ), modes
