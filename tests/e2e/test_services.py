@@ -89,6 +89,28 @@ def foreign() -> Iterator[Foreign]:
         server.server_close()
 
 
+_MARK = "\n@@ mlplat command\n"
+_EXIT = "\n@@ exit "
+_DRIVER = f"""
+import json, sys
+from mlplat_cli.main import main
+for argv in json.loads(sys.argv[1]):
+    print({_MARK!r}, end="", flush=True)
+    print({_MARK!r}, end="", file=sys.stderr, flush=True)
+    code = main(argv)
+    print({_EXIT!r} + str(code), flush=True)
+"""
+
+
+@dataclass(frozen=True)
+class Said:
+    """What one command answered: exit code, stdout, the end of stderr."""
+
+    code: int
+    out: str
+    err: str
+
+
 @dataclass
 class Place:
     """The user's machine: a spec, a state directory and the environment of every command."""
@@ -124,6 +146,27 @@ class Place:
             timeout=timeout,
             check=False,
         )
+
+    def commands(self, *commands: tuple[str, ...]) -> list[Said]:
+        """Several `mlplat` commands, one after the other in one process (`main(argv)`, the
+        `mlplat` entry point, as if typed): Python and the clients load once."""
+        done = subprocess.run(
+            [sys.executable, "-c", _DRIVER, json.dumps(commands)],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=False,
+        )
+        outs = done.stdout.split(_MARK)[1:]
+        errs = done.stderr.split(_MARK)[1:]
+        assert len(outs) == len(commands), done.stderr[-3000:]
+        said = []
+        for out, err in zip(outs, errs, strict=True):
+            code = int(out.rsplit(_EXIT, 1)[1])
+            said.append(Said(code, out.rsplit(_EXIT, 1)[0], err[-3000:]))
+        return said
 
     @property
     def api(self) -> str:
@@ -278,6 +321,8 @@ def test_two_ups_at_once_share_one_set_of_own_services_and_a_waiting_one_stops_o
     took = _exits_within(waiting, 15)
     assert waiting.returncode == 128 + signal.SIGTERM, place.err(by_pid[waiter])[-2000:]
     assert "stopped by SIGTERM" in place.err(by_pid[waiter])
+    states = {r["state_type"] for r in _environment_runs(place.api) if _command_pid(r) == waiter}
+    assert states == {"CRASHED"}, states  # not left Running in the UI
     print(f"SIGTERM to the waiting up: exited in {took:.1f}s")
 
     holder = next(p for p in commands if p.pid != waiter)
@@ -339,32 +384,30 @@ def test_the_readmes_commands_on_a_converged_platform_change_nothing(place: Plac
     JSON, and remediation with nothing to remediate), and a teardown's plan; none writes."""
     spec = ("--spec", str(place.spec))
     before = place.admin("GET", "/counters")
-
-    plan = place.run("plan", "--env", "dev", *spec)
-    assert plan.returncode == 0, plan.stderr[-3000:]
-    assert plan.stdout.startswith("\nPlan:") and re.search(r"^  dev: \d+ noop$", plan.stdout, re.M)
-    dry = place.run("up", "--dry-run", "--env", "dev", *spec)
-    assert dry.returncode == 0 and "\nPlan:" in dry.stdout, dry.stderr[-3000:]
-
-    drift = place.run("drift", "--env", "dev", "--json", *spec)
-    assert drift.returncode == 0, drift.stderr[-3000:]
-    assert isinstance(json.loads(drift.stdout), (dict, list))
-    remediate = place.run("drift", "--env", "dev", "--remediate", *spec)
-    assert remediate.returncode == 0, remediate.stderr[-3000:]
-
-    onboard = place.run("team", "onboard", "dev", "vision", "--dry-run", *spec)
-    assert onboard.returncode == 0, onboard.stderr[-3000:]
-    assert "team vision on dev: namespace vision" in onboard.stdout
-    ray = place.run("team", "ray", "dev", "vision", "--dry-run", *spec)
-    assert ray.returncode == 0 and "Ray of vision on dev" in ray.stdout, ray.stderr[-3000:]
-
-    down = place.run("down", "dev", "--delete-project", *spec)
-    assert down.returncode == 0, down.stderr[-3000:]
-    assert "Would delete (run again with --yes):" in down.stdout
-    assert "project mlp-dev-a1b2" in down.stdout, down.stdout
-    # promote needs a second environment, which this spec does not have: refused, naming it
-    promote = place.run("promote", "dev", "staging", "--team", "vision", "--dry-run", *spec)
-    assert promote.returncode != 0 and "staging" in promote.stderr, promote.stderr[-3000:]
+    plan, dry, drift, remediate, onboard, ray, down, promote = place.commands(
+        ("plan", "--env", "dev", *spec),
+        ("up", "--dry-run", "--env", "dev", *spec),
+        ("drift", "--env", "dev", "--json", *spec),
+        ("drift", "--env", "dev", "--remediate", *spec),
+        ("team", "onboard", "dev", "vision", "--dry-run", *spec),
+        ("team", "ray", "dev", "vision", "--dry-run", *spec),
+        ("down", "dev", "--delete-project", *spec),
+        # promote needs a second environment, which this spec does not have
+        ("promote", "dev", "staging", "--team", "vision", "--dry-run", *spec),
+    )
+    assert plan.code == 0, plan.err
+    assert plan.out.startswith("\nPlan:") and re.search(r"^  dev: \d+ noop$", plan.out, re.M)
+    assert dry.code == 0 and "\nPlan:" in dry.out, dry.err
+    assert drift.code == 0, drift.err
+    assert isinstance(json.loads(drift.out), (dict, list))
+    assert remediate.code == 0, remediate.err
+    assert onboard.code == 0, onboard.err
+    assert "team vision on dev: namespace vision" in onboard.out
+    assert ray.code == 0 and "Ray of vision on dev" in ray.out, ray.err
+    assert down.code == 0, down.err
+    assert "Would delete (run again with --yes):" in down.out
+    assert "project mlp-dev-a1b2" in down.out, down.out
+    assert promote.code != 0 and "staging" in promote.err, promote.err  # refused, naming it
 
     methods = _minus(place.admin("GET", "/counters"), before)["methods"]
     assert by_side(methods, "writes") == {"google": 0, "kubernetes": 0, "github": 0}, {
