@@ -75,6 +75,8 @@ class _Outcome:
 def run(call: Callable[[], T], server: Server) -> T:
     """Run `call` (one or more flows) in a thread and return its result; raise what it
     raised. SIGINT/SIGTERM and a dead Prefect server end the process (see the module)."""
+    if threading.current_thread() is not threading.main_thread():
+        return call()  # signals reach only the main thread: nothing to watch from here
     tag = f"{RUN_TAG_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}"  # which process ran it
     outcome = _Outcome()
 

@@ -8,6 +8,7 @@ import http.server
 import json
 import stat
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -130,3 +131,43 @@ def test_the_state_directory_and_database_are_the_owners_only(tmp_path: Path) ->
     assert modes == dict.fromkeys(modes, 0o600) and {"state.sqlite3", "endpoints.json"} <= set(
         modes
     ), modes
+
+
+class _Flaky(http.server.BaseHTTPRequestHandler):
+    """503 twice, then a JSON answer; 404 on /missing. Counts what it was asked."""
+
+    asked: list[str] = []  # reset by the test
+
+    def do_GET(self) -> None:
+        self.asked.append(self.path)
+        if self.path == "/missing":
+            code, body = 404, b"{}"
+        elif self.asked.count(self.path) <= 2:
+            code, body = 503, b"{}"
+        else:
+            code, body = 200, b'{"ok": true}'
+        self.send_response(code)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_services_own_endpoint_is_retried_on_transient_answers_only() -> None:
+    _Flaky.asked = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Flaky)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        assert services.own_call(f"{base}/healthz") == {"ok": True}
+        assert _Flaky.asked.count("/healthz") == 3  # two 503s, then the answer
+        assert services.own_call(f"{base}/missing") is None
+        assert _Flaky.asked.count("/missing") == 1  # a 404 is an answer: not asked again
+    finally:
+        server.shutdown()
+        server.server_close()
+    started = time.monotonic()
+    assert services.own_call(f"{base}/healthz") is None  # nothing listens: refused at once
+    assert time.monotonic() - started < 1
