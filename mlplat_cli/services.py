@@ -20,7 +20,7 @@ from pathlib import Path
 
 PREFECT_PORT = 4200  # preferred; `$MLPLAT_PREFECT_PORT` overrides it
 PREFECT_PORT_ENV = "MLPLAT_PREFECT_PORT"
-STARTUP_TIMEOUT = 120.0
+STARTUP_TIMEOUT = 300.0  # a fresh Prefect database's migrations took over 120 s under load
 STOP_TIMEOUT = 15.0  # seconds a stopping service may take before it is killed
 
 

@@ -244,10 +244,12 @@ def _command_pid(run: dict[str, Any]) -> int:
     return int(tag.removeprefix("mlplat-command-").split("-")[0])
 
 
-def _waiter(place: Place, commands: dict[int, str], deadline: float) -> int:
+def _waiter(place: Place, commands: dict[subprocess.Popen[str], str], deadline: float) -> int:
     """The PID of the command whose environment run waits for the lock the other holds:
     both runs are Running, the holder's has task runs, the waiter's none."""
     while time.monotonic() < deadline:
+        for process, name in commands.items():
+            assert process.poll() is None, f"{name} exited early:\n{place.err(name)[-3000:]}"
         try:
             runs = [r for r in _environment_runs(place.api) if r["state_type"] == "RUNNING"]
         except (OSError, ValueError):
@@ -255,7 +257,7 @@ def _waiter(place: Place, commands: dict[int, str], deadline: float) -> int:
         if len(runs) == 2:
             counts = {_command_pid(r): _task_runs(place.api, r["id"]) for r in runs}
             idle = [pid for pid, count in counts.items() if count == 0]
-            if len(idle) == 1 and set(counts) == set(commands):
+            if len(idle) == 1 and set(counts) == {process.pid for process in commands}:
                 time.sleep(2)  # still idle two seconds later: it waits
                 again = {_command_pid(r): _task_runs(place.api, r["id"]) for r in runs}
                 if again[idle[0]] == 0:
@@ -315,7 +317,7 @@ def test_two_ups_at_once_share_one_set_of_own_services_and_a_waiting_one_stops_o
     up = ("up", "--spec", str(place.spec), "--latency", "instant")
     commands = {place.start(name, *up): name for name in ("first", "second")}
     by_pid = {process.pid: name for process, name in commands.items()}
-    waiter = _waiter(place, by_pid, time.monotonic() + STARTUP)
+    waiter = _waiter(place, commands, time.monotonic() + STARTUP)
     waiting = next(p for p in commands if p.pid == waiter)
     os.kill(waiter, signal.SIGTERM)
     took = _exits_within(waiting, 15)
