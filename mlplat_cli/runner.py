@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-SERVER_GRACE = 30.0  # seconds the Prefect server may not answer before the command gives up
+SERVER_GRACE = 45.0  # seconds the Prefect server may not answer before the command gives up
 CHECK_EVERY = 3.0  # how often the server is asked (/health)
 CLEANUP_BUDGET = 5.0  # seconds spent marking runs Crashed on the way out
 RUN_TAG_PREFIX = "mlplat-command-"
@@ -59,7 +59,7 @@ class Server:
 
     def answers(self) -> bool:
         try:
-            with urllib.request.urlopen(f"{self.url}/health", timeout=5) as response:
+            with urllib.request.urlopen(f"{self.url}/health", timeout=10) as response:
                 return bool(response.status == 200)
         except OSError:
             return False
