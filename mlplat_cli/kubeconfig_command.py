@@ -73,14 +73,6 @@ def _dns_config(target: Target, spec: PlatformSpec, env_name: str, project: str)
     return dns_kubeconfig(target, project, path, str(dns["endpoint"]))
 
 
-def _write_private(path: Path, text: str) -> None:
-    """Write a file holding a token readable by its owner only, whatever its mode was."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        os.fchmod(handle.fileno(), 0o600)
-        handle.write(text)
-
-
 def run_kubeconfig(args: argparse.Namespace) -> int:
     from mlplat.gcp import projects  # noqa: PLC0415 - only this command needs the clients
     from mlplat.k8s.kubeconfig import kubeconfig  # noqa: PLC0415
@@ -115,6 +107,6 @@ def run_kubeconfig(args: argparse.Namespace) -> int:
     if args.output is None:
         sys.stdout.write(text)
     else:
-        _write_private(args.output, text)
+        services.write_private(args.output, text)
         print(f"wrote {args.output}; use: KUBECONFIG={args.output} kubectl get namespaces")
     return 0

@@ -12,13 +12,15 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-PREFECT_PORT = 4200
-STARTUP_TIMEOUT = 120.0
+PREFECT_PORT = 4200  # preferred; `$MLPLAT_PREFECT_PORT` overrides it
+PREFECT_PORT_ENV = "MLPLAT_PREFECT_PORT"
+STARTUP_TIMEOUT = 300.0  # a fresh Prefect database's migrations took over 120 s under load
 STOP_TIMEOUT = 15.0  # seconds a stopping service may take before it is killed
 
 
@@ -27,6 +29,21 @@ def state_dir() -> Path:
     from sandbox.__main__ import default_state_dir  # noqa: PLC0415 - loads the whole sandbox
 
     return default_state_dir()
+
+
+def private_dir(path: Path) -> Path:
+    """`path` as a directory only its owner can enter (0700), made or tightened."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.chmod(0o700)
+    return path
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write `text` to a file only its owner can read (0600), whatever mode it had."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        os.fchmod(handle.fileno(), 0o600)
+        handle.write(text)
 
 
 def _healthy(url: str) -> bool:
@@ -50,8 +67,12 @@ def _wait(
 
 
 def _spawn(args: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("ab") as out:
+    """A background service: its own session, its output in `log`, and umask 077, so that
+    whatever it writes (databases holding the clusters' Secrets, logs) is its owner's only."""
+    private_dir(log.parent)
+    fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "ab") as out:
         return subprocess.Popen(
             args,
             stdout=out,
@@ -59,6 +80,7 @@ def _spawn(args: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen[
             stdin=subprocess.DEVNULL,
             start_new_session=True,
             env=env,
+            umask=0o077,
         )
 
 
@@ -88,7 +110,7 @@ def _started_at(pid: int) -> str | None:
 
 def record_pid(pid_file: Path, pid: int) -> None:
     """Name a running service in its pid file: its PID and start time."""
-    pid_file.write_text(f"{pid} {_started_at(pid) or ''}".strip() + "\n")
+    write_private(pid_file, f"{pid} {_started_at(pid) or ''}".strip() + "\n")
 
 
 def recorded_process(pid_file: Path) -> int | None:
@@ -108,8 +130,9 @@ def recorded_process(pid_file: Path) -> int | None:
 def _starting(directory: Path) -> Iterator[None]:
     """One command at a time checks for and starts the services of a state directory: two
     started at once share one sandbox and one Prefect server."""
-    directory.mkdir(parents=True, exist_ok=True)
-    with (directory / "services.lock").open("a") as handle:
+    private_dir(directory)
+    fd = os.open(directory / "services.lock", os.O_WRONLY | os.O_CREAT, 0o600)
+    with os.fdopen(fd, "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
@@ -121,21 +144,46 @@ def sandbox_endpoints(directory: Path) -> Path | None:
     """The endpoints.json of a sandbox running on `directory`, or None."""
     path = directory / "endpoints.json"
     try:
-        admin = json.loads(path.read_text())["admin"]
-    except (OSError, ValueError, KeyError):
+        written = json.loads(path.read_text())
+        admin = str(written["admin"])
+    except (OSError, ValueError, KeyError, TypeError):
         return None
-    return path if _serves(f"{admin}/healthz", directory) else None
+    return path if _serves(admin, written, directory) else None
 
 
-def _serves(healthz: str, directory: Path) -> bool:
-    """The sandbox answering `healthz` is the one of `directory` (it says which state
-    directory it keeps), not another that took its port since."""
-    try:
-        with urllib.request.urlopen(healthz, timeout=2) as response:
-            said = json.load(response).get("state_dir")
-    except (OSError, ValueError, AttributeError):
+def _serves(admin: str, written: dict[str, object], directory: Path) -> bool:
+    """The sandbox answering at `admin` is the one that wrote endpoints.json: its /healthz
+    serves the identity token that file holds (a random one each sandbox makes as it starts)
+    and names `directory`. Another sandbox that took its ports since is not taken for it."""
+    said = own_call(f"{admin}/healthz", timeout=2)
+    if not isinstance(said, dict) or not written.get("identity"):
         return False
-    return said is None or Path(str(said)).resolve() == directory.resolve()
+    if said.get("identity") != written["identity"] or not said.get("state_dir"):
+        return False
+    return Path(str(said["state_dir"])).resolve() == directory.resolve()
+
+
+def own_call(url: str, timeout: float = 10, attempts: int = 4) -> object | None:
+    """GET one of a local service's own endpoints (a sandbox's /healthz, a Prefect server's
+    settings): its JSON answer, or None when nothing answers there (connection refused) or it
+    answers 4xx. Like every other call, a transient failure (5xx, 429, a timeout, a dropped
+    connection) is retried with backoff; still failing, it counts as no answer."""
+    for attempt in range(attempts):
+        try:
+            with urllib.request.urlopen(url, timeout=timeout) as response:
+                answer: object = json.load(response)
+                return answer
+        except urllib.error.HTTPError as exc:
+            if exc.code < 500 and exc.code != 429:
+                return None
+        except ValueError:
+            return None  # not JSON: not the service we look for
+        except OSError as exc:
+            if isinstance(getattr(exc, "reason", exc), ConnectionRefusedError):
+                return None
+        if attempt < attempts - 1:
+            time.sleep(0.25 * 2**attempt)
+    return None
 
 
 def ensure_sandbox(
@@ -187,13 +235,33 @@ def _mtime(path: Path) -> int | None:
         return None
 
 
+def preferred_prefect_port() -> int:
+    """4200, Prefect's own default, unless `$MLPLAT_PREFECT_PORT` names another."""
+    named = os.environ.get(PREFECT_PORT_ENV, "").strip()
+    if not named:
+        return PREFECT_PORT
+    if not named.isdigit() or not 0 < int(named) < 65536:
+        raise RuntimeError(f"${PREFECT_PORT_ENV} is {named!r}: expected a TCP port number")
+    return int(named)
+
+
 def _free_port(preferred: int) -> int:
-    with socket.socket() as probe:
-        if probe.connect_ex(("127.0.0.1", preferred)) != 0:
-            return preferred
+    if not _taken(preferred):
+        return preferred
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def _taken(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def prefect_home(directory: Path) -> Path:
+    """Where the Prefect server mlplat starts keeps its database: in the state directory, so
+    that it is this platform's own (not the database of another server the user runs)."""
+    return directory / "prefect"
 
 
 def ensure_prefect(directory: Path) -> tuple[str, bool]:
@@ -205,30 +273,53 @@ def ensure_prefect(directory: Path) -> tuple[str, bool]:
         running = running_prefect(directory)
         if running is not None:
             return running, False
-        port = _free_port(PREFECT_PORT)
-        url = f"http://127.0.0.1:{port}/api"
-        env = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
-        prefect = str(Path(sys.executable).parent / "prefect")
-        log = directory / "prefect.log"
-        process = _spawn(
-            [prefect, "server", "start", "--host", "127.0.0.1", "--port", str(port)], log, env
-        )
-        _up_or_stopped(
-            "the Prefect server",
-            lambda: process.poll() is None and _healthy(f"{url}/health"),
-            process,
-            log,
-        )
-        record_pid(directory / "prefect.pid", process.pid)
-        (directory / "prefect.url").write_text(url)
-        return url, True
+        port = _free_port(preferred_prefect_port())
+        for _ in range(3):
+            try:
+                return _start_prefect(directory, port), True
+            except RuntimeError:
+                if not _taken(port):  # it failed for another reason than its port
+                    raise
+                port = _free_port(port)  # taken meanwhile by someone else: another port
+        return _start_prefect(directory, port), True
+
+
+def _start_prefect(directory: Path, port: int) -> str:
+    url = f"http://127.0.0.1:{port}/api"
+    home = private_dir(prefect_home(directory))
+    env = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_HOME": str(home)}
+    prefect = str(Path(sys.executable).parent / "prefect")
+    log = directory / "prefect.log"
+    process = _spawn(
+        [prefect, "server", "start", "--host", "127.0.0.1", "--port", str(port)], log, env
+    )
+    _up_or_stopped(
+        "the Prefect server",
+        lambda: process.poll() is None and _prefect_of(url, directory),
+        process,
+        log,
+    )
+    record_pid(directory / "prefect.pid", process.pid)
+    write_private(directory / "prefect.url", url)
+    return url
+
+
+def _prefect_of(url: str, directory: Path) -> bool:
+    """The Prefect server answering at `url` keeps its state in `directory`: its settings
+    (`GET /api/admin/settings`, which any Prefect server answers) name the home mlplat gave
+    the server it started there. Another server, even one answering /health on that port,
+    names its own."""
+    settings = own_call(f"{url}/admin/settings", timeout=5)
+    if not isinstance(settings, dict) or not settings.get("home"):
+        return False
+    return Path(str(settings["home"])).resolve() == prefect_home(directory).resolve()
 
 
 def running_prefect(directory: Path) -> str | None:
     """The URL of the Prefect server mlplat started for `directory`, while that server runs:
-    its recorded process is alive, serves the recorded port, and answers. Any other server
-    on that port (one that took it after ours stopped, or before ours could bind it) is not
-    taken for ours."""
+    its recorded process is alive, serves the recorded port, and says it keeps its state in
+    `directory`. Any other server on that port (one that took it after ours stopped, or
+    before ours could bind it) is not taken for ours."""
     try:
         url = (directory / "prefect.url").read_text().strip()
     except OSError:
@@ -241,7 +332,7 @@ def running_prefect(directory: Path) -> str | None:
         command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
         return None
-    if str(port).encode() not in command or not _healthy(f"{url}/health"):
+    if str(port).encode() not in command or not _prefect_of(url, directory):
         return None
     return url
 

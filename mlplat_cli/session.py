@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from mlplat.errors import MlplatError, SpecError
 from mlplat.specs import PlatformSpec, load_spec
 from mlplat.target import ENDPOINTS_ENV
-from mlplat_cli import services
+from mlplat_cli import runner, services
 from sandbox.github.component import ADMIN_TOKEN as SANDBOX_GITHUB_TOKEN
 
 T = TypeVar("T")
@@ -48,6 +48,20 @@ def prepare(
     os.environ["PREFECT_API_URL"] = url
     print(f"prefect: {url} ({'started' if started else 'running'})", file=sys.stderr, flush=True)
     return endpoints, url.removesuffix("/api")
+
+
+def prefect_server() -> runner.Server:
+    """The Prefect server this command's runs report to (prepare() set PREFECT_API_URL), with
+    its process when it is the one mlplat started for the state directory."""
+    url = os.environ["PREFECT_API_URL"]
+    directory = services.state_dir()
+    try:
+        ours = (directory / "prefect.url").read_text().strip() == url
+    except OSError:
+        ours = False
+    pid = services.recorded_process(directory / "prefect.pid") if ours else None
+    log = directory / "prefect.log" if pid is not None else None
+    return runner.Server(url=url, pid=pid, log=log)
 
 
 def sandbox_endpoints(directory: Path, latency: str, time_scale: float) -> Path:
@@ -150,6 +164,6 @@ def start(target: str, spec_dir: Path, *, spec_error: int = 2) -> Ready:
 def run(ready: Ready, call: Callable[[], T]) -> T:
     """Run a flow; its failure becomes CommandError, pointing at the run's logs."""
     try:
-        return call()
+        return runner.run(call, prefect_server())
     except (MlplatError, ValueError) as exc:
         raise CommandError(1, f"{exc}\nRuns and logs: {ready.ui}") from exc

@@ -9,7 +9,7 @@ from typing import Any
 
 from mlplat.errors import MlplatError, SpecError
 from mlplat.specs import load_spec
-from mlplat_cli import services, session
+from mlplat_cli import runner, services, session
 from mlplat_cli.spec_commands import DEFAULT_SPEC_DIR
 
 
@@ -94,12 +94,15 @@ def run_up(args: argparse.Namespace) -> int:
     from flows.provision_platform import provision_platform  # noqa: PLC0415 - after Prefect env
 
     try:
-        result = provision_platform(
-            envs=args.envs,
-            dry_run=dry_run,
-            spec_dir=str(args.spec),
-            endpoints=str(endpoints) if endpoints else None,
-            approved=approve,
+        result = runner.run(
+            lambda: provision_platform(
+                envs=args.envs,
+                dry_run=dry_run,
+                spec_dir=str(args.spec),
+                endpoints=str(endpoints) if endpoints else None,
+                approved=approve,
+            ),
+            session.prefect_server(),
         )
     except (MlplatError, ValueError) as exc:
         print(f"\nmlplat: {exc}", file=sys.stderr)

@@ -1,6 +1,6 @@
 """The admin endpoint (its own port): counters, request log, faults, reset, clock, health.
 
-GET  /healthz            {"ok": true, "state_dir": "...", "endpoints": {...}}
+GET  /healthz            {"ok": true, "state_dir": "...", "identity": "...", "endpoints": {...}}
 GET  /counters           {"reads", "writes", "apis": {...}, "methods": {id: {count, reads, …}}}
 POST /counters/reset
 GET  /requests?limit=N   the most recent requests, oldest first
@@ -46,7 +46,12 @@ class AdminServer:
             return _error(400, f"invalid JSON: {exc}")
         if route == ("GET", "/healthz"):
             endpoints = self._endpoints()
-            body = {"ok": True, "state_dir": endpoints.get("state_dir"), "endpoints": endpoints}
+            body = {
+                "ok": True,
+                "state_dir": endpoints.get("state_dir"),
+                "identity": endpoints.get("identity"),
+                "endpoints": endpoints,
+            }
             return Response.json(200, body)
         if route == ("GET", "/counters"):
             return Response.json(200, rt.counters.snapshot())

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import functools
 import json
+import os
+import secrets
 import tempfile
 import threading
 import urllib.parse
@@ -80,6 +82,9 @@ class Sandbox:
         self._admin: AdminServer | None = None
         self._ticker: Ticker | None = None
         self._rt: Runtime | None = None
+        # Made anew at each start, in endpoints.json and on /healthz: whoever reads the file
+        # can tell this very sandbox from another that answers on its ports since.
+        self.identity = ""
 
     @property
     def rt(self) -> Runtime:
@@ -122,6 +127,7 @@ class Sandbox:
             "state_dir": str(self.state_dir.resolve()),
             # Who every call is made as (the creator, and so an owner, of every project).
             "caller": OWNER,
+            "identity": self.identity,
         }
         if self._component_urls:
             body["components"] = dict(self._component_urls)
@@ -129,7 +135,10 @@ class Sandbox:
 
     def start(self) -> Sandbox:
         """Open the state, start every server and the ticker, write endpoints.json."""
-        self.state_dir.mkdir(parents=True, exist_ok=True)
+        # The state holds the clusters' Secrets (git-creds): its owner's only.
+        self.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.state_dir.chmod(0o700)
+        self.identity = secrets.token_hex(16)
         previous = self._previous_ports() if self._reuse_ports else {}
         store = Store(self.state_dir / STATE_FILE)
         self._rt = rt = Runtime(store=store, latency=self._latency, faults=self._faults)
@@ -149,7 +158,7 @@ class Sandbox:
                 self._component_urls[component.name] = url
         self._ticker = Ticker(rt.operations, self._ticker_interval)
         self._ticker.start()
-        self.endpoints_path.write_text(json.dumps(self.endpoints(), indent=2) + "\n")
+        _write_private(self.endpoints_path, json.dumps(self.endpoints(), indent=2) + "\n")
         return self
 
     def _previous_ports(self) -> dict[str, int]:
@@ -211,6 +220,17 @@ def default_components(state_dir: Path, ports: dict[str, int]) -> list[Component
     github = GitHub(state_dir, port=ports.get("github", 0))
     gateway = connect_gateway()
     return [github, gateway, DnsEndpoints(gateway), Controllers(github)]
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write a file only its owner can read (0600), whatever mode it had; atomically, so a
+    reader sees the previous file or this one."""
+    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        os.fchmod(handle.fileno(), 0o600)
+        handle.write(text)
+    partial.replace(path)
 
 
 def _bind(factory: Callable[[int], T], port: int | None) -> T:

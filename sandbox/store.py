@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -24,6 +25,12 @@ CREATE TABLE IF NOT EXISTS sequences (name TEXT PRIMARY KEY, value INTEGER NOT N
 """
 
 
+def _private(path: Path) -> None:
+    """The file exists, readable by its owner only: it holds the clusters' Secrets."""
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    path.chmod(0o600)
+
+
 class Store:
     """A small document store; every public method is atomic, `transaction()` groups several.
 
@@ -34,6 +41,7 @@ class Store:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        _private(path)
         self._lock = threading.RLock()
         self._depth = 0
         self._owner: int | None = None
@@ -41,6 +49,9 @@ class Store:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        for journal in ("-wal", "-shm"):  # SQLite gives them the database's mode; made before?
+            if path.with_name(path.name + journal).exists():
+                _private(path.with_name(path.name + journal))
         self._derived: dict[tuple[str, str, Callable[..., Any]], tuple[str | None, Any]] = {}
 
     @contextmanager

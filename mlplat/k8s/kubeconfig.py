@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import base64
 import copy
+import urllib.error
 import urllib.request
 from typing import Any
 
+from mlplat import retry
+from mlplat.errors import TransientError
 from mlplat.k8s.connection import SANDBOX_TOKEN, dns_endpoint_url, gateway_url
 from mlplat.target import Target
 
@@ -43,9 +46,7 @@ def _config(target: Target, name: str, server: str) -> dict[str, Any]:
     cluster: dict[str, Any] = {"server": server}
     user: dict[str, Any] = copy.deepcopy(_AUTH_PLUGIN)
     if target.is_sandbox:
-        base = str(target.endpoint("connectgateway"))
-        with urllib.request.urlopen(base + SANDBOX_CA_PATH, timeout=10) as response:
-            ca = response.read()
+        ca = retry.call(lambda: _sandbox_ca(str(target.endpoint("connectgateway"))))
         cluster = {
             "server": server.replace("http://", "https://", 1),
             "certificate-authority-data": base64.b64encode(ca).decode(),
@@ -59,3 +60,15 @@ def _config(target: Target, name: str, server: str) -> dict[str, Any]:
         "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
         "current-context": name,
     }
+
+
+def _sandbox_ca(base: str) -> bytes:
+    """The sandbox gateway's CA certificate; a 5xx or 429 is transient (retried as any call)."""
+    try:
+        with urllib.request.urlopen(base + SANDBOX_CA_PATH, timeout=10) as response:
+            body: bytes = response.read()
+            return body
+    except urllib.error.HTTPError as exc:
+        if exc.code >= 500 or exc.code == 429:
+            raise TransientError(f"{base}{SANDBOX_CA_PATH}: HTTP {exc.code}") from exc
+        raise

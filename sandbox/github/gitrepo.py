@@ -108,7 +108,7 @@ class GitRepo:
             fd, tmp = tempfile.mkstemp(dir=target.parent, prefix="tmp_obj_")
             with os.fdopen(fd, "wb") as handle:
                 handle.write(zlib.compress(data))
-            os.chmod(tmp, 0o444)
+            os.chmod(tmp, 0o400)  # read-only, as git leaves objects; its owner's only
             os.replace(tmp, target)
         return sha
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import http.server
 import json
+import stat
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -86,3 +88,86 @@ def test_a_sandbox_of_another_state_directory_is_not_taken_for_ours(tmp_path: Pa
         (mine / "endpoints.json").write_text(theirs.endpoints_path.read_text())
         assert services.sandbox_endpoints(mine) is None
         assert services.sandbox_endpoints(tmp_path / "theirs") == theirs.endpoints_path
+
+
+def test_a_sandbox_serving_another_identity_token_is_not_taken_for_ours(tmp_path: Path) -> None:
+    """Same state directory, same ports, but not the sandbox that wrote endpoints.json (as
+    after a restart whose endpoints.json another process rewrote): its token tells."""
+    with Sandbox(tmp_path / "mine", apis=[], components=[]) as running:
+        assert services.sandbox_endpoints(tmp_path / "mine") == running.endpoints_path
+        written = json.loads(running.endpoints_path.read_text())
+        assert len(written["identity"]) == 32
+        written["identity"] = "0" * 32
+        running.endpoints_path.write_text(json.dumps(written))
+        assert services.sandbox_endpoints(tmp_path / "mine") is None
+
+
+def test_the_preferred_prefect_port_is_overridable_and_checked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("MLPLAT_PREFECT_PORT", raising=False)
+    assert services.preferred_prefect_port() == 4200
+    monkeypatch.setenv("MLPLAT_PREFECT_PORT", "4321")
+    assert services.preferred_prefect_port() == 4321
+    monkeypatch.setenv("MLPLAT_PREFECT_PORT", "http")
+    with pytest.raises(RuntimeError, match=r"\$MLPLAT_PREFECT_PORT is 'http'"):
+        services.preferred_prefect_port()
+
+
+def test_a_server_on_the_preferred_port_makes_mlplat_pick_another(foreign_server: int) -> None:
+    assert services._free_port(foreign_server) != foreign_server
+
+
+def test_the_state_directory_and_database_are_the_owners_only(tmp_path: Path) -> None:
+    """Made by the sandbox, or made before with open modes: 0700 and 0600 after a start."""
+    state = tmp_path / "state"
+    state.mkdir(mode=0o755)
+    (state / "state.sqlite3").touch(mode=0o644)
+    (state / "endpoints.json").write_text("{}")
+    (state / "endpoints.json").chmod(0o644)
+    with Sandbox(state, apis=[], components=[]):
+        modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in [state, *state.iterdir()]}
+    assert modes.pop("state") == 0o700
+    assert modes == dict.fromkeys(modes, 0o600) and {"state.sqlite3", "endpoints.json"} <= set(
+        modes
+    ), modes
+
+
+class _Flaky(http.server.BaseHTTPRequestHandler):
+    """503 twice, then a JSON answer; 404 on /missing. Counts what it was asked."""
+
+    asked: list[str] = []  # reset by the test
+
+    def do_GET(self) -> None:
+        self.asked.append(self.path)
+        if self.path == "/missing":
+            code, body = 404, b"{}"
+        elif self.asked.count(self.path) <= 2:
+            code, body = 503, b"{}"
+        else:
+            code, body = 200, b'{"ok": true}'
+        self.send_response(code)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_services_own_endpoint_is_retried_on_transient_answers_only() -> None:
+    _Flaky.asked = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Flaky)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        assert services.own_call(f"{base}/healthz") == {"ok": True}
+        assert _Flaky.asked.count("/healthz") == 3  # two 503s, then the answer
+        assert services.own_call(f"{base}/missing") is None
+        assert _Flaky.asked.count("/missing") == 1  # a 404 is an answer: not asked again
+    finally:
+        server.shutdown()
+        server.server_close()
+    started = time.monotonic()
+    assert services.own_call(f"{base}/healthz") is None  # nothing listens: refused at once
+    assert time.monotonic() - started < 1
