@@ -23,6 +23,7 @@ from kubernetes import client
 
 from flows.provision_environment import provision_environment
 from mlplat_cli.drift_command import EXIT_DRIFT, print_findings
+from mlplat_cli.main import main
 from sandbox.__main__ import env_lines
 from sandbox.cloud import Sandbox
 from tests.flows.conftest import REFERENCE, drift_check, platform_sandbox
@@ -233,7 +234,10 @@ def _still_there(sandbox: Sandbox) -> dict[str, bool]:
 
 
 def test_unmanaged_children_are_reported_left_alone_then_pruned(
-    sandbox: Sandbox, tmp_path: Path
+    sandbox: Sandbox,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     _add_by_hand(sandbox, tmp_path)
 
@@ -251,8 +255,12 @@ def test_unmanaged_children_are_reported_left_alone_then_pruned(
     assert (name, _rows(findings)) == ("Drifted", UNMANAGED)
     assert set(_still_there(sandbox).values()) == {True}
 
-    name, findings = drift_check(sandbox, prune=True)
-    assert (name, findings) == ("Completed", [])
+    # `mlplat drift --prune` as an operator types it (this session's Prefect server, the
+    # sandbox named by $MLPLAT_SANDBOX_ENDPOINTS): deleted, and drift is then clean.
+    monkeypatch.setenv("MLPLAT_SANDBOX_ENDPOINTS", str(sandbox.endpoints_path))
+    capsys.readouterr()
+    assert main(["drift", "--env", "dev", "--prune", "--spec", str(REFERENCE)]) == 0
+    assert "no drift in dev" in capsys.readouterr().out
     assert _still_there(sandbox) == dict.fromkeys(_still_there(sandbox), False)
     assert drift_check(sandbox) == ("Completed", [])
 
