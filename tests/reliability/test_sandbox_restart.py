@@ -75,7 +75,10 @@ class Services:
 
     @property
     def endpoints(self) -> dict[str, Any]:
-        return dict(json.loads(self.endpoints_path.read_text()))
+        """endpoints.json without the identity token, which each start makes anew."""
+        written = dict(json.loads(self.endpoints_path.read_text()))
+        written.pop("identity", None)
+        return written
 
     def admin(self, method: str, path: str) -> Any:
         request = urllib.request.Request(self.endpoints["admin"] + path, method=method)
