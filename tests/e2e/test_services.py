@@ -314,7 +314,9 @@ def _exits_within(process: subprocess.Popen[str], seconds: float) -> float:
 def test_two_ups_at_once_share_one_set_of_own_services_and_a_waiting_one_stops_on_sigterm(
     place: Place, foreign: Foreign
 ) -> None:
-    up = ("up", "--spec", str(place.spec), "--latency", "instant")
+    # Realistic latency (÷ 60): the holder's run lasts long enough to be seen holding the lock
+    # while the other waits (in instant latency a fast machine finished it first).
+    up = ("up", "--spec", str(place.spec), "--latency", "realistic", "--time-scale", "60")
     commands = {place.start(name, *up): name for name in ("first", "second")}
     by_pid = {process.pid: name for process, name in commands.items()}
     waiter = _waiter(place, commands, time.monotonic() + STARTUP)
