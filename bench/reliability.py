@@ -350,7 +350,7 @@ def restart_scenario(
             server.restart()
             restarted = time.monotonic()
             detail["restart_s"] = round(restarted - down, 1)
-            detail["slots_held_after_restart"] = _held()
+            detail["slots_held_after_restart"] = _held(sandbox)
             try:
                 first.wait(timeout=grace)
                 took = time.monotonic() - restarted
@@ -370,7 +370,7 @@ def restart_scenario(
                 killed=killed,
                 clean=clean,
             )
-            detail["slots_held_at_end"] = _held()
+            detail["slots_held_at_end"] = _held(sandbox)
         result.runs.append(detail)
         print(json.dumps(detail), flush=True)
     for r in result.runs:
@@ -382,9 +382,9 @@ def restart_scenario(
     return result
 
 
-def _held() -> int | str:
+def _held(sandbox: Sandbox) -> int | str:
     try:
-        return held_slots(ENV)
+        return held_slots(sandbox, ENV)
     except Exception as exc:  # the figure says why it could not be read
         return f"unreadable ({type(exc).__name__})"
 
