@@ -13,7 +13,6 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from mlplat import naming
 from mlplat.converge import (
     cluster,
     cluster_software,
@@ -28,7 +27,7 @@ from mlplat.converge import (
 from mlplat.converge.context import EnvContext
 from mlplat.git.gitops_repo import connect
 from mlplat.render import cluster as render_cluster
-from mlplat.specs import load_spec
+from mlplat.specs import load_spec, naming
 from mlplat.target import git_url, sandbox_from_file
 
 

@@ -20,7 +20,7 @@ from flows.provision_environment import (
     context_of,
     converge_environment,
 )
-from mlplat.drift import DriftClass, Finding
+from mlplat.converge.findings import DriftClass, Finding
 from mlplat.errors import MlplatError
 from mlplat.specs import PlatformSpec, load_spec
 from tasks import cluster_drift

@@ -75,7 +75,7 @@ def print_findings(data: dict[str, Any], ui: str) -> int:
     for f in found:
         detail = f" {f['field']}: {f['expected'] or '(absent)'} ≠ {f['actual'] or '(absent)'}"
         print(f"{f['environment']}: {f['drift']:<10} {f['resource']}{detail if f['field'] else ''}")
-    from mlplat.drift import prunable  # noqa: PLC0415 - the check ran; keep the CLI's start light
+    from mlplat.converge.findings import prunable  # noqa: PLC0415 - the check ran; keep the CLI's start light
 
     unmanaged = [f for f in found if prunable(f)]
     if unmanaged:

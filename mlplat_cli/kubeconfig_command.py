@@ -11,9 +11,8 @@ from typing import Any
 
 import yaml
 
-from mlplat import naming
 from mlplat.errors import MlplatError, SpecError
-from mlplat.specs import PlatformSpec, load_spec
+from mlplat.specs import PlatformSpec, load_spec, naming
 from mlplat.target import Target, google, sandbox_from_file
 from mlplat_cli import services
 from mlplat_cli.spec_commands import DEFAULT_SPEC_DIR

@@ -10,7 +10,7 @@ from prefect.cache_policies import NO_CACHE
 
 from mlplat.converge import cluster_drift, environment_drift, unmanaged
 from mlplat.converge.context import EnvContext
-from mlplat.drift import Finding
+from mlplat.converge.findings import Finding
 from tasks._runtime import with_run_logger
 from tasks._secrets import github_token
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from mlplat import naming
 from mlplat.converge import cluster_software
 from mlplat.converge.context import EnvContext, Outcome
+from mlplat.specs import naming
 from tasks._runtime import with_run_logger
 from tasks._secrets import github_token
 

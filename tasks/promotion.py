@@ -5,12 +5,11 @@ from __future__ import annotations
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from mlplat import naming
 from mlplat.converge import promotion
 from mlplat.converge.context import EnvContext, Outcome
 from mlplat.errors import PermanentError
 from mlplat.git.gitops_repo import connect, get_repository
-from mlplat.specs import Team
+from mlplat.specs import Team, naming
 from tasks._runtime import with_run_logger
 from tasks._secrets import github_token
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlplat import naming
 from mlplat.converge.context import EnvContext, Outcome, report
 from mlplat.errors import ConflictError, MlplatError, PermanentError, SpecError
 from mlplat.gcp import container
@@ -13,6 +12,7 @@ from mlplat.gcp.waiting import poll
 from mlplat.plan import Action, Change, plan
 from mlplat.render import cluster as render
 from mlplat.render.desired import Desired
+from mlplat.specs import naming
 from mlplat.specs.versions import planned_version, version_issues
 
 # Changed top-level cluster field → the ClusterUpdate field that changes it.

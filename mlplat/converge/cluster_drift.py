@@ -17,18 +17,18 @@ from typing import Any
 import yaml
 from kubernetes.dynamic import DynamicClient
 
-from mlplat import naming
 from mlplat.converge import unmanaged
 from mlplat.converge.cluster_software import cluster_api
 from mlplat.converge.context import EnvContext
+from mlplat.converge.findings import DriftClass, Finding
 from mlplat.converge.sync_gate import CONFIG_SYNC, sync_errors
 from mlplat.converge.teams import READY_CONDITIONS, ray_ready
-from mlplat.drift import DriftClass, Finding
 from mlplat.k8s import objects as k8s
 from mlplat.plan import diff
 from mlplat.render import raycluster
 from mlplat.render import repository as render
 from mlplat.render.desired import MANAGED_BY_VALUE, PART_OF_LABEL
+from mlplat.specs import naming
 from mlplat.target import git_url
 
 Manifest = dict[str, Any]

@@ -10,7 +10,6 @@ from typing import Any
 
 from kubernetes.dynamic import DynamicClient
 
-from mlplat import naming
 from mlplat.converge.context import EnvContext, Outcome, report
 from mlplat.converge.fleet import membership_key
 from mlplat.converge.ray_addon import managed_by_config_sync, served_by_addon
@@ -24,6 +23,7 @@ from mlplat.plan import Action, Change, FieldChange
 from mlplat.render import fleet as render_fleet
 from mlplat.render import kuberay
 from mlplat.render.desired import MANAGED_BY_LABEL, MANAGED_BY_VALUE
+from mlplat.specs import naming
 
 GIT_USERNAME = "mlplat"
 REDACTED = "(secret)"

@@ -7,10 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from mlplat import naming
 from mlplat.gcp.waiting import OperationFailedError
 from mlplat.plan import Action, Change
-from mlplat.specs import Environment, Platform, PlatformSpec
+from mlplat.specs import Environment, Platform, PlatformSpec, naming
 from mlplat.target import Target
 
 _LOG = logging.getLogger("mlplat")

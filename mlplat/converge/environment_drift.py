@@ -5,7 +5,6 @@ RayClusters by listing (`cluster_drift`). Readiness gates are not part of drift.
 
 from __future__ import annotations
 
-from mlplat import naming
 from mlplat.converge import (
     cluster,
     cluster_drift,
@@ -19,7 +18,7 @@ from mlplat.converge import (
     unmanaged,
 )
 from mlplat.converge.context import EnvContext, Outcome
-from mlplat.drift import DriftClass, Finding, findings
+from mlplat.converge.findings import DriftClass, Finding, findings
 from mlplat.errors import OwnershipError
 from mlplat.gcp import iam, projects
 from mlplat.git.gitops_repo import connect
@@ -27,6 +26,7 @@ from mlplat.k8s import connection
 from mlplat.plan import Action
 from mlplat.render import cluster as render_cluster
 from mlplat.render.desired import ownership_labels
+from mlplat.specs import naming
 from mlplat.target import git_url
 
 

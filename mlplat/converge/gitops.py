@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from github import Github
 from github.Repository import Repository
 
-from mlplat import naming
 from mlplat.converge.cluster_software import crds_to_release, wait_for_root_sync
 from mlplat.converge.context import EnvContext, Outcome, report
 from mlplat.errors import ConflictError, PermanentError
@@ -19,6 +18,7 @@ from mlplat.git import gitops_repo as repos
 from mlplat.git import pull_requests as prs
 from mlplat.plan import Action, Change, FieldChange
 from mlplat.render import repository as render
+from mlplat.specs import naming
 from mlplat.target import git_url
 
 # The files mlplat renders in each team's folder; the team's own files there are left alone.

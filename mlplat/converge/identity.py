@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from contextlib import suppress
 
-from mlplat import naming
 from mlplat.converge.context import EnvContext, Outcome, report
 from mlplat.errors import ConflictError
 from mlplat.gcp import iam
 from mlplat.plan import Action, Change, FieldChange
+from mlplat.specs import naming
 
 NODE_ROLES = ("roles/container.defaultNodeServiceAccount", "roles/artifactregistry.reader")
 

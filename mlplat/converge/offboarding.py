@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from kubernetes.dynamic import DynamicClient
 
-from mlplat import naming
 from mlplat.converge.cluster_software import cluster_api, cluster_reachable
 from mlplat.converge.context import EnvContext, Outcome, report
 from mlplat.errors import PermanentError
@@ -16,6 +15,7 @@ from mlplat.gcp.waiting import poll
 from mlplat.k8s import objects as k8s
 from mlplat.plan import Action, Change
 from mlplat.render.team import TEAM_LABEL
+from mlplat.specs import naming
 
 
 def require_left_spec(ctx: EnvContext, team: str, spec_file: str) -> None:

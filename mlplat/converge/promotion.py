@@ -10,7 +10,6 @@ from collections.abc import Callable, Sequence
 
 from github.Repository import Repository
 
-from mlplat import naming
 from mlplat.converge.context import EnvContext, Outcome, report
 from mlplat.converge.gitops import TEAM_FILES, publish
 from mlplat.errors import PermanentError
@@ -18,7 +17,7 @@ from mlplat.git import gitops_repo as repos
 from mlplat.git.errors import guarded
 from mlplat.plan import Action, Change, FieldChange
 from mlplat.render import repository as render
-from mlplat.specs import Team
+from mlplat.specs import Team, naming
 
 
 def promotable(ctx: EnvContext, source: str, team: str | None) -> list[Team]:

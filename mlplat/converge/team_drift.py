@@ -11,14 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlplat import naming
 from mlplat.converge.cluster_software import cluster_api, git_creds_outcome
 from mlplat.converge.context import EnvContext, Outcome, report
 from mlplat.converge.teams import ensure_team_identity, team_identity
 from mlplat.gcp import asset, iam
 from mlplat.k8s import objects as k8s
 from mlplat.plan import Action, Change
-from mlplat.specs import Team
+from mlplat.specs import Team, naming
 
 
 def observe_teams(

@@ -10,7 +10,7 @@ from typing import Any
 
 from kubernetes.dynamic import DynamicClient
 
-from mlplat import access, naming
+from mlplat import access
 from mlplat.converge.cluster import pools_not_running
 from mlplat.converge.cluster_software import cluster_address, cluster_api, ensure_git_creds
 from mlplat.converge.context import EnvContext, Outcome, report
@@ -24,7 +24,7 @@ from mlplat.plan import Action, Change, FieldChange
 from mlplat.render import fleet as render_fleet
 from mlplat.render import notebook, raycluster
 from mlplat.render.team import workload_service_account
-from mlplat.specs import Team
+from mlplat.specs import Team, naming
 
 WORKLOAD_IDENTITY_USER = "roles/iam.workloadIdentityUser"
 SCHEDULING_GRACE = 30.0  # seconds for new nodes to take a RayCluster's pods

@@ -11,7 +11,6 @@ from typing import Any
 
 from github.Repository import Repository
 
-from mlplat import naming
 from mlplat.converge.cluster_software import cluster_api, cluster_reachable, wait_for_root_sync
 from mlplat.converge.context import EnvContext, Outcome, report
 from mlplat.converge.fleet import membership_key
@@ -26,6 +25,7 @@ from mlplat.render import fleet as render_fleet
 from mlplat.render import kuberay
 from mlplat.render import network as render_network
 from mlplat.render.team import TEAM_LABEL
+from mlplat.specs import naming
 
 FEATURES = (render_fleet.POLICY_CONTROLLER_FEATURE, render_fleet.CONFIG_MANAGEMENT_FEATURE)
 MANAGED_BY_MLPLAT = "managed by mlplat"  # in the description of every account mlplat creates

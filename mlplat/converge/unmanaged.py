@@ -20,17 +20,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from mlplat import naming
 from mlplat.converge.cluster_software import cluster_api
 from mlplat.converge.context import EnvContext
+from mlplat.converge.findings import KEPT_ROLES, PROJECT_MEMBER, DriftClass, Finding
 from mlplat.converge.identity import NODE_ROLES
 from mlplat.converge.ray_addon import managed_by_config_sync
 from mlplat.converge.teams import team_identity
-from mlplat.drift import KEPT_ROLES, PROJECT_MEMBER, DriftClass, Finding
 from mlplat.gcp import compute, container, iam, projects
 from mlplat.k8s import objects as k8s
 from mlplat.render import cluster as render_cluster
 from mlplat.render.team import TEAM_LABEL
+from mlplat.specs import naming
 
 NODE_POOL = "gke/node-pool"
 SUBNETWORK = "compute/subnetwork"

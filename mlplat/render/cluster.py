@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlplat import naming
 from mlplat.render.desired import Desired, ownership_labels
-from mlplat.specs import Environment, NodePool, Platform
+from mlplat.specs import Environment, NodePool, Platform, naming
 from mlplat.specs.models import Provisioning
 
 CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlplat import naming
 from mlplat.render.desired import Desired, ownership_labels
-from mlplat.specs import Environment, Platform
+from mlplat.specs import Environment, Platform, naming
 
 CONFIG_MANAGEMENT_FEATURE = "configmanagement"
 POLICY_CONTROLLER_FEATURE = "policycontroller"

@@ -4,9 +4,8 @@ is written in their description."""
 
 from __future__ import annotations
 
-from mlplat import naming
 from mlplat.render.desired import Desired
-from mlplat.specs import Environment, NodePool, Platform
+from mlplat.specs import Environment, NodePool, Platform, naming
 from mlplat.specs.models import Provisioning
 
 OWNERSHIP_NOTE = "managed-by=mlplat platform={platform}"

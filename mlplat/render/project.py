@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from mlplat import naming
 from mlplat.render.desired import Desired, ownership_labels
-from mlplat.specs import Environment, Platform
+from mlplat.specs import Environment, Platform, naming
 
 REQUIRED_SERVICES: tuple[str, ...] = (
     "anthosconfigmanagement.googleapis.com",

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlplat import naming
 from mlplat.render.desired import MANAGED_BY_VALUE, PART_OF_LABEL
-from mlplat.specs import Environment, Platform, Team
+from mlplat.specs import Environment, Platform, Team, naming
 from mlplat.specs.models import Members
 
 Manifest = dict[str, Any]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterator, Mapping
 
-from mlplat import naming
 from mlplat.errors import SpecIssue
+from mlplat.specs import naming
 from mlplat.specs.platform_spec import PlatformSpec
 from mlplat.specs.yamlsource import Document, KeyPath
 

@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 
-from mlplat import naming
 from mlplat.errors import ReplacementRequired
 from mlplat.gcp import compute, container, fleet, iam, projects
 from mlplat.gcp.waiting import poll
@@ -15,7 +14,7 @@ from mlplat.render import cluster as render_cluster
 from mlplat.render import fleet as render_fleet
 from mlplat.render import network as render_network
 from mlplat.render import project as render_project
-from mlplat.specs import PlatformSpec, load_spec
+from mlplat.specs import PlatformSpec, load_spec, naming
 from mlplat.target import Target
 from tests.unit.spec_files import REFERENCE
 

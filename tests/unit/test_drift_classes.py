@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from mlplat.converge.context import Outcome
+from mlplat.converge.findings import DriftClass, findings, is_ownership_field, prunable
 from mlplat.converge.unmanaged import google_managed
-from mlplat.drift import DriftClass, findings, is_ownership_field, prunable
 from mlplat.plan import Action, Change, FieldChange
 
 

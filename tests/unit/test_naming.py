@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from mlplat import naming
 from mlplat.errors import SpecError
-from mlplat.specs import load_spec
+from mlplat.specs import load_spec, naming
 from tests.unit.spec_files import REFERENCE, copy_reference
 
 
