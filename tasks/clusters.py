@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-from prefect import task
-from prefect.cache_policies import NO_CACHE
-
 from mlplat.converge import cluster
 from mlplat.converge.context import EnvContext, Outcome
 from mlplat.render.desired import Desired
-from tasks._runtime import with_run_logger
+from tasks._runtime import env_task
 
 
-@task(name="ensure-cluster", task_run_name="ensure-cluster[{ctx.env_name}]", cache_policy=NO_CACHE)
+@env_task("ensure-cluster")
 def ensure_cluster(ctx: EnvContext, absent: bool = False) -> Outcome:
-    return cluster.ensure_cluster(with_run_logger(ctx), absent=absent)
+    return cluster.ensure_cluster(ctx, absent=absent)
 
 
-@task(
-    name="ensure-node-pool",
-    task_run_name="ensure-node-pool[{ctx.env_name}/{pool.name}]",
-    cache_policy=NO_CACHE,
-)
+@env_task("ensure-node-pool", "{ctx.env_name}/{pool.name}")
 def ensure_node_pool(ctx: EnvContext, pool: Desired, absent: bool = False) -> Outcome:
-    return cluster.ensure_node_pool(with_run_logger(ctx), pool, absent=absent)
+    return cluster.ensure_node_pool(ctx, pool, absent=absent)

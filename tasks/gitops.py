@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from prefect import task
-from prefect.cache_policies import NO_CACHE
-
 from mlplat.converge import gitops
 from mlplat.converge.context import EnvContext, Outcome
 from mlplat.git.gitops_repo import connect
-from tasks._runtime import with_run_logger
+from tasks._runtime import env_task
 from tasks._secrets import github_token
 
 
-@task(name="ensure-gitops", task_run_name="ensure-gitops[{ctx.env_name}]", cache_policy=NO_CACHE)
+@env_task("ensure-gitops")
 def ensure_gitops(ctx: EnvContext) -> tuple[list[Outcome], gitops.BranchState | None]:
     """Repository, branch, protection and hydrated manifests; returns the branch head."""
-    ctx = with_run_logger(ctx)
     gh = connect(ctx.target, github_token(ctx.platform.gitops.token_secret))
     repo_outcome, repo = gitops.ensure_repository(ctx, gh)
     branch_outcome, head = gitops.ensure_branch(ctx, repo)

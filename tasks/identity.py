@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-from prefect import task
-from prefect.cache_policies import NO_CACHE
-
 from mlplat.converge import identity
 from mlplat.converge.context import EnvContext, Outcome
-from tasks._runtime import with_run_logger
+from tasks._runtime import env_task
 
 
-@task(
-    name="ensure-node-identity",
-    task_run_name="ensure-node-identity[{ctx.env_name}]",
-    cache_policy=NO_CACHE,
-)
+@env_task("ensure-node-identity")
 def ensure_node_service_account(ctx: EnvContext, absent: bool = False) -> Outcome:
-    return identity.ensure_node_service_account(with_run_logger(ctx), absent=absent)
+    return identity.ensure_node_service_account(ctx, absent=absent)

@@ -2,33 +2,26 @@
 
 from __future__ import annotations
 
-from prefect import task
-from prefect.cache_policies import NO_CACHE
-
 from mlplat.converge import network
 from mlplat.converge.context import EnvContext, Outcome
-from tasks._runtime import with_run_logger
+from tasks._runtime import env_task
 
 
-@task(name="ensure-network", task_run_name="ensure-network[{ctx.env_name}]", cache_policy=NO_CACHE)
+@env_task("ensure-network")
 def ensure_network(ctx: EnvContext, absent: bool = False) -> Outcome:
-    return network.ensure_network(with_run_logger(ctx), absent=absent)
+    return network.ensure_network(ctx, absent=absent)
 
 
-@task(name="ensure-subnet", task_run_name="ensure-subnet[{ctx.env_name}]", cache_policy=NO_CACHE)
+@env_task("ensure-subnet")
 def ensure_subnet(ctx: EnvContext, absent: bool = False) -> Outcome:
-    return network.ensure_subnet(with_run_logger(ctx), absent=absent)
+    return network.ensure_subnet(ctx, absent=absent)
 
 
-@task(name="ensure-router", task_run_name="ensure-router[{ctx.env_name}]", cache_policy=NO_CACHE)
+@env_task("ensure-router")
 def ensure_router(ctx: EnvContext, absent: bool = False) -> Outcome:
-    return network.ensure_router(with_run_logger(ctx), absent=absent)
+    return network.ensure_router(ctx, absent=absent)
 
 
-@task(
-    name="ensure-reservations",
-    task_run_name="ensure-reservations[{ctx.env_name}]",
-    cache_policy=NO_CACHE,
-)
+@env_task("ensure-reservations")
 def ensure_reservations(ctx: EnvContext, absent: bool = False) -> list[Outcome]:
-    return network.ensure_reservations(with_run_logger(ctx), absent=absent)
+    return network.ensure_reservations(ctx, absent=absent)

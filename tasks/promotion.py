@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-from prefect import task
-from prefect.cache_policies import NO_CACHE
-
 from mlplat.converge import promotion
 from mlplat.converge.context import EnvContext, Outcome
 from mlplat.errors import PermanentError
 from mlplat.git.gitops_repo import connect, get_repository
 from mlplat.specs import Team, naming
-from tasks._runtime import with_run_logger
+from tasks._runtime import env_task
 from tasks._secrets import github_token
 
 
-@task(name="promote-files", task_run_name="promote-files[{source}->{ctx.env_name}]",
-      cache_policy=NO_CACHE)  # fmt: skip
+@env_task("promote-files", "{source}->{ctx.env_name}")
 def promote_files(ctx: EnvContext, source: str, teams: list[Team]) -> tuple[Outcome, str | None]:
     """The source branch's team-owned files land on the target branch."""
-    ctx = with_run_logger(ctx)
     gitops = ctx.platform.gitops
     repo = get_repository(
         connect(ctx.target, github_token(gitops.token_secret)), gitops.owner, gitops.repository

@@ -6,24 +6,17 @@ import contextvars
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-from prefect import task
-from prefect.cache_policies import NO_CACHE
-
 from mlplat.converge import teams
 from mlplat.converge.context import EnvContext, Outcome
 from mlplat.errors import PermanentError
 from mlplat.specs import Team
-from tasks._runtime import with_run_logger
+from tasks._runtime import env_task
 from tasks._secrets import github_token
 
 IDENTITY_WORKERS = 4  # a few calls each: more threads would only contend for the GIL
 
 
-@task(
-    name="ensure-team-identities",
-    task_run_name="ensure-team-identities[{ctx.env_name}]",
-    cache_policy=NO_CACHE,
-)
+@env_task("ensure-team-identities")
 def ensure_team_identities(
     ctx: EnvContext, members: Sequence[Team], absent: bool = False
 ) -> dict[str, Outcome]:
@@ -32,7 +25,6 @@ def ensure_team_identities(
     started together when the cluster comes up held back the cluster's own next steps (fleet
     membership, Config Sync) by seconds. Raises after every member was tried, naming each that
     failed."""
-    ctx = with_run_logger(ctx)
     with ThreadPoolExecutor(IDENTITY_WORKERS, thread_name_prefix="team-identity") as pool:
         started = {  # each in a copy of this task's context (Prefect's settings, the run)
             member.name: pool.submit(
@@ -60,45 +52,27 @@ def ensure_team_identities(
     return outcomes
 
 
-@task(
-    name="ensure-team-credentials",
-    task_run_name="ensure-team-credentials[{ctx.env_name}/{member.name}]",
-    cache_policy=NO_CACHE,
-)
+@env_task("ensure-team-credentials", "{ctx.env_name}/{member.name}")
 def ensure_team_credentials(ctx: EnvContext, member: Team) -> Outcome:
     """`git-creds` in the team's namespace, for its RepoSync."""
-    ctx = with_run_logger(ctx)
     return teams.ensure_team_credentials(
         ctx, member, github_token(ctx.platform.gitops.token_secret)
     )
 
 
-@task(
-    name="wait-for-team-sync",
-    task_run_name="wait-for-team-sync[{ctx.env_name}/{member.name}]",
-    cache_policy=NO_CACHE,
-)
+@env_task("wait-for-team-sync", "{ctx.env_name}/{member.name}")
 def wait_for_team_sync(ctx: EnvContext, member: Team, commit: str | None) -> Outcome:
     """The team's RepoSync has synced `commit`."""
-    return teams.wait_for_repo_sync(with_run_logger(ctx), member, commit)
+    return teams.wait_for_repo_sync(ctx, member, commit)
 
 
-@task(
-    name="wait-for-team-workloads",
-    task_run_name="wait-for-team-workloads[{ctx.env_name}/{member.name}]",
-    cache_policy=NO_CACHE,
-)
+@env_task("wait-for-team-workloads", "{ctx.env_name}/{member.name}")
 def wait_for_team_workloads(ctx: EnvContext, member: Team) -> list[Outcome]:
     """The team's RayCluster is ready and its notebook available (each when enabled)."""
-    ctx = with_run_logger(ctx)
     return [teams.wait_for_ray(ctx, member), teams.wait_for_notebook(ctx, member)]
 
 
-@task(
-    name="ensure-team-space",
-    task_run_name="ensure-team-space[{ctx.env_name}/{member.name}]",
-    cache_policy=NO_CACHE,
-)
+@env_task("ensure-team-space", "{ctx.env_name}/{member.name}")
 def ensure_team_space(
     ctx: EnvContext, member: Team, commit: str | None
 ) -> tuple[list[Outcome], teams.AccessResult]:
@@ -106,7 +80,6 @@ def ensure_team_space(
     the access check, then its RayCluster and notebook ready. One task, not four: a provisioning
     run has one per team and environment, and each task run costs Prefect (client and server)
     more CPU than the calls it makes."""
-    ctx = with_run_logger(ctx)
     creds = teams.ensure_team_credentials(
         ctx, member, github_token(ctx.platform.gitops.token_secret)
     )
