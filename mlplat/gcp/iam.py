@@ -5,6 +5,7 @@ google-api-python-client: google-cloud-iam ships no REST transport."""
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -177,9 +178,26 @@ def remove_project_bindings(target: Target, project: str, unwanted: Bindings) ->
 def caller(target: Target) -> str:
     """The IAM member mlplat calls Google as, when it can tell: the sandbox says so; Google's
     Application Default Credentials name their service account, and a user's access token
-    names its user at Google's tokeninfo endpoint. "" when unknown."""
+    names its user at Google's tokeninfo endpoint. "" when unknown. Asked once per target (a
+    run's target is one set of credentials), however many environments it checks."""
     if target.caller or target.is_sandbox:
         return target.caller
+    with _ASKING:
+        if target not in _CALLERS:
+            found = _adc_caller()
+            if found is None:
+                return ""  # not answered: the next environment asks again
+            _CALLERS[target] = found
+        return _CALLERS[target]
+
+
+_CALLERS: dict[Target, str] = {}
+_ASKING = threading.Lock()
+
+
+def _adc_caller() -> str | None:
+    """The member of the Application Default Credentials; None when Google did not answer.
+    The access token goes in a POST body, never in a URL (URLs end up in logs)."""
     import google.auth  # noqa: PLC0415 - only against Google itself
     from google.auth.transport.requests import AuthorizedSession, Request  # noqa: PLC0415
 
@@ -189,12 +207,14 @@ def caller(target: Target) -> str:
         return f"serviceAccount:{email}"
     try:
         credentials.refresh(Request())  # type: ignore[no-untyped-call]
-        answer = AuthorizedSession(credentials).get(  # type: ignore[no-untyped-call]
-            TOKENINFO, params={"access_token": credentials.token}, timeout=30
+        answer = AuthorizedSession(credentials).post(  # type: ignore[no-untyped-call]
+            TOKENINFO, data={"access_token": credentials.token}, timeout=30
         )
+        if answer.status_code >= 500:
+            return None
         email = str(answer.json().get("email", "")) if answer.ok else ""
     except (OSError, ValueError, google.auth.exceptions.GoogleAuthError):
-        email = ""
+        return None
     return f"user:{email}" if "@" in email else ""
 
 
