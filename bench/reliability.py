@@ -79,7 +79,7 @@ KILL_POINTS = "after-subnet,cluster-create,team-git-creds"  # before the cluster
 RESTART_POINT = Point(
     "prefect-restart", "container.projects.locations.clusters.create", in_flight=IN_FLIGHT
 )
-# What a run's log says about its environment's lock (flows/_locks.py).
+# What a run's log says about its environment's lock (flows/_locks/).
 WAITING = "waiting for lock"
 FIRST_TASK = "Task run '"  # provision_environment starts its tasks once it holds the lock
 # "acquired L after 12.3s: waited for another run ..." or "acquired L in 15 ms (it was free)"

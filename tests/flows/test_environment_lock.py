@@ -28,8 +28,8 @@ import yaml
 from prefect.client.orchestration import get_client
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
-from flows import _locks as locks
-from flows._locks import _slot, lock_name
+from flows._locks import holding, lock_name
+from flows._locks.holding import _slot
 from flows.provision_environment import context, provision_environment
 from sandbox.cloud import Sandbox
 from tests.flows.conftest import REFERENCE, admin, writes
@@ -238,7 +238,7 @@ def test_a_busy_prefect_server_delays_the_lock_by_seconds_not_minutes(
     name = "mlplat-test-busy"
     proxy = _BusyPrefect(str(PREFECT_API_URL.value()), busy=5)
     threading.Thread(target=proxy.serve_forever, daemon=True).start()
-    monkeypatch.setattr(locks, "RENEW_EVERY_SECONDS", 0.2)
+    monkeypatch.setattr(holding, "RENEW_EVERY_SECONDS", 0.2)
     try:
         started = time.monotonic()
         with temporary_settings({PREFECT_API_URL: proxy.url}), _slot(name, "busy", 60, LOG):
