@@ -7,10 +7,6 @@ kubectl, as a person would make it."""
 from __future__ import annotations
 
 import io
-import json
-import os
-import shutil
-import subprocess
 from collections.abc import Iterator
 from contextlib import redirect_stdout
 from pathlib import Path
@@ -24,10 +20,10 @@ from kubernetes import client
 from flows.provision_environment import provision_environment
 from mlplat_cli.drift_command import EXIT_DRIFT, print_findings
 from mlplat_cli.main import main
-from sandbox.__main__ import env_lines
 from sandbox.cloud import Sandbox
 from tests.flows.conftest import REFERENCE, drift_check, platform_sandbox
 from tests.flows.platform_clients import kube, kubectl, project_id
+from tests.gcloud_cli import gcloud
 from tests.sandbox.conftest import Clients, client_kwargs
 
 PROJECT = project_id("dev")
@@ -59,26 +55,6 @@ def _rows(findings: list[dict[str, Any]]) -> Rows:
 
 def _gke(sandbox: Sandbox) -> container_v1.ClusterManagerClient:
     return container_v1.ClusterManagerClient(**client_kwargs(sandbox.url("container")))
-
-
-def _gcloud(sandbox: Sandbox, *args: str) -> Any:
-    """gcloud against the sandbox, with the exports of `python -m sandbox env`."""
-    if shutil.which("gcloud") is None:
-        pytest.skip("gcloud is not installed")
-    env = {key: value for key, value in os.environ.items() if not key.startswith("CLOUDSDK_")}
-    for line in env_lines(sandbox.state_dir):
-        key, _, value = line.removeprefix("export ").partition("=")
-        env[key] = value.strip("'")
-    done = subprocess.run(
-        ["gcloud", *args, "--format=json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout or "null")
 
 
 def test_labels_replaced_are_drift_and_remediation_restores_them(
@@ -171,8 +147,8 @@ def _add_by_hand(sandbox: Sandbox, tmp_path: Path) -> None:
         "--user=mallory@example.com",
     )
     assert made.returncode == 0, made.stderr
-    _gcloud(
-        sandbox,
+    gcloud(
+        sandbox.state_dir,
         "projects",
         "add-iam-policy-binding",
         PROJECT,

@@ -3,19 +3,16 @@ user cannot read)."""
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from google.cloud import compute_v1
 
 from sandbox.__main__ import env_lines
 from sandbox.cloud import Sandbox
+from tests.gcloud_cli import gcloud
 from tests.sandbox.conftest import BILLING_ACCOUNT, Clients
 
 pytestmark = [
@@ -40,26 +37,8 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clients]:
         yield clients
 
 
-def gcloud(clients: Clients, *args: str) -> Any:
-    """Run gcloud against the sandbox with the exports of `python -m sandbox env`."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("CLOUDSDK_")}
-    for line in env_lines(clients.sandbox.state_dir):
-        key, _, value = line.removeprefix("export ").partition("=")
-        env[key] = value.strip("'")
-    result = subprocess.run(
-        ["gcloud", *args, "--format=json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout or "null")
-
-
 def test_projects_describe(cloud: Clients) -> None:
-    project = gcloud(cloud, "projects", "describe", PROJECT)
+    project = gcloud(cloud.sandbox.state_dir, "projects", "describe", PROJECT)
     number = cloud.projects.get_project(name=f"projects/{PROJECT}").name.removeprefix("projects/")
     assert project["projectId"] == PROJECT
     assert project["projectNumber"] == number
@@ -68,29 +47,40 @@ def test_projects_describe(cloud: Clients) -> None:
 
 
 def test_services_list_enabled(cloud: Clients) -> None:
-    services = gcloud(cloud, "services", "list", "--enabled", "--project", PROJECT)
+    services = gcloud(
+        cloud.sandbox.state_dir, "services", "list", "--enabled", "--project", PROJECT
+    )
     names = {service["config"]["name"] for service in services}
     assert "compute.googleapis.com" in names
     assert "container.googleapis.com" not in names
 
 
 def test_billing_projects_describe(cloud: Clients) -> None:
-    info = gcloud(cloud, "billing", "projects", "describe", PROJECT)
+    info = gcloud(cloud.sandbox.state_dir, "billing", "projects", "describe", PROJECT)
     assert info["billingEnabled"] is True
     assert info["billingAccountName"] == BILLING_ACCOUNT
 
 
 def test_compute_networks_list(cloud: Clients) -> None:
-    networks = gcloud(cloud, "compute", "networks", "list", "--project", PROJECT)
+    networks = gcloud(cloud.sandbox.state_dir, "compute", "networks", "list", "--project", PROJECT)
     assert [network["name"] for network in networks] == ["ml-vpc"]
     assert networks[0]["selfLink"].startswith(cloud.sandbox.url("compute"))
 
 
 def test_gcloud_creates_a_router_with_nat(cloud: Clients) -> None:
     region = ["--region", "us-central1", "--project", PROJECT]
-    gcloud(cloud, "compute", "routers", "create", "nat-router", "--network", "ml-vpc", *region)
     gcloud(
-        cloud,
+        cloud.sandbox.state_dir,
+        "compute",
+        "routers",
+        "create",
+        "nat-router",
+        "--network",
+        "ml-vpc",
+        *region,
+    )
+    gcloud(
+        cloud.sandbox.state_dir,
         "compute",
         "routers",
         "nats",
