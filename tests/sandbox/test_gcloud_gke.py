@@ -3,17 +3,14 @@ memberships (what it cannot read, a user cannot read)."""
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
-import subprocess
-from pathlib import Path
 from typing import Any
 
 import pytest
 from google.cloud import gkehub_v1
 
 from sandbox.cloud import Sandbox
+from tests.gcloud_cli import gcloud
 from tests.sandbox import gke_setup as gke
 from tests.sandbox.conftest import Clients
 
@@ -21,34 +18,11 @@ P = "gcloud-proj-1"
 pytestmark = pytest.mark.skipif(shutil.which("gcloud") is None, reason="gcloud is not installed")
 
 
-def _gcloud(sandbox: Sandbox, config: Path, *args: str) -> Any:
-    env = {
-        **os.environ,
-        "CLOUDSDK_CONFIG": str(config),
-        "CLOUDSDK_AUTH_DISABLE_CREDENTIALS": "true",
-        "CLOUDSDK_CORE_DISABLE_PROMPTS": "1",
-        "CLOUDSDK_CORE_CHECK_GCE_METADATA": "false",
-        "CLOUDSDK_API_ENDPOINT_OVERRIDES_CONTAINER": sandbox.url("container") + "/",
-        "CLOUDSDK_API_ENDPOINT_OVERRIDES_GKEHUB": sandbox.url("gkehub") + "/",
-        "CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER": (
-            sandbox.url("cloudresourcemanager") + "/"
-        ),
-    }
-    done = subprocess.run(
-        ["gcloud", *args, "--project", P, "--format=json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+def _gcloud(sandbox: Sandbox, *args: str) -> Any:
+    return gcloud(sandbox.state_dir, *args, "--project", P)
 
 
-def test_gcloud_reads_clusters_pools_and_memberships(
-    clients: Clients, sandbox: Sandbox, tmp_path: Path
-) -> None:
+def test_gcloud_reads_clusters_pools_and_memberships(clients: Clients, sandbox: Sandbox) -> None:
     gke.gke_project(clients, P)
     gke.create_cluster(sandbox, P)
     hub = gke.hub(sandbox)
@@ -59,10 +33,8 @@ def test_gcloud_reads_clusters_pools_and_memberships(
     hub.create_membership(
         parent=f"projects/{P}/locations/global", resource=membership, membership_id="ml-dev"
     )
-    config = tmp_path / "gcloud"
-
     described = _gcloud(
-        sandbox, config, "container", "clusters", "describe", "ml-dev", "--location", gke.REGION
+        sandbox, "container", "clusters", "describe", "ml-dev", "--location", gke.REGION
     )
     assert (described["name"], described["status"], described["location"]) == (
         "ml-dev",
@@ -73,14 +45,13 @@ def test_gcloud_reads_clusters_pools_and_memberships(
     assert described["networkConfig"]["datapathProvider"] == "ADVANCED_DATAPATH"
     assert described["currentMasterVersion"] == described["currentNodeVersion"]
 
-    listed = _gcloud(sandbox, config, "container", "clusters", "list")
+    listed = _gcloud(sandbox, "container", "clusters", "list")
     assert [(c["name"], c["location"], c["status"]) for c in listed] == [
         ("ml-dev", gke.REGION, "RUNNING")
     ]
 
     pools = _gcloud(
         sandbox,
-        config,
         "container",
         "node-pools",
         "list",
@@ -93,7 +64,7 @@ def test_gcloud_reads_clusters_pools_and_memberships(
         ("system", "RUNNING", 3)
     ]
 
-    memberships = _gcloud(sandbox, config, "container", "fleet", "memberships", "list")
+    memberships = _gcloud(sandbox, "container", "fleet", "memberships", "list")
     number = clients.projects.get_project(name=f"projects/{P}").name.split("/")[1]
     assert [(m["name"], m["state"]["code"]) for m in memberships] == [
         (f"projects/{number}/locations/global/memberships/ml-dev", "READY")
