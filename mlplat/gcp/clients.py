@@ -15,7 +15,6 @@ from google.api_core.client_options import ClientOptions
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import (
     billing_v1,
-    compute_v1,
     container_v1,
     gkehub_v1,
     resourcemanager_v3,
@@ -73,26 +72,6 @@ def service_usage(target: Target) -> service_usage_v1.ServiceUsageClient:
 
 
 @cache
-def networks(target: Target) -> compute_v1.NetworksClient:
-    return _checked(compute_v1.NetworksClient(**_kwargs(target, "compute")), "compute.v1")
-
-
-@cache
-def subnetworks(target: Target) -> compute_v1.SubnetworksClient:
-    return _checked(compute_v1.SubnetworksClient(**_kwargs(target, "compute")), "compute.v1")
-
-
-@cache
-def routers(target: Target) -> compute_v1.RoutersClient:
-    return _checked(compute_v1.RoutersClient(**_kwargs(target, "compute")), "compute.v1")
-
-
-@cache
-def reservations(target: Target) -> compute_v1.ReservationsClient:
-    return _checked(compute_v1.ReservationsClient(**_kwargs(target, "compute")), "compute.v1")
-
-
-@cache
 def clusters(target: Target) -> container_v1.ClusterManagerClient:
     return _checked(
         container_v1.ClusterManagerClient(**_kwargs(target, "container")), "container.v1"
@@ -104,27 +83,17 @@ def gkehub(target: Target) -> gkehub_v1.GkeHubClient:
     return _checked(gkehub_v1.GkeHubClient(**_kwargs(target, "gkehub")), "gkehub.v1")
 
 
-@cache
-def global_operations(target: Target) -> compute_v1.GlobalOperationsClient:
-    return _checked(compute_v1.GlobalOperationsClient(**_kwargs(target, "compute")), "compute.v1")
-
-
-@cache
-def region_operations(target: Target) -> compute_v1.RegionOperationsClient:
-    return _checked(compute_v1.RegionOperationsClient(**_kwargs(target, "compute")), "compute.v1")
-
-
-@cache
-def zone_operations(target: Target) -> compute_v1.ZoneOperationsClient:
-    return _checked(compute_v1.ZoneOperationsClient(**_kwargs(target, "compute")), "compute.v1")
-
-
 _PER_THREAD = threading.local()
 
 
 def iam(target: Target) -> Any:
     """IAM v1 through google-api-python-client (google-cloud-iam has no REST transport)."""
     return discovery_client(target, "iam", "v1")
+
+
+def compute(target: Target) -> Any:
+    """Compute Engine v1 through google-api-python-client (see `mlplat.gcp.compute`)."""
+    return discovery_client(target, "compute", "v1")
 
 
 def cloud_asset(target: Target) -> Any:
@@ -160,11 +129,14 @@ def _document(api: str, version: str) -> dict[str, Any]:
 
 def _build(target: Target, api: str, version: str) -> Any:
     endpoint = target.endpoint(api)
+    document = _document(api, version)
     options: dict[str, Any] = {}
     if endpoint is not None:
+        # An api_endpoint replaces the document's root URL and service path together.
+        base = f"{endpoint.rstrip('/')}/{document['servicePath']}"
         options = {
             "credentials": AnonymousCredentials(),  # type: ignore[no-untyped-call]
-            "client_options": ClientOptions(api_endpoint=endpoint),
+            "client_options": ClientOptions(api_endpoint=base),
         }
     with _DOCUMENTS_LOCK:  # one build at a time: each writes those defaults into the document
-        return discovery.build_from_document(_document(api, version), **options)
+        return discovery.build_from_document(document, **options)

@@ -11,34 +11,36 @@ from typing import Any
 from googleapiclient.errors import HttpError
 
 from mlplat import retry
-from mlplat.errors import ConflictError, MlplatError, PermanentError, TransientError
+from mlplat.errors import MlplatError
 from mlplat.gcp import responses
-from mlplat.gcp.errors import answers_of
-
-# An API just enabled answers SERVICE_DISABLED for a while: wait, as for a 503.
-_SETTLING = ("SERVICE_DISABLED",)
+from mlplat.gcp.errors import answers_of, classify
 
 
 def translate(exc: HttpError, what: str) -> MlplatError:
-    """The mlplat error for an HTTP error answer of `what`."""
-    status = int(exc.resp.status)
+    """The mlplat error for an HTTP error answer of `what` (the same rules as the
+    google-cloud clients' errors: `mlplat.gcp.errors.classify`)."""
     try:
         error = json.loads(exc.content).get("error", {})
     except (ValueError, AttributeError):
         error = {}
-    message = f"{what}: HTTP {status} {error.get('message', exc.reason)}"
-    reasons = [d.get("reason") for d in error.get("details", []) if isinstance(d, dict)]
+    if not isinstance(error, dict):
+        error = {}
+    details = error.get("details")
     retry_after = exc.resp.get("retry-after")
-    propagating = any(r in _SETTLING for r in reasons)
-    if status in (429, 500, 502, 503, 504) or propagating:
-        return TransientError(
-            message,
-            retry_after=float(retry_after) if retry_after else None,
-            propagating=propagating,
-        )
-    if status == 409:
-        return ConflictError(message)
-    return PermanentError(message)
+    try:
+        seconds = float(retry_after) if retry_after else None
+    except ValueError:
+        seconds = None
+    return classify(
+        what,
+        int(exc.resp.status),
+        str(error.get("message", exc.reason)),
+        reasons=[d.get("reason") for d in details if isinstance(d, dict)]
+        if isinstance(details, list)
+        else [],
+        status_name=error.get("status"),
+        retry_after=seconds,
+    )
 
 
 def execute(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
@@ -24,15 +24,6 @@ from mlplat.retry import DEFAULT_POLICY, RetryPolicy
 
 LOG = logging.getLogger("mlplat.gcp")
 T = TypeVar("T")
-
-_TRANSIENT = (
-    gexc.TooManyRequests,
-    gexc.InternalServerError,
-    gexc.BadGateway,
-    gexc.ServiceUnavailable,
-    gexc.GatewayTimeout,
-    gexc.DeadlineExceeded,
-)
 
 
 def reason(exc: gexc.GoogleAPICallError) -> str | None:
@@ -71,28 +62,54 @@ def status(exc: gexc.GoogleAPICallError) -> str | None:
 
 def is_busy(exc: gexc.GoogleAPICallError) -> bool:
     """GKE's "another operation is running on this cluster, try again" refusal."""
-    return status(exc) == "FAILED_PRECONDITION" and "try again" in str(exc.message).lower()
+    return _busy(status(exc), str(exc.message))
 
 
-def not_yet_visible(exc: gexc.GoogleAPICallError) -> bool:
+def _busy(status_name: str | None, message: str) -> bool:
+    return status_name == "FAILED_PRECONDITION" and "try again" in message.lower()
+
+
+def _not_yet_visible(message: str) -> bool:
     """A service account created moments ago that other APIs do not see yet (Google says to
     wait 60 s or more); mlplat creates the account earlier in the same run."""
-    message = str(exc.message)
     return "Service account" in message and "does not exist" in message
+
+
+_TRANSIENT_CODES = (429, 500, 502, 503, 504)
+
+
+def classify(
+    what: str,
+    code: int,
+    message: str,
+    *,
+    reasons: Collection[str | None] = (),
+    status_name: str | None = None,
+    retry_after: float | None = None,
+) -> MlplatError:
+    """Our error for an HTTP error answer of `what`, whichever client received it."""
+    text = f"{what}: HTTP {code} {message}"
+    if _not_yet_visible(message):
+        return TransientError(text, retry_after=retry_after, propagating=True)
+    if code in _TRANSIENT_CODES or _busy(status_name, message):
+        return TransientError(text, retry_after=retry_after)
+    if code == 409:
+        return ConflictError(text)
+    if any(r in _SETTLING_REASONS for r in reasons):
+        return TransientError(f"{text} (waiting for it to propagate)", propagating=True)
+    return PermanentError(text)
 
 
 def translate(exc: gexc.GoogleAPICallError, what: str) -> MlplatError:
     """Our error for a failed call on `what` (e.g. `gke/cluster mlp-dev: create`)."""
-    message = f"{what}: HTTP {exc.code} {exc.message}"
-    if not_yet_visible(exc):
-        return TransientError(message, retry_after=retry_after(exc), propagating=True)
-    if isinstance(exc, _TRANSIENT) or is_busy(exc):
-        return TransientError(message, retry_after=retry_after(exc))
-    if isinstance(exc, gexc.Conflict):
-        return ConflictError(message)
-    if reason(exc) in _SETTLING_REASONS:
-        return TransientError(f"{message} (waiting for it to propagate)", propagating=True)
-    return PermanentError(message)
+    return classify(
+        what,
+        int(exc.code or 0),
+        str(exc.message),
+        reasons=[reason(exc)],
+        status_name=status(exc),
+        retry_after=retry_after(exc),
+    )
 
 
 @contextmanager
