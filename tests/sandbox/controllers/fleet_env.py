@@ -273,7 +273,11 @@ def start(state_dir: Path, project: str) -> Fleet:
 
 def reopen(state_dir: Path, project: str) -> Fleet:
     """The sandbox of `start` started again on its state (ports reused, so URLs hold)."""
-    sandbox = Sandbox(state_dir, reuse_ports=True).start()
+    return attach(Sandbox(state_dir, reuse_ports=True).start(), project)
+
+
+def attach(sandbox: Sandbox, project: str) -> Fleet:
+    """The Fleet of `start` on a started sandbox that holds its state."""
     number = Clients(sandbox).projects.get_project(name=f"projects/{project}").name.split("/")[1]
     github = sandbox.component("github")
     gateway = sandbox.component("connectgateway")
