@@ -14,6 +14,9 @@ import pytest
 from sandbox import snapshot
 from sandbox.github import ADMIN_TOKEN
 from tests.sandbox.controllers.fleet_env import (
+    APP,
+    APPS,
+    BINDING,
     BRANCH,
     POLICY_DIR,
     SYSTEM,
@@ -21,39 +24,11 @@ from tests.sandbox.controllers.fleet_env import (
     attach,
     eventually,
     start,
+    team_syncs,
 )
 
 PROJECT = "ml-platform-snap"
-APPS = "manifests/apps/team-a"
-CM = "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {name}, namespace: {namespace}}}\n"
-ROLE = "rbac.authorization.k8s.io"
-
-
-def _team(repo_url: str) -> str:
-    """A namespace whose RepoSync reads the repository by its URL, and its RoleBinding."""
-    return f"""\
-apiVersion: v1
-kind: Namespace
-metadata: {{name: team-a}}
----
-apiVersion: configsync.gke.io/v1beta1
-kind: RepoSync
-metadata: {{name: repo-sync, namespace: team-a}}
-spec:
-  git:
-    repo: {repo_url}
-    branch: {BRANCH}
-    dir: {APPS}
-    auth: token
-    secretRef: {{name: git-creds}}
----
-apiVersion: {ROLE}/v1
-kind: RoleBinding
-metadata: {{name: repo-sync-edit, namespace: team-a}}
-roleRef: {{apiGroup: {ROLE}, kind: ClusterRole, name: edit}}
-subjects:
-- {{kind: ServiceAccount, name: ns-reconciler-team-a, namespace: {SYSTEM}}}
-"""
+TEAM = "team-b"
 
 
 def _repo_url(fleet: Fleet) -> str:
@@ -62,9 +37,9 @@ def _repo_url(fleet: Fleet) -> str:
 
 def _answers(fleet: Fleet, tmp: Path) -> dict[str, Any]:
     """What gcloud, Kubernetes and git say about the fleet, its syncs and its repository."""
-    fleet.git_creds("team-a")
+    fleet.git_creds(TEAM)
     repo_sync = eventually(
-        lambda: (fleet.sync("team-a", "repo-sync", "reposyncs").get("status") or {}).get(
+        lambda: (fleet.sync(TEAM, "repo-sync", "reposyncs").get("status") or {}).get(
             "lastSyncedCommit"
         ),
         "the RepoSync synced",
@@ -81,9 +56,9 @@ def _answers(fleet: Fleet, tmp: Path) -> dict[str, Any]:
         "hub": {key: hub.get(key) for key in ("membershipSpecs", "membershipStates")},
         "root_sync": fleet.sync()["spec"]["git"]["repo"],
         "root_commit": fleet.sync()["status"]["lastSyncedCommit"],
-        "repo_sync": (fleet.sync("team-a", "repo-sync", "reposyncs")["spec"]["git"], repo_sync),
+        "repo_sync": (fleet.sync(TEAM, "repo-sync", "reposyncs")["spec"]["git"], repo_sync),
         "config_maps": sorted(
-            cm.metadata.name for cm in fleet.core.list_namespaced_config_map("team-a").items
+            cm.metadata.name for cm in fleet.core.list_namespaced_config_map(TEAM).items
         ),
         "git_log": subprocess.run(
             ["git", "-C", str(clone), "log", "--format=%H %an %at %s"],
@@ -118,10 +93,11 @@ def saved(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any
         fleet.git_creds(SYSTEM)
         commit = fleet.push(
             {
-                f"{POLICY_DIR}/team-a.yaml": _team(_repo_url(fleet)),
-                f"{APPS}/app.yaml": CM.format(name="app", namespace="team-a"),
+                f"{POLICY_DIR}/{TEAM}/team.yaml": team_syncs(_repo_url(fleet)),
+                f"{POLICY_DIR}/{TEAM}/rbac.yaml": BINDING,
+                f"{APPS}/app.yaml": APP,
             },
-            "team-a",
+            TEAM,
         )
         fleet.synced(commit)
         answers = _answers(fleet, tmp)
@@ -162,17 +138,17 @@ def test_a_restored_copy_keeps_syncing_from_its_relocated_repository(
     saved_dir, _, _ = saved
     copy = _restored(saved_dir, tmp_path)
     try:
-        commit = copy.push({f"{APPS}/more.yaml": CM.format(name="more", namespace="team-a")})
+        commit = copy.push({f"{APPS}/more.yaml": APP.replace("app-config", "more")})
         copy.synced(commit)
         eventually(
             lambda: (
-                copy.sync("team-a", "repo-sync", "reposyncs")["status"].get("lastSyncedCommit")
+                copy.sync(TEAM, "repo-sync", "reposyncs")["status"].get("lastSyncedCommit")
                 == commit
             ),
             "the RepoSync synced the new commit",
         )
-        names = {cm.metadata.name for cm in copy.core.list_namespaced_config_map("team-a").items}
-        assert {"app", "more"} <= names
+        names = {cm.metadata.name for cm in copy.core.list_namespaced_config_map(TEAM).items}
+        assert {"app-config", "more"} <= names
     finally:
         copy.close()
 
