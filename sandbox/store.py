@@ -133,6 +133,12 @@ class Store:
             ).fetchall()
         return [(key, dict(json.loads(text))) for key, text in rows]
 
+    def collections(self) -> list[str]:
+        """The names of the collections holding at least one document, sorted."""
+        with self._lock:
+            rows = self._db.execute("SELECT DISTINCT collection FROM docs ORDER BY 1").fetchall()
+        return [str(row[0]) for row in rows]
+
     def values(self, collection: str, prefix: str = "") -> list[Doc]:
         """Documents of a collection whose key starts with prefix, ordered by key."""
         return [doc for _, doc in self.items(collection, prefix)]

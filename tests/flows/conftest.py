@@ -1,4 +1,5 @@
-"""Flow tests: one Prefect test harness per session, a fresh in-process sandbox per test."""
+"""Flow tests: one Prefect test harness per session, a fresh in-process sandbox per test: empty
+(`sandbox`), or a copy of dev provisioned from the reference spec (`provisioned`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from sandbox import snapshot
 from sandbox.cloud import Sandbox
 from sandbox.github.component import ADMIN_TOKEN, GitHub
 
@@ -36,10 +38,47 @@ def platform_sandbox(
         yield running
 
 
+@pytest.fixture(scope="session")
+def provisioned_snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A snapshot of an instant sandbox where dev was provisioned from the reference spec
+    (once per session and worker), checked free of drift."""
+    from flows.provision_environment import provision_environment  # noqa: PLC0415
+
+    tmp = tmp_path_factory.mktemp("provisioned")
+    with (
+        pytest.MonkeyPatch.context() as patch,
+        platform_sandbox(tmp, patch, latency="instant") as running,
+    ):
+        provision_environment("dev", spec_dir=str(REFERENCE), endpoints=str(running.endpoints_path))
+        assert drift_check(running) == ("Completed", [])
+    return snapshot.save(tmp / "state", tmp / "snapshot")
+
+
+@contextlib.contextmanager
+def restored(
+    saved: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **options: Any
+) -> Iterator[Sandbox]:
+    """A copy of a snapshot of `platform_sandbox`, in its own state directory under tmp_path,
+    on its own ports; GITHUB_TOKEN is the sandbox bot's token."""
+    monkeypatch.setenv("GITHUB_TOKEN", ADMIN_TOKEN)
+    options.setdefault("latency", "instant")
+    with snapshot.restore(saved, tmp_path / "state", **options) as running:
+        yield running
+
+
 @pytest.fixture
-def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
-    """An instant sandbox ready for the reference platform."""
-    with platform_sandbox(tmp_path, monkeypatch, latency="instant") as running:
+def sandbox(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Sandbox]:
+    """An instant sandbox ready for the reference platform. A test marked `provisioned` gets
+    one where dev is provisioned from the reference spec, as if it had run
+    `provision_environment` itself: a copy of `provisioned_snapshot`, on its own ports."""
+    context = (
+        restored(request.getfixturevalue("provisioned_snapshot"), tmp_path, monkeypatch)
+        if request.node.get_closest_marker("provisioned")
+        else platform_sandbox(tmp_path, monkeypatch, latency="instant")
+    )
+    with context as running:
         yield running
 
 

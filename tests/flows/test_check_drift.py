@@ -1,16 +1,17 @@
-"""check_drift on the sandbox: clean after provisioning; each out-of-band change is reported
-with its class and field and nothing else; remediation fixes it."""
+"""check_drift on the sandbox: clean after provisioning (a restored copy of dev provisioned);
+each out-of-band change is reported with its class and field and nothing else; remediation
+fixes it."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from google.cloud import container_v1
 
-from flows.provision_environment import provision_environment
 from sandbox.cloud import Sandbox
 from tests.flows.config_sync_edits import refused_with_drift_prevention
-from tests.flows.conftest import REFERENCE, drift_check
+from tests.flows.conftest import drift_check
 from tests.flows.platform_clients import repo as platform_repo
 from tests.sandbox.conftest import Clients, client_kwargs
 
@@ -42,10 +43,10 @@ def _hand_edit_fleet(sandbox: Sandbox) -> None:
         ).execute()
 
 
+@pytest.mark.provisioned
 def test_fresh_platform_has_no_drift_and_changes_are_found(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
-    provision_environment("dev", spec_dir=str(REFERENCE), endpoints=str(sandbox.endpoints_path))
     assert drift_check(sandbox) == ("Completed", [])
     refused_with_drift_prevention(sandbox, tmp_path)
 

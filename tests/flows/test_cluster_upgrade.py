@@ -65,11 +65,11 @@ def test_the_fleet_goes_on_during_the_upgrade_the_node_pools_wait_and_the_run_co
     assert writes(upgrading) == {}
 
 
+@pytest.mark.provisioned
 def test_a_failed_raycluster_counts_at_once_unless_its_node_pools_are_still_coming(
     sandbox: Sandbox,
 ) -> None:
     endpoints = str(sandbox.endpoints_path)
-    provision_environment("dev", spec_dir=str(REFERENCE), endpoints=endpoints)
     ctx = context_of(load_spec(REFERENCE), "dev", False, endpoints)
     failed = {"status": {"state": "failed", "reason": "pod x is unschedulable"}}
     assert RayGate(ctx, "vision/vision-ray").settled(failed)  # every pool runs: final

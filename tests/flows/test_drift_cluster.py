@@ -104,8 +104,8 @@ def _wait_put_back(sandbox: Sandbox) -> None:
     raise AssertionError("Config Sync did not put the RoleBinding back within 15 s")
 
 
+@pytest.mark.provisioned
 def test_bad_commit_is_a_sync_error_that_needs_a_human(sandbox: Sandbox) -> None:
-    provision_environment("dev", spec_dir=str(REFERENCE), endpoints=str(sandbox.endpoints_path))
     bad = yaml.safe_dump(
         {
             "apiVersion": "v1",

@@ -21,7 +21,7 @@ from flows.provision_environment import provision_environment
 from mlplat_cli.drift_command import EXIT_DRIFT, print_findings
 from mlplat_cli.main import main
 from sandbox.cloud import Sandbox
-from tests.flows.conftest import REFERENCE, drift_check, platform_sandbox
+from tests.flows.conftest import REFERENCE, drift_check, restored
 from tests.flows.platform_clients import kube, kubectl, project_id
 from tests.gcloud_cli import gcloud
 from tests.sandbox.conftest import Clients, client_kwargs
@@ -36,16 +36,16 @@ Rows = list[tuple[str, str, str]]
 
 
 @pytest.fixture(scope="module")
-def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+def sandbox(
+    tmp_path_factory: pytest.TempPathFactory, provisioned_snapshot: Path
+) -> Iterator[Sandbox]:
     """One sandbox with dev provisioned from the reference spec, clean of drift, for the module
-    (its tests run in order, each leaving the environment without drift)."""
+    (its tests run in order, each leaving the environment without drift): a restored copy."""
     tmp = tmp_path_factory.mktemp("drift-unmanaged")
     with (
         pytest.MonkeyPatch.context() as patch,
-        platform_sandbox(tmp, patch, latency="instant") as running,
+        restored(provisioned_snapshot, tmp, patch) as running,
     ):
-        provision_environment("dev", spec_dir=str(REFERENCE), endpoints=str(running.endpoints_path))
-        assert drift_check(running) == ("Completed", [])
         yield running
 
 

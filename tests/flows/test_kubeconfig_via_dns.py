@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from flows.provision_environment import context_of, provision_environment
+from flows.provision_environment import context_of
 from mlplat.converge import identity, network, project
 from mlplat.converge.cluster import ensure_cluster
 from mlplat.specs import load_spec
@@ -41,10 +41,10 @@ def _kubectl(config: Path, *args: str) -> str:
     return done.stdout
 
 
+@pytest.mark.provisioned
 def test_kubectl_through_the_dns_endpoint(
     sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    provision_environment("dev", spec_dir=str(REFERENCE), endpoints=str(sandbox.endpoints_path))
     monkeypatch.setenv(ENDPOINTS_ENV, str(sandbox.endpoints_path))
     host = gke.container(sandbox).get_cluster(name=CLUSTER).control_plane_endpoints_config
     host_name = host.dns_endpoint_config.endpoint

@@ -10,9 +10,10 @@ import time
 from dataclasses import replace
 from typing import Any
 
+import pytest
 from kubernetes import client
 
-from flows.provision_environment import context, provision_environment
+from flows.provision_environment import context
 from mlplat.converge.context import Outcome
 from mlplat.converge.teams import wait_for_ray
 from sandbox.cloud import Sandbox
@@ -34,9 +35,9 @@ def _head_ready(status: dict[str, Any]) -> dict[str, Any]:
     return next(c for c in status.get("conditions") or [] if c["type"] == "HeadPodReady")
 
 
+@pytest.mark.provisioned
 def test_the_gate_waits_while_ready_but_the_head_pod_is_not(sandbox: Sandbox) -> None:
     endpoints = str(sandbox.endpoints_path)
-    provision_environment("dev", spec_dir=str(REFERENCE), endpoints=endpoints)
     api = kube(sandbox, "dev")
     custom, core = client.CustomObjectsApi(api), client.CoreV1Api(api)
     controllers = sandbox.component("controllers")

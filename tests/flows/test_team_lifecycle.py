@@ -78,10 +78,10 @@ def _google_writes(sandbox: Sandbox) -> dict[str, int]:
     return {m: n for m, n in writes(sandbox).items() if not m.startswith(("github", "git"))}
 
 
+@pytest.mark.provisioned
 def test_quota_member_and_ray_changes_land_exactly(sandbox: Sandbox, tmp_path: Path) -> None:
     spec = _spec(tmp_path)
     where = {"spec_dir": str(spec), "endpoints": str(sandbox.endpoints_path)}
-    provision_environment("dev", **where)
     base = repo(sandbox).get_branch("dev").commit.sha
     before = _file(sandbox, TEAM_FILE, base)
 
@@ -180,10 +180,10 @@ def test_quota_member_and_ray_changes_land_exactly(sandbox: Sandbox, tmp_path: P
     assert report is not None and "**Access check**: FAILED" in str(report.data)
 
 
+@pytest.mark.provisioned
 def test_offboarding_removes_everything_of_the_team(sandbox: Sandbox, tmp_path: Path) -> None:
     spec = _spec(tmp_path)
     where = {"spec_dir": str(spec), "endpoints": str(sandbox.endpoints_path)}
-    provision_environment("dev", **where)
     with pytest.raises(PermanentError, match="still lists environment 'dev'"):
         offboard_team("dev", "nlp", confirm=True, **where)
 

@@ -9,12 +9,12 @@ import copy
 import time
 from typing import Any
 
+import pytest
 import yaml
 from kubernetes import client
 
-from flows.provision_environment import provision_environment
 from sandbox.cloud import Sandbox
-from tests.flows.conftest import REFERENCE, drift_check
+from tests.flows.conftest import drift_check
 from tests.flows.platform_clients import kube, repo
 
 TEAM_FILE = "manifests/apps/vision/experiment.yaml"
@@ -53,8 +53,8 @@ def _sync_errors(api: client.ApiClient) -> list[dict[str, Any]]:
     return list(((sync.get("status") or {}).get("sync") or {}).get("errors") or [])
 
 
+@pytest.mark.provisioned
 def test_a_misspelled_field_is_a_sync_error_for_a_human(sandbox: Sandbox) -> None:
-    provision_environment("dev", spec_dir=str(REFERENCE), endpoints=str(sandbox.endpoints_path))
     api = kube(sandbox, "dev")
     body = yaml.safe_dump(_experiment(api))
     repo(sandbox).create_file(TEAM_FILE, "vision: an experiment", body, branch="dev")

@@ -38,6 +38,58 @@ POLICY_DIR = "manifests/clusters"
 SYSTEM = "config-management-system"
 CS = ("configsync.gke.io", "v1beta1")
 
+# A team's RepoSync (tests of RepoSyncs and of snapshots).
+APPS = "manifests/apps/team-b"
+RECONCILER = "ns-reconciler-team-b"
+
+
+def team_syncs(repo_url: str) -> str:
+    """Namespaces team-b and team-c, each with a RepoSync reading its folder of the repository
+    at `repo_url` (team-b's reconciler has no RoleBinding yet: BINDING gives it one)."""
+    return f"""\
+apiVersion: v1
+kind: Namespace
+metadata: {{name: team-b}}
+---
+apiVersion: configsync.gke.io/v1beta1
+kind: RepoSync
+metadata: {{name: repo-sync, namespace: team-b}}
+spec:
+  sourceFormat: unstructured
+  git:
+    repo: {repo_url}
+    branch: {BRANCH}
+    dir: {APPS}
+    auth: token
+    secretRef: {{name: git-creds}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {{name: team-c}}
+---
+apiVersion: configsync.gke.io/v1beta1
+kind: RepoSync
+metadata: {{name: ml, namespace: team-c}}
+spec:
+  git:
+    repo: {repo_url}
+    branch: {BRANCH}
+    dir: manifests/apps/team-c
+    auth: token
+    secretRef: {{name: git-creds}}
+"""
+
+
+BINDING = f"""\
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {{name: repo-sync-edit, namespace: team-b}}
+roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: edit}}
+subjects:
+- {{kind: ServiceAccount, name: {RECONCILER}, namespace: {SYSTEM}}}
+"""
+APP = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app-config\ndata:\n  replicas: '2'\n"
+
 
 def eventually(check: Callable[[], T], what: str, timeout: float = 15.0) -> T:
     """Poll check() until it returns something truthy (404s count as not yet)."""
@@ -273,7 +325,11 @@ def start(state_dir: Path, project: str) -> Fleet:
 
 def reopen(state_dir: Path, project: str) -> Fleet:
     """The sandbox of `start` started again on its state (ports reused, so URLs hold)."""
-    sandbox = Sandbox(state_dir, reuse_ports=True).start()
+    return attach(Sandbox(state_dir, reuse_ports=True).start(), project)
+
+
+def attach(sandbox: Sandbox, project: str) -> Fleet:
+    """The Fleet of `start` on a started sandbox that holds its state."""
     number = Clients(sandbox).projects.get_project(name=f"projects/{project}").name.split("/")[1]
     github = sandbox.component("github")
     gateway = sandbox.component("connectgateway")

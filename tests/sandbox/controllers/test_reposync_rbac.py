@@ -7,56 +7,17 @@ from typing import Any
 
 from kubernetes import client
 
-from tests.sandbox.controllers.fleet_env import BRANCH, POLICY_DIR, SYSTEM, Fleet, eventually
-
-APPS = "manifests/apps/team-b"
-RECONCILER = "ns-reconciler-team-b"
-
-
-def _team(repo_url: str) -> str:
-    return f"""\
-apiVersion: v1
-kind: Namespace
-metadata: {{name: team-b}}
----
-apiVersion: configsync.gke.io/v1beta1
-kind: RepoSync
-metadata: {{name: repo-sync, namespace: team-b}}
-spec:
-  sourceFormat: unstructured
-  git:
-    repo: {repo_url}
-    branch: {BRANCH}
-    dir: {APPS}
-    auth: token
-    secretRef: {{name: git-creds}}
----
-apiVersion: v1
-kind: Namespace
-metadata: {{name: team-c}}
----
-apiVersion: configsync.gke.io/v1beta1
-kind: RepoSync
-metadata: {{name: ml, namespace: team-c}}
-spec:
-  git:
-    repo: {repo_url}
-    branch: {BRANCH}
-    dir: manifests/apps/team-c
-    auth: token
-    secretRef: {{name: git-creds}}
-"""
-
-
-BINDING = f"""\
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {{name: repo-sync-edit, namespace: team-b}}
-roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: edit}}
-subjects:
-- {{kind: ServiceAccount, name: {RECONCILER}, namespace: {SYSTEM}}}
-"""
-APP = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app-config\ndata:\n  replicas: '2'\n"
+from tests.sandbox.controllers.fleet_env import (
+    APP,
+    APPS,
+    BINDING,
+    POLICY_DIR,
+    RECONCILER,
+    SYSTEM,
+    Fleet,
+    eventually,
+    team_syncs,
+)
 
 
 def _repo_sync(fleet: Fleet) -> dict[str, Any]:
@@ -67,7 +28,7 @@ def test_reposync_needs_a_rolebinding_and_stays_in_its_namespace(fleet: Fleet) -
     fleet.git_creds(SYSTEM)
     repo_url = f"{fleet.github.url}/mlplat/platform-config.git"
     commit = fleet.push(
-        {f"{POLICY_DIR}/team-b/team.yaml": _team(repo_url), f"{APPS}/app.yaml": APP}, "team-b"
+        {f"{POLICY_DIR}/team-b/team.yaml": team_syncs(repo_url), f"{APPS}/app.yaml": APP}, "team-b"
     )
     fleet.synced(commit)
     stalled = eventually(

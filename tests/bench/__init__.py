@@ -1,0 +1,1 @@
+"""Tests of the benchmarks (bench/): their schedules, timelines, CPU accounting and repeats."""

@@ -1,0 +1,1 @@
+"""The converge layer called directly against an in-process sandbox, without Prefect."""
