@@ -34,6 +34,7 @@ def prepare(
     """Start (or find) the sandbox and the Prefect server; set the environment for the flows."""
     directory = services.state_dir()
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")  # nor the client's notice about it, on a terminal
     os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "mlplat")
     endpoints: Path | None = None
     if target == "sandbox":
