@@ -37,40 +37,45 @@ def stage_of(resource: str) -> int:
 
 
 @dataclass(frozen=True)
-class RunStarted:
+class _Moment:
     env: str
     at: float
 
 
 @dataclass(frozen=True)
-class RunFinished:
-    env: str
-    at: float
+class RunStarted(_Moment):
+    pass
+
+
+@dataclass(frozen=True)
+class RunFinished(_Moment):
     state: str  # Completed, Failed, Crashed…
 
 
 @dataclass(frozen=True)
-class ResourceDone:
+class ResourceDone(_Moment):
     """A step reported one resource: `kind name` and its action (create, update, noop…)."""
 
-    env: str
-    at: float
     resource: str
     action: str
 
 
 @dataclass(frozen=True)
-class WaitStarted:
-    env: str
-    at: float
+class _Wait(_Moment):
     what: str
+
+
+class WaitStarted(_Wait):
+    pass
+
+
+class WaitEnded(_Wait):
+    pass
 
 
 @dataclass(frozen=True)
-class WaitEnded:
-    env: str
-    at: float
-    what: str
+class PlanAgain(_Moment):
+    """The environment plans again from the start (after an approval): its count restarts."""
 
 
 @dataclass(frozen=True)
@@ -78,14 +83,6 @@ class Transient:
     """An expected transient answer (propagation, 429, 503…) that was retried."""
 
     env: str | None
-    at: float
-
-
-@dataclass(frozen=True)
-class PlanAgain:
-    """The environment plans again from the start (after an approval): its count restarts."""
-
-    env: str
     at: float
 
 
