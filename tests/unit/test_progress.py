@@ -177,3 +177,21 @@ def test_expected_library_warnings_are_demoted_to_debug() -> None:
         assert logging.getLogger("mlplat.retry").getEffectiveLevel() == logging.DEBUG
     finally:
         undo()
+
+
+def test_warnings_and_errors_are_printed_once_without_their_traceback() -> None:
+    shown: list[str] = []
+    watch = console._Watch(shown=shown.append)
+    run = {"flow_run_name": "provision-environment[prod]"}
+    lock = "waiting for lock L: environment 'prod' is being changed by flow run 'x'"
+    for _ in range(2):
+        record = _record("prefect.flow_runs", lock, **run)
+        record.levelno, record.levelname = logging.WARNING, "WARNING"
+        watch.handle(record)
+    failed = _record("prefect.flow_runs", "Finished in state Failed('boom')\nTraceback ...", **run)
+    failed.levelno = logging.ERROR
+    watch.handle(failed)
+    watch.handle(_record("mlplat.retry", "retry %d in %.1fs after %s", 1, 0.2, "HTTP 503", **run))
+    assert shown == [f"prod: {lock}", "error: prod: Finished in state Failed('boom')"]
+    prod = watch.model.envs["prod"]
+    assert (prod.transient, prod.phase, prod.longest_wait()) == (1, "failed", None)
