@@ -4,6 +4,7 @@ is not yet visible everywhere) is waited out like a poll instead, until the dead
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Callable
@@ -14,6 +15,9 @@ from mlplat.errors import TransientError
 from mlplat.unreachable import reachable
 
 T = TypeVar("T")
+# One DEBUG line per transient answer retried: expected (an API still propagating, a 429 or
+# 503, a busy cluster), so it is no news on a console; the mlplat CLI counts these lines.
+LOG = logging.getLogger("mlplat.retry")
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,7 @@ def call(
             out_of_time = time.monotonic() - started + wait > policy.deadline
             if failures >= policy.attempts or out_of_time:
                 raise
+            LOG.debug("retry %d in %.1fs after %s", attempt, wait, error)
             if on_retry is not None:
                 on_retry(attempt, error, wait)
             sleep(wait)

@@ -180,6 +180,8 @@ def _leave(code: int) -> None:
     """End the process now: the flows' threads may be waiting on a lock or a dead server,
     and an orderly exit would wait for them."""
     with contextlib.suppress(Exception):
+        if sys.stderr.isatty():
+            sys.stderr.write("\x1b[?25h")  # the cursor, which the live progress view hides
         sys.stdout.flush()
         sys.stderr.flush()
     os._exit(code)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 import sys
 import time
@@ -17,19 +16,16 @@ from typing import Any, TypeVar
 from mlplat.errors import MlplatError, SpecError
 from mlplat.specs import PlatformSpec, load_spec
 from mlplat.target import ENDPOINTS_ENV
-from mlplat_cli import runner, services
+from mlplat_cli import console, runner, services
 from sandbox.github.component import ADMIN_TOKEN as SANDBOX_GITHUB_TOKEN
 
 T = TypeVar("T")
 
 
 def show_progress() -> None:
-    """mlplat's own lines (retries, long waits) on stderr; Prefect prints the run logs."""
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s | mlplat   | %(message)s", "%H:%M:%S"))
-    logger = logging.getLogger("mlplat")
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
+    """Prefect prints the run logs (mlplat's own lines among them, once); expected transient
+    answers stay at DEBUG, in Prefect only."""
+    console.quiet_prefect_console()
 
 
 def prepare(
@@ -38,6 +34,7 @@ def prepare(
     """Start (or find) the sandbox and the Prefect server; set the environment for the flows."""
     directory = services.state_dir()
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")  # nor the client's notice about it, on a terminal
     os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "mlplat")
     endpoints: Path | None = None
     if target == "sandbox":

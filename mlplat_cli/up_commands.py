@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 from typing import Any
 
 from mlplat.errors import MlplatError, SpecError
 from mlplat.specs import load_spec
-from mlplat_cli import runner, services, session
+from mlplat_cli import console, runner, services, session
 from mlplat_cli.spec_commands import DEFAULT_SPEC_DIR
 
 
@@ -52,6 +53,12 @@ def register(commands: Any) -> None:
             default=60.0,
             help="divide realistic sandbox durations by this (default: 60)",
         )
+        sub.add_argument(
+            "--verbose",
+            action="store_true",
+            help="print the full log of the runs (as the Prefect UI has it) instead of the "
+            "progress view",
+        )
         if name == "up":
             sub.add_argument("--dry-run", action="store_true", help="plan only")
             sub.add_argument(
@@ -78,7 +85,6 @@ def run_up(args: argparse.Namespace) -> int:
     except (RuntimeError, OSError) as exc:
         print(f"mlplat: {exc}", file=sys.stderr)
         return 1
-    session.show_progress()
     approve = bool(getattr(args, "approve", False))
     gated = [
         name
@@ -93,23 +99,56 @@ def run_up(args: argparse.Namespace) -> int:
         )
     from flows.provision_platform import provision_platform  # noqa: PLC0415 - after Prefect env
 
+    names = sorted(set(args.envs or spec.environments) & set(spec.environments))
+    view = console.Console(verbose=args.verbose, totals=_last_totals(names, dry_run))
     try:
-        result = runner.run(
-            lambda: provision_platform(
-                envs=args.envs,
-                dry_run=dry_run,
-                spec_dir=str(args.spec),
-                endpoints=str(endpoints) if endpoints else None,
-                approved=approve,
-            ),
-            session.prefect_server(),
-        )
+        with view:
+            result = runner.run(
+                lambda: provision_platform(
+                    envs=args.envs,
+                    dry_run=dry_run,
+                    spec_dir=str(args.spec),
+                    endpoints=str(endpoints) if endpoints else None,
+                    approved=approve,
+                ),
+                session.prefect_server(),
+            )
     except (MlplatError, ValueError) as exc:
         print(f"\nmlplat: {exc}", file=sys.stderr)
         print(f"Runs and logs: {ui}", file=sys.stderr)
         return 1
     _summary(result, dry_run, ui, endpoints)
+    for line in view.summary_lines():
+        print(line)
     return 0
+
+
+def _last_totals(envs: list[str], dry_run: bool) -> dict[str, int]:
+    """How many resources each environment's last summary (or plan) counted: the progress
+    view's denominator. None is known before an environment's first run."""
+    from prefect.client.orchestration import get_client  # noqa: PLC0415 - after Prefect env
+    from prefect.client.schemas.filters import (  # noqa: PLC0415
+        ArtifactCollectionFilter,
+        ArtifactCollectionFilterKey,
+    )
+
+    kind = "plan" if dry_run else "summary"
+    keys = {f"{kind}-{env}": env for env in envs}
+    try:
+        with get_client(sync_client=True) as client:
+            found = client.read_latest_artifacts(
+                artifact_filter=ArtifactCollectionFilter(
+                    key=ArtifactCollectionFilterKey(any_=sorted(keys))
+                )
+            )
+    except Exception:  # only a denominator: the view goes on without it
+        return {}
+    totals = {}
+    for artifact in found:
+        counts = re.findall(r"(\d+) (?:create|update|noop|delete)\b", artifact.description or "")
+        if artifact.key in keys and counts:
+            totals[keys[artifact.key]] = sum(int(n) for n in counts)
+    return totals
 
 
 def _summary(result: dict[str, Any], dry_run: bool, ui: str, endpoints: Path | None) -> None:

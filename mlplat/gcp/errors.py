@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
@@ -22,7 +21,6 @@ from mlplat.errors import (
 )
 from mlplat.retry import DEFAULT_POLICY, RetryPolicy
 
-LOG = logging.getLogger("mlplat.gcp")
 T = TypeVar("T")
 
 
@@ -134,7 +132,7 @@ def guarded(what: str, fn: Callable[[], T], *, policy: RetryPolicy = DEFAULT_POL
             except gexc.GoogleAPICallError as exc:
                 raise translate(exc, what) from exc
 
-    return retry.call(once, policy=policy, on_retry=_log_retry(what))
+    return retry.call(once, policy=policy)
 
 
 def get_or_none(what: str, fn: Callable[[], T]) -> T | None:
@@ -150,11 +148,4 @@ def get_or_none(what: str, fn: Callable[[], T]) -> T | None:
             except gexc.GoogleAPICallError as exc:
                 raise translate(exc, what) from exc
 
-    return retry.call(once, on_retry=_log_retry(what))
-
-
-def _log_retry(what: str) -> Callable[[int, TransientError, float], None]:
-    def log(attempt: int, error: TransientError, wait: float) -> None:
-        LOG.info("%s: retry %d in %.1fs after %s", what, attempt, wait, error)
-
-    return log
+    return retry.call(once)

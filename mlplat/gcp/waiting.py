@@ -42,17 +42,26 @@ def poll(
     """Fetch until `done`; past `deadline` seconds raise TransientError (a re-run resumes)."""
     started = time.monotonic()
     last_report = started
-    while True:
-        value = fetch()
-        if done(value):
-            return value
-        now = time.monotonic()
-        elapsed = now - started
-        if elapsed > deadline:
-            raise TransientError(
-                f"{what}: still not done after {elapsed:.0f}s; run again to resume"
-            )
-        if now - last_report >= progress_every:
-            LOG.info("%s: waiting, %.0fs so far", what, elapsed)
-            last_report = now
-        sleep(min(MAX_INTERVAL, max(MIN_INTERVAL, elapsed * OVERSHOOT)))
+    value = fetch()
+    if done(value):
+        return value
+    # DEBUG lines when a wait starts and ends: the mlplat CLI shows what each environment waits
+    # on, and for how long.
+    LOG.debug("%s: waiting", what)
+    try:
+        while True:
+            now = time.monotonic()
+            elapsed = now - started
+            if elapsed > deadline:
+                raise TransientError(
+                    f"{what}: still not done after {elapsed:.0f}s; run again to resume"
+                )
+            if now - last_report >= progress_every:
+                LOG.info("%s: waiting, %.0fs so far", what, elapsed)
+                last_report = now
+            sleep(min(MAX_INTERVAL, max(MIN_INTERVAL, elapsed * OVERSHOOT)))
+            value = fetch()
+            if done(value):
+                return value
+    finally:
+        LOG.debug("%s: waited %.1fs", what, time.monotonic() - started)

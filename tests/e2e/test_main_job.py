@@ -4,74 +4,35 @@ kubeconfig from `mlplat kubeconfig` lets kubectl reach the private cluster."""
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.e2e.conftest import run_mlplat
 from tests.e2e.kubectl_session import run_admin_commands, run_session
-
-MLPLAT = [sys.executable, "-m", "mlplat_cli.main"]
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def user_env(tmp_path: Path) -> Iterator[dict[str, str]]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("PREFECT_", "MLPLAT_", "GITHUB_TOKEN"))
-    }
-    env.update(
-        {
-            "MLPLAT_SANDBOX_STATE_DIR": str(tmp_path / "state"),
-            "PREFECT_HOME": str(tmp_path / "prefect-home"),
-            "HOME": str(tmp_path / "home"),
-        }
-    )
-    try:
-        yield env
-    finally:
-        subprocess.run(
-            [*MLPLAT, "stop"], check=False, env=env, cwd=ROOT, capture_output=True, timeout=60
-        )
-
-
-def _mlplat(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*MLPLAT, *args],
-        check=False,
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
 
 
 @pytest.mark.timeout(900)
 def test_up_twice_then_kubectl(user_env: dict[str, str], tmp_path: Path) -> None:
-    first = _mlplat(user_env, "up", "--env", "dev")
+    first = run_mlplat(user_env, "up", "--env", "dev")
     assert first.returncode == 0, first.stderr[-3000:]
     assert "sandbox:" in first.stderr and "started" in first.stderr
     assert "create  gke/cluster mlp-dev" in first.stdout
     assert "Prefect UI" in first.stdout
 
-    second = _mlplat(user_env, "up", "--env", "dev")
+    second = run_mlplat(user_env, "up", "--env", "dev")
     assert second.returncode == 0, second.stderr[-3000:]
     assert "running" in second.stderr
     assert re.search(r"^  dev: \d+ noop$", second.stdout, re.MULTILINE), second.stdout
 
-    drift = _mlplat(user_env, "drift", "--env", "dev")
+    drift = run_mlplat(user_env, "drift", "--env", "dev")
     assert (drift.returncode, drift.stdout.strip()) == (0, "no drift in dev"), drift.stderr[-2000:]
 
     kubeconfig = tmp_path / "kc"
-    made = _mlplat(user_env, "kubeconfig", "dev", "-o", str(kubeconfig))
+    made = run_mlplat(user_env, "kubeconfig", "dev", "-o", str(kubeconfig))
     assert made.returncode == 0, made.stderr
     kubectl = shutil.which("kubectl")
     if kubectl is None:
@@ -101,17 +62,17 @@ def test_up_twice_then_kubectl(user_env: dict[str, str], tmp_path: Path) -> None
     run_session(kubectl_dev)
     run_admin_commands(kubectl_dev)
 
-    onboard = _mlplat(user_env, "team", "onboard", "dev", "vision")
+    onboard = run_mlplat(user_env, "team", "onboard", "dev", "vision")
     assert onboard.returncode == 0, onboard.stderr[-3000:]
     assert re.search(r"access: \d+ SubjectAccessReviews as expected", onboard.stdout)
     assert "Ray: ray://vision-ray-head-svc.vision.svc:10001" in onboard.stdout
-    refused = _mlplat(user_env, "team", "offboard", "dev", "nlp", "--yes")
+    refused = run_mlplat(user_env, "team", "offboard", "dev", "nlp", "--yes")
     assert refused.returncode == 1
     assert "infra_specs/teams/nlp.yaml: team 'nlp' still lists environment 'dev'" in (
         refused.stderr
     )
 
-    down = _mlplat(user_env, "down", "dev")
+    down = run_mlplat(user_env, "down", "dev")
     assert down.returncode == 0, down.stderr[-3000:]
     assert "Would delete (run again with --yes):" in down.stdout
     assert "  gke/cluster mlp-dev" in down.stdout

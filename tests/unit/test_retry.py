@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import random
 
 import pytest
@@ -130,3 +131,20 @@ def test_propagation_is_asked_about_again_soon_after_it_settles(window: float) -
         patch.setattr(retry.time, "monotonic", lambda: clock["now"])
         assert retry.call(settling, sleep=sleep, rng=random.Random(5)) == "visible"
     assert clock["now"] <= max(window * 1.12, window + 0.3), clock["now"]
+
+
+def test_each_retry_is_one_debug_line_of_mlplat_retry(caplog: pytest.LogCaptureFixture) -> None:
+    """The console counts these lines ("N transient answers retried"); none is a warning."""
+    outcomes = iter([TransientError("HTTP 503"), TransientError("HTTP 429"), "done"])
+
+    def flaky() -> str:
+        outcome = next(outcomes)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    with caplog.at_level(logging.DEBUG, logger="mlplat.retry"):
+        retry.call(flaky, sleep=lambda _: None, rng=random.Random(1))
+    lines = [(r.name, r.levelno, r.getMessage()) for r in caplog.records]
+    assert [(name, level) for name, level, _ in lines] == [("mlplat.retry", logging.DEBUG)] * 2
+    assert lines[0][2].startswith("retry 1 in ") and lines[0][2].endswith("after HTTP 503")
