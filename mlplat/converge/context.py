@@ -11,7 +11,7 @@ from mlplat import naming
 from mlplat.gcp.waiting import OperationFailedError
 from mlplat.plan import Action, Change
 from mlplat.specs import Environment, Platform, PlatformSpec
-from mlplat.target import Target
+from mlplat.target import Target, git_url
 
 _LOG = logging.getLogger("mlplat")
 T = TypeVar("T")
@@ -59,6 +59,12 @@ class EnvContext:
     @property
     def region(self) -> str:
         return naming.region(self.platform, self.env)
+
+    @property
+    def repo_url(self) -> str:
+        """The GitOps repository's address on the target (Config Sync reads it)."""
+        gitops = self.platform.gitops
+        return git_url(self.target, gitops.owner, gitops.repository)
 
     @property
     def cluster_parent(self) -> str:

@@ -11,7 +11,8 @@ from mlplat.converge.context import EnvContext, Outcome, report, restarting
 from mlplat.errors import ConflictError, PermanentError
 from mlplat.gcp import fleet, projects
 from mlplat.gcp.waiting import OperationFailedError, poll
-from mlplat.plan import Action, Change, FieldChange, plan
+from mlplat.kinds import catalog
+from mlplat.plan import Action, Change, FieldChange
 from mlplat.render import fleet as render
 
 CONFIG_MANAGEMENT = render.CONFIG_MANAGEMENT_FEATURE
@@ -23,7 +24,7 @@ def ensure_feature(ctx: EnvContext, feature_id: str, *, absent: bool = False) ->
     memberships get their specs later."""
     desired = render.feature(ctx.platform, ctx.project, feature_id)
     observed = None if absent else fleet.get_feature(ctx.target, ctx.project, feature_id)
-    change = plan(desired.kind, desired.name, {}, observed)
+    change = catalog.FEATURE.plan(desired, observed)
     if ctx.dry_run or change.action is Action.NOOP:
         return report(ctx, change, applied=False)
     what = f"fleet/feature {feature_id}"
@@ -79,7 +80,7 @@ def ensure_membership(ctx: EnvContext, *, absent: bool = False) -> Outcome:
     hand are a change, put back here)."""
     desired = render.membership(ctx.platform, ctx.env, ctx.project)
     observed = None if absent else fleet.get_membership(ctx.target, ctx.project, desired.name)
-    change = plan(desired.kind, desired.name, desired.body, observed, immutable=desired.immutable)
+    change = catalog.MEMBERSHIP.plan(desired, observed)
     if ctx.dry_run:
         return report(ctx, change, applied=False)
     what = f"fleet/membership {desired.name}"
@@ -160,9 +161,7 @@ def ensure_policy_controller(ctx: EnvContext, *, absent: bool = False) -> Outcom
     desired = render.policy_controller_spec(ctx.platform, ctx.env)
     key = "" if absent else membership_key(ctx)
     feature = None if absent else fleet.get_feature(ctx.target, ctx.project, POLICY_CONTROLLER)
-    change = plan(
-        desired.kind, desired.name, desired.body, _spec_of(feature, key, "policycontroller")
-    )
+    change = catalog.POLICY_CONTROLLER.plan(desired, _spec_of(feature, key, "policycontroller"))
     if ctx.dry_run:
         return report(ctx, change, applied=False)
     if change.action is not Action.NOOP:
@@ -191,7 +190,7 @@ def ensure_config_management(ctx: EnvContext, repo_url: str, *, absent: bool = F
     key = "" if absent else membership_key(ctx)
     feature = None if absent else fleet.get_feature(ctx.target, ctx.project, CONFIG_MANAGEMENT)
     observed = _spec_of(feature, key, "configmanagement")
-    change = plan(desired.kind, desired.name, desired.body, observed)
+    change = catalog.CONFIG_SYNC.plan(desired, observed)
     legacy = _legacy_policy(observed)
     if legacy is not None:
         change = Change(

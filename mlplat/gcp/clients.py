@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Hashable
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from google.api_core.client_options import ClientOptions
 from google.auth.credentials import AnonymousCredentials
@@ -72,24 +73,15 @@ def service_usage(target: Target) -> service_usage_v1.ServiceUsageClient:
     )
 
 
-@cache
-def networks(target: Target) -> compute_v1.NetworksClient:
-    return _checked(compute_v1.NetworksClient(**_kwargs(target, "compute")), "compute.v1")
+def compute(target: Target, client_type: type[C]) -> C:
+    """A Compute Engine collection's client (`compute_v1.NetworksClient`, …), one per target."""
+    client: C = _compute(target, cast(Hashable, client_type))
+    return client
 
 
 @cache
-def subnetworks(target: Target) -> compute_v1.SubnetworksClient:
-    return _checked(compute_v1.SubnetworksClient(**_kwargs(target, "compute")), "compute.v1")
-
-
-@cache
-def routers(target: Target) -> compute_v1.RoutersClient:
-    return _checked(compute_v1.RoutersClient(**_kwargs(target, "compute")), "compute.v1")
-
-
-@cache
-def reservations(target: Target) -> compute_v1.ReservationsClient:
-    return _checked(compute_v1.ReservationsClient(**_kwargs(target, "compute")), "compute.v1")
+def _compute(target: Target, client_type: Any) -> Any:
+    return _checked(client_type(**_kwargs(target, "compute")), "compute.v1")
 
 
 @cache

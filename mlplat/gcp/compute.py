@@ -1,4 +1,5 @@
-"""Compute Engine: networks, subnetworks, routers (with NAT) and reservations.
+"""Compute Engine collections (networks, subnetworks, routers with NAT, reservations, and any
+other whose client follows the same verbs): get, list, insert, patch, update, delete.
 
 google-cloud-compute's `ExtendedOperation.result()` polls an operations client built without
 the caller's endpoint, so mlplat waits on Compute operations with the operations clients itself.
@@ -43,17 +44,21 @@ class Kind:
     name: str
     resource_arg: str
     message: type[Any]
-    client: str
+    client: type[Any]
 
 
-NETWORK = Kind("network", "network_resource", compute_v1.Network, "networks")
-SUBNETWORK = Kind("subnetwork", "subnetwork_resource", compute_v1.Subnetwork, "subnetworks")
-ROUTER = Kind("router", "router_resource", compute_v1.Router, "routers")
-RESERVATION = Kind("reservation", "reservation_resource", compute_v1.Reservation, "reservations")
+NETWORK = Kind("network", "network_resource", compute_v1.Network, compute_v1.NetworksClient)
+SUBNETWORK = Kind(
+    "subnetwork", "subnetwork_resource", compute_v1.Subnetwork, compute_v1.SubnetworksClient
+)
+ROUTER = Kind("router", "router_resource", compute_v1.Router, compute_v1.RoutersClient)
+RESERVATION = Kind(
+    "reservation", "reservation_resource", compute_v1.Reservation, compute_v1.ReservationsClient
+)
 
 
 def _client(target: Target, kind: Kind) -> Any:
-    return getattr(clients, kind.client)(target)
+    return clients.compute(target, kind.client)
 
 
 def _key(kind: Kind) -> str:
@@ -90,6 +95,30 @@ def patch(target: Target, kind: Kind, where: Where, name: str, body: dict[str, A
         ),
     )
     return str(operation.name)
+
+
+def update(
+    target: Target, kind: Kind, where: Where, name: str, body: dict[str, Any], *, mask: list[str]
+) -> str:
+    """Start updating the fields `mask` names (dotted) with `body`; returns the operation."""
+    resource = from_dict(kind.message, body)
+    operation = guarded(
+        f"compute/{kind.name} {name}: update",
+        lambda: _client(target, kind).update(
+            **where.args(),
+            **{_key(kind): name, kind.resource_arg: resource},
+            update_mask=",".join(mask),
+        ),
+    )
+    return str(operation.name)
+
+
+def list_(target: Target, kind: Kind, where: Where) -> list[dict[str, Any]]:
+    """Every resource of the kind in `where`, as Google's JSON (one paged list)."""
+    return guarded(
+        f"compute/{kind.name}s of {where.project}: list",
+        lambda: [to_dict(found) for found in _client(target, kind).list(**where.args())],
+    )
 
 
 def in_flight(target: Target, where: Where, target_name: str) -> str | None:
@@ -151,7 +180,7 @@ def delete(target: Target, kind: Kind, where: Where, name: str) -> str | None:
 def subnetworks_of(target: Target, project: str) -> list[tuple[str, dict[str, Any]]]:
     """Every subnetwork of the project in every region, as (region, Google's JSON), from one
     aggregated list."""
-    client = clients.subnetworks(target)
+    client = clients.compute(target, compute_v1.SubnetworksClient)
     pages = guarded(
         f"compute/subnetworks of {project}: list",
         lambda: list(client.aggregated_list(request={"project": project})),

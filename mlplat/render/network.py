@@ -27,7 +27,6 @@ def network(platform: Platform, env: Environment) -> Desired:
             "routingConfig": {"routingMode": "GLOBAL"},
             "description": description(platform),
         },
-        immutable=("autoCreateSubnetworks",),
     )
 
 
@@ -47,7 +46,6 @@ def subnet(platform: Platform, env: Environment, project: str) -> Desired:
             ],
             "description": description(platform),
         },
-        immutable=("network", "ipCidrRange"),
     )
 
 
@@ -71,7 +69,6 @@ def router(platform: Platform, env: Environment, project: str) -> Desired:
                 }
             ],
         },
-        immutable=("network",),
     )
 
 
@@ -103,7 +100,6 @@ def _reservation(platform: Platform, env: Environment, pool: NodePool) -> Desire
             "specificReservationRequired": True,
             "specificReservation": {"count": pool.reserved_nodes, "instanceProperties": instance},
         },
-        immutable=("specificReservation.instanceProperties", "specificReservationRequired"),
     )
 
 
