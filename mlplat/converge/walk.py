@@ -110,7 +110,8 @@ def unmanaged(
 
 def drift(ctx: EnvContext, kinds: Sequence[str]) -> list[Finding]:
     """The findings of `kinds` in the environment: each declared resource planned (a dry run,
-    so nothing changes), then the undeclared children of each kind that lists them."""
+    so nothing changes), then, for each kind whose binding lists its parent's members, the
+    undeclared ones."""
     if not ctx.dry_run:
         raise ValueError("drift needs a dry-run context")
     ordered = dependency_order(registry.descriptors(tuple(kinds)))
@@ -118,9 +119,8 @@ def drift(ctx: EnvContext, kinds: Sequence[str]) -> list[Finding]:
     children = [
         finding
         for d in ordered
-        for child in d.children
-        if child in kinds and registry.managed(child).binding.members is not None
-        for finding in unmanaged(ctx, child)
+        if registry.managed(d.kind).binding.members is not None
+        for finding in unmanaged(ctx, d.kind)
     ]
     return findings(ctx.env_name, outcomes) + children
 
