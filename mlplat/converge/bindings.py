@@ -270,14 +270,18 @@ CLUSTER = Binding(read=lambda ctx, _name: container.get_cluster(ctx.target, ctx.
 # Fleet, IAM, and the Kubernetes objects mlplat deletes (unmanaged ones, when pruning).
 
 
+def wait_gone(what: str, fetch: Callable[[], object | None], deadline: float) -> None:
+    """Poll until `fetch` finds nothing (`what`: the resource, as logs name it)."""
+    poll(f"{what}: deleted", fetch, lambda found: found is None, deadline=deadline)
+
+
 def _delete_membership(ctx: EnvContext, name: str) -> None:
     """Unregister the cluster from the fleet and wait until the membership is gone."""
     fleet.delete_membership(ctx.target, ctx.project, name)
-    poll(
-        f"fleet/membership {name}: deleted",
+    wait_gone(
+        f"fleet/membership {name}",
         lambda: fleet.get_membership(ctx.target, ctx.project, name),
-        lambda m: m is None,
-        deadline=ctx.deadlines.membership,
+        ctx.deadlines.membership,
     )
 
 

@@ -9,8 +9,9 @@ from typing import Any, TypeVar
 
 from mlplat import naming
 from mlplat.gcp.waiting import OperationFailedError
+from mlplat.kinds.descriptor import InEnvironment
 from mlplat.plan import Action, Change
-from mlplat.specs import Environment, Platform, PlatformSpec
+from mlplat.specs import PlatformSpec
 from mlplat.target import Target, git_url
 
 _LOG = logging.getLogger("mlplat")
@@ -34,7 +35,7 @@ class Deadlines:
 
 
 @dataclass(frozen=True)
-class EnvContext:
+class EnvContext(InEnvironment):
     """One environment of the platform on one target."""
 
     spec: PlatformSpec
@@ -43,22 +44,6 @@ class EnvContext:
     dry_run: bool = False
     deadlines: Deadlines = Deadlines()
     log: Callable[[str], Any] = field(default=_LOG.info, compare=False)
-
-    @property
-    def platform(self) -> Platform:
-        return self.spec.platform
-
-    @property
-    def env(self) -> Environment:
-        return self.spec.environments[self.env_name]
-
-    @property
-    def project(self) -> str:
-        return naming.project_id(self.platform, self.env)
-
-    @property
-    def region(self) -> str:
-        return naming.region(self.platform, self.env)
 
     @property
     def repo_url(self) -> str:

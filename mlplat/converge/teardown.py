@@ -6,12 +6,14 @@ after a crash) skips what is gone and waits on what is still going."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from github.Repository import Repository
 
 from mlplat import naming
 from mlplat.converge import network, walk
+from mlplat.converge.bindings import wait_gone
 from mlplat.converge.cluster_software import cluster_api, cluster_reachable, wait_for_root_sync
 from mlplat.converge.context import EnvContext, Outcome, report
 from mlplat.converge.fleet import membership_key
@@ -19,7 +21,6 @@ from mlplat.converge.gitops import owned_by, publish
 from mlplat.converge.offboarding import labelled_namespaces, wait_for_pruned
 from mlplat.converge.walk import deletion
 from mlplat.gcp import container, fleet, iam, projects
-from mlplat.gcp.waiting import poll
 from mlplat.git import gitops_repo as repos
 from mlplat.k8s import objects as k8s
 from mlplat.plan import Action, Change
@@ -28,6 +29,7 @@ from mlplat.render import kuberay
 from mlplat.render.team import TEAM_LABEL
 
 FEATURES = (render_fleet.POLICY_CONTROLLER_FEATURE, render_fleet.CONFIG_MANAGEMENT_FEATURE)
+SERVICE_ACCOUNT = "iam/service-account"
 MANAGED_BY_MLPLAT = "managed by mlplat"  # in the description of every account mlplat creates
 
 
@@ -91,11 +93,10 @@ def remove_feature_spec(ctx: EnvContext, feature_id: str) -> Outcome:
             fleet.update_feature(ctx.target, ctx.project, feature_id, body, ["membershipSpecs"])
         if not others:
             fleet.delete_feature(ctx.target, ctx.project, feature_id)
-            poll(
-                f"fleet/feature {feature_id}: deleted",
+            wait_gone(
+                f"fleet/feature {feature_id}",
                 lambda: fleet.get_feature(ctx.target, ctx.project, feature_id),
-                lambda found: found is None,
-                deadline=ctx.deadlines.membership,
+                ctx.deadlines.membership,
             )
 
     return deletion(ctx, "fleet/feature", name, True, remove)
@@ -121,11 +122,10 @@ def remove_cluster(ctx: EnvContext) -> Outcome:
                     deadline=ctx.deadlines.cluster,
                 )  # fmt: skip
             container.delete_cluster(ctx.target, path)
-        poll(
-            f"gke/cluster {name}: deleted",
+        wait_gone(
+            f"gke/cluster {name}",
             lambda: container.get_cluster(ctx.target, path),
-            lambda c: c is None,
-            deadline=ctx.deadlines.cluster,
+            ctx.deadlines.cluster,
         )
 
     pools = [p.get("name") for p in (found or {}).get("nodePools", [])]
@@ -159,18 +159,10 @@ def remove_service_accounts(ctx: EnvContext) -> list[Outcome]:
                 detail=", ".join(held),
             )
         )
-    for account in sorted(ours, key=lambda a: str(a["email"])):
-        email = str(account["email"])
+    delete = walk.deleter(SERVICE_ACCOUNT)
+    for email in sorted(str(account["email"]) for account in ours):
         outcomes.append(
-            deletion(
-                ctx,
-                "iam/service-account",
-                email,
-                True,
-                lambda email=email: iam.delete_service_account(  # type: ignore[misc]
-                    ctx.target, ctx.project, email
-                ),
-            )
+            deletion(ctx, SERVICE_ACCOUNT, email, True, functools.partial(delete, ctx, email))
         )
     return outcomes
 

@@ -22,12 +22,13 @@ from collections.abc import Iterable
 from typing import Any
 
 from mlplat import naming
-from mlplat.converge import bindings, registry, walk
+from mlplat.converge import bindings, walk
 from mlplat.converge.cluster_software import cluster_api
 from mlplat.converge.context import EnvContext
 from mlplat.converge.identity import NODE_ROLES
 from mlplat.converge.ray_addon import managed_by_config_sync
 from mlplat.drift import KEPT_ROLES, PROJECT_MEMBER, DriftClass, Finding
+from mlplat.errors import MlplatError
 from mlplat.gcp import iam, projects
 from mlplat.k8s import objects as k8s
 from mlplat.render.team import TEAM_LABEL
@@ -197,7 +198,8 @@ def prune(ctx: EnvContext, findings: Iterable[Finding]) -> int:
 
 
 def _delete(ctx: EnvContext, kind: str, name: str) -> None:
-    delete = registry.managed(kind).binding.delete
-    if delete is None:
-        raise ValueError(f"cannot prune {kind} {name}")
+    try:
+        delete = walk.deleter(kind)
+    except MlplatError as exc:
+        raise ValueError(f"cannot prune {kind} {name}") from exc
     delete(ctx, name)

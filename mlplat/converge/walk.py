@@ -68,11 +68,15 @@ def deletion(
     return report(ctx, Change(kind, name, Action.DELETE), applied=not ctx.dry_run)
 
 
+def deleter(kind: str) -> Callable[[EnvContext, str], None]:
+    """The call that deletes a resource of `kind` by name (and waits until it is gone)."""
+    return _required(registry.managed(kind).binding.delete, Change(kind, "*", Action.DELETE))
+
+
 def remove(ctx: EnvContext, kind: str, name: str) -> Outcome:
     """Delete one resource of `kind` if it exists, waiting until it is gone."""
-    binding = registry.managed(kind).binding
-    found = binding.read(ctx, name)
-    delete = _required(binding.delete, Change(kind, name, Action.DELETE))
+    found = registry.managed(kind).binding.read(ctx, name)
+    delete = deleter(kind)
     return deletion(ctx, kind, name, found is not None, lambda: delete(ctx, name))
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from mlplat import naming
 from mlplat.plan import Change, plan
 from mlplat.render.desired import Desired
 from mlplat.specs import Environment, Platform, PlatformSpec
@@ -14,8 +15,32 @@ from mlplat.specs import Environment, Platform, PlatformSpec
 EVERY_FIELD = ""  # an `updates` key that matches every field: the whole body is sent again
 
 
+class InEnvironment:
+    """One environment of a platform spec: for classes with `spec` and `env_name`."""
+
+    spec: PlatformSpec
+    env_name: str
+
+    @property
+    def platform(self) -> Platform:
+        return self.spec.platform
+
+    @property
+    def env(self) -> Environment:
+        return self.spec.environments[self.env_name]
+
+    @property
+    def project(self) -> str:
+        return naming.project_id(self.platform, self.env)
+
+    @property
+    def region(self) -> str:
+        return naming.region(self.platform, self.env)
+
+
 class Scope(Protocol):
-    """What rendering a kind needs: one environment of a platform (an EnvContext is one)."""
+    """What rendering a kind needs: an environment and its GitOps repository's address (an
+    EnvContext is one)."""
 
     @property
     def spec(self) -> PlatformSpec: ...

@@ -5,29 +5,25 @@ from __future__ import annotations
 
 import json
 import urllib.request
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from mlplat.converge.context import EnvContext
 from mlplat.specs import load_spec
-from mlplat.target import sandbox_from_file
+from mlplat.target import Target
 from sandbox.cloud import Sandbox
+from tests.adapters.conftest import sandbox, target
 from tests.unit.spec_files import REFERENCE
 
 
 @pytest.fixture
-def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
-    with Sandbox(tmp_path / "state", latency="instant") as running:
-        yield running
-
-
-@pytest.fixture
-def ctx(sandbox: Sandbox) -> EnvContext:
+def ctx(target: Target) -> EnvContext:
     """The reference spec's dev environment on the sandbox (applying)."""
-    return EnvContext(load_spec(REFERENCE), "dev", sandbox_from_file(sandbox.endpoints_path))
+    return EnvContext(load_spec(REFERENCE), "dev", target)
+
+
+__all__ = ["ctx", "sandbox", "target", "writes"]  # the adapters' sandbox fixtures, reused
 
 
 def writes(sandbox: Sandbox) -> dict[str, int]:

@@ -10,35 +10,25 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mlplat import naming
 from mlplat.kinds import catalog
-from mlplat.kinds.descriptor import Descriptor, dependency_order, leaves, pick, value_at
-from mlplat.specs import Environment, Platform, PlatformSpec, load_spec
+from mlplat.kinds.descriptor import (
+    Descriptor,
+    InEnvironment,
+    dependency_order,
+    leaves,
+    pick,
+    value_at,
+)
+from mlplat.specs import PlatformSpec, load_spec
 from tests.unit.spec_files import REFERENCE, copy_reference, set_path
 
 
 @dataclass(frozen=True)
-class Scope:
+class Scope(InEnvironment):
     """One environment of a spec, as rendering sees it (EnvContext without a target)."""
 
     spec: PlatformSpec
     env_name: str
-
-    @property
-    def platform(self) -> Platform:
-        return self.spec.platform
-
-    @property
-    def env(self) -> Environment:
-        return self.spec.environments[self.env_name]
-
-    @property
-    def project(self) -> str:
-        return naming.project_id(self.platform, self.env)
-
-    @property
-    def region(self) -> str:
-        return naming.region(self.platform, self.env)
 
     @property
     def repo_url(self) -> str:
