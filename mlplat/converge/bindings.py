@@ -11,8 +11,8 @@ from mlplat import naming
 from mlplat.converge.cluster_software import cluster_api
 from mlplat.converge.context import EnvContext, restarting
 from mlplat.errors import ConflictError, PermanentError
-from mlplat.gcp import compute, container, fleet, iam
-from mlplat.gcp.waiting import poll
+from mlplat.gcp import compute, container, fleet, iam, projects
+from mlplat.gcp.waiting import OperationFailedError, poll
 from mlplat.k8s import objects as k8s
 from mlplat.kinds.descriptor import Update, pick
 from mlplat.render import network as render_network
@@ -267,7 +267,93 @@ NODE_POOL = Binding(
 CLUSTER = Binding(read=lambda ctx, _name: container.get_cluster(ctx.target, ctx.cluster_path))
 
 
-# Fleet, IAM, and the Kubernetes objects mlplat deletes (unmanaged ones, when pruning).
+# The project's billing link.
+
+
+def _read_billing(ctx: EnvContext, project: str) -> Observed:
+    return {"billingAccountName": projects.billing_account(ctx.target, project)}
+
+
+def _link_billing(ctx: EnvContext, desired: Desired) -> None:
+    projects.link_billing(ctx.target, desired.name, str(desired.body["billingAccountName"]))
+
+
+BILLING = Binding(
+    read=_read_billing,
+    create=_link_billing,
+    update=lambda ctx, desired, _calls, _observed: _link_billing(ctx, desired),
+)
+
+
+# Fleet: features, memberships.
+
+
+def created_then_ready(
+    ctx: EnvContext,
+    what: str,
+    *,
+    create: Callable[[], Any],
+    wait: Callable[[Any], None],
+    fetch: Callable[[], Observed | None],
+    ready: Callable[[Observed], bool],
+) -> None:
+    """Create (an earlier run's create, or one meanwhile, is fine: then there is no operation
+    of ours to follow) and wait until ready; started again when Hub removed what a failed
+    create made (`restarting`)."""
+
+    def once() -> None:
+        try:
+            operation = create()
+        except ConflictError:
+            operation = None
+        if operation is not None:
+            wait(operation)
+        found = poll(
+            f"{what}: ready",
+            fetch,
+            lambda r: r is None or ready(r),
+            deadline=ctx.deadlines.membership,
+        )
+        if found is None:
+            raise OperationFailedError(f"{what}: gone again after its create", retryable=True)
+
+    restarting(ctx, f"{what}: create", once)
+
+
+def _feature_id(name: str) -> str:
+    return name.rsplit("/", 1)[-1]  # `<project>/<feature>`
+
+
+def _read_feature(ctx: EnvContext, name: str) -> Observed | None:
+    return fleet.get_feature(ctx.target, ctx.project, _feature_id(name))
+
+
+def _create_feature(ctx: EnvContext, desired: Desired) -> None:
+    feature_id = _feature_id(desired.name)
+    what = f"fleet/feature {feature_id}"
+    created_then_ready(
+        ctx,
+        what,
+        create=lambda: fleet.create_feature(
+            ctx.target, ctx.project, feature_id, desired.create_body()
+        ),
+        wait=lambda operation: fleet.wait_feature(
+            ctx.target, operation, what=f"{what}: create", deadline=ctx.deadlines.membership
+        ),
+        fetch=lambda: fleet.get_feature(ctx.target, ctx.project, feature_id),
+        ready=lambda f: _state(f, "resourceState") == "ACTIVE",
+    )
+
+
+def _state(resource: Observed, key: str) -> str:
+    value = resource.get(key, {})
+    return str(value.get("state", "")) if isinstance(value, dict) else ""
+
+
+FEATURE = Binding(read=_read_feature, create=_create_feature)
+
+
+# IAM, and the Kubernetes objects mlplat deletes (unmanaged ones, when pruning).
 
 
 def wait_gone(what: str, fetch: Callable[[], object | None], deadline: float) -> None:

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from mlplat import naming
+from mlplat.errors import PermanentError
+from mlplat.gcp import projects
 from mlplat.gcp.waiting import OperationFailedError
 from mlplat.kinds.descriptor import InEnvironment
 from mlplat.plan import Action, Change
@@ -105,3 +107,12 @@ def restarting(ctx: EnvContext, what: str, step: Callable[[], T]) -> T:
                 raise
             ctx.log(f"{what}: {exc}; starting again ({attempt + 1} of {START_ATTEMPTS})")
     return step()
+
+
+def membership_key(ctx: EnvContext) -> str:
+    """`projects/<number>/locations/global/memberships/<id>`, as Hub keys membership specs."""
+    number = projects.number(ctx.target, ctx.project)
+    if number is None:
+        raise PermanentError(f"project {ctx.project} not found")
+    membership = naming.membership_id(ctx.platform, ctx.env)
+    return f"projects/{number}/locations/global/memberships/{membership}"

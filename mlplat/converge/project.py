@@ -80,15 +80,8 @@ def _appears_as_ours(ctx: EnvContext) -> bool:
 
 
 def ensure_billing(ctx: EnvContext, *, project_absent: bool = False) -> Outcome:
-    """Link the project to the platform's billing account."""
-    desired = render.billing(ctx.platform, ctx.env)
-    account = "" if project_absent else projects.billing_account(ctx.target, ctx.project)
-    observed = None if project_absent else {"billingAccountName": account}
-    change = catalog.BILLING.plan(desired, observed)
-    if ctx.dry_run or change.action is Action.NOOP:
-        return report(ctx, change, applied=False)
-    projects.link_billing(ctx.target, ctx.project, str(desired.body["billingAccountName"]))
-    return report(ctx, change, applied=True)
+    """Link the project to the platform's billing account (the generic walk)."""
+    return walk.ensure(ctx, render.billing(ctx.platform, ctx.env), absent=project_absent)
 
 
 def ensure_services(ctx: EnvContext, *, project_absent: bool = False) -> Outcome:

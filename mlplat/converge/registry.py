@@ -49,6 +49,8 @@ def descriptors(kinds: list[str] | tuple[str, ...]) -> list[Descriptor]:
 
 
 for _descriptor, _binding in (
+    (catalog.BILLING, bindings.BILLING),
+    (catalog.FEATURE, bindings.FEATURE),
     (catalog.NETWORK, bindings.NETWORK),
     (catalog.RESERVATION, bindings.RESERVATION),
     (catalog.SUBNETWORK, bindings.SUBNETWORK),

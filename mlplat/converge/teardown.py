@@ -15,8 +15,7 @@ from mlplat import naming
 from mlplat.converge import network, walk
 from mlplat.converge.bindings import wait_gone
 from mlplat.converge.cluster_software import cluster_api, cluster_reachable, wait_for_root_sync
-from mlplat.converge.context import EnvContext, Outcome, report
-from mlplat.converge.fleet import membership_key
+from mlplat.converge.context import EnvContext, Outcome, membership_key, report
 from mlplat.converge.gitops import owned_by, publish
 from mlplat.converge.offboarding import labelled_namespaces, wait_for_pruned
 from mlplat.converge.walk import deletion
