@@ -5,37 +5,25 @@ from __future__ import annotations
 
 from typing import Any
 
+from mlplat.converge import walk
+from mlplat.converge.bindings import (
+    RECREATE_ATTEMPTS,
+    Calls,
+    wait_container_op,
+    wait_running_op,
+)
 from mlplat.converge.context import EnvContext, Outcome, report
 from mlplat.errors import ConflictError, MlplatError, PermanentError, SpecError
 from mlplat.gcp import container
 from mlplat.gcp.waiting import poll
-from mlplat.plan import Action, Change, plan
+from mlplat.kinds import catalog
+from mlplat.kinds.descriptor import value_at
+from mlplat.plan import Action
 from mlplat.render import cluster as render
 from mlplat.render.desired import Desired
 from mlplat.specs import naming
 from mlplat.specs.versions import planned_version, version_issues
 
-# Changed top-level cluster field → the ClusterUpdate field that changes it.
-_CLUSTER_UPDATES = {
-    "releaseChannel": "desiredReleaseChannel",
-    "controlPlaneEndpointsConfig": "desiredControlPlaneEndpointsConfig",
-    "autoscaling": "desiredClusterAutoscaling",
-    "workloadIdentityConfig": "desiredWorkloadIdentityConfig",
-    "shieldedNodes": "desiredShieldedNodes",
-    "addonsConfig": "desiredAddonsConfig",
-    "locations": "desiredLocations",
-}
-# Changed nested cluster field → the ClusterUpdate field that changes it (the rest of its
-# top-level field is immutable or unchanged).
-_NESTED_UPDATES = {"networkConfig.defaultEnablePrivateNodes": "desiredDefaultEnablePrivateNodes"}
-# Changed node pool config field → the UpdateNodePoolRequest field and its wrapper.
-_POOL_CONFIG_UPDATES = {
-    "labels": ("labels", "labels"),
-    "taints": ("taints", "taints"),
-    "resourceLabels": ("resourceLabels", "labels"),
-    "workloadMetadataConfig": ("workloadMetadataConfig", None),
-}
-RECREATE_ATTEMPTS = 2
 UP = ("RUNNING", "RECONCILING")  # the control plane serves (GKE upgrades it in place)
 _IN_FLIGHT = ("PROVISIONING", "RECONCILING", "STOPPING")
 
@@ -54,7 +42,7 @@ def ensure_cluster(ctx: EnvContext, *, absent: bool = False) -> Outcome:
         offer, where = _borrowed_offer(ctx)
     else:
         offer, where = _offered_versions(ctx, observed), ""
-    change = plan(desired.kind, desired.name, desired.body, observed, immutable=desired.immutable)
+    change = catalog.CLUSTER.plan(desired, observed)
     if ctx.dry_run:
         if offer is None:
             detail = "versions checked once the project exists"
@@ -75,16 +63,17 @@ def ensure_cluster(ctx: EnvContext, *, absent: bool = False) -> Outcome:
         elif observed.get("status") == "ERROR":
             detail = "a failed create was deleted and retried"
             ctx.log(f"{what}: in ERROR after a failed create; recreating")
-            _wait_op(ctx, container.delete_cluster(ctx.target, path), f"{desired.name}: delete")
+            deleted = container.delete_cluster(ctx.target, path)
+            wait_container_op(ctx, deleted, f"{desired.name}: delete")
         elif observed.get("status") in _IN_FLIGHT and observed.get("status") not in up:
-            _wait_running_op(ctx, path, None, what)
+            wait_running_op(ctx, path, None, what)
         observed = _wait_settled(ctx, path, what, up)
         if observed is not None and observed.get("status") in up:
             break
     else:
         raise PermanentError(f"{what}: did not reach RUNNING")
     if change.action is Action.UPDATE:
-        _update(ctx, desired, change, observed)
+        _update(ctx, desired, walk.update_calls(catalog.CLUSTER, change), observed)
     if observed.get("status") == "RECONCILING":
         ctx.log(f"{what}: its control plane is upgrading; node pools will wait for it")
         detail = ", ".join(filter(None, [detail, "control plane upgrading"]))
@@ -132,24 +121,7 @@ def _create(ctx: EnvContext, desired: Desired) -> None:
         operation = container.create_cluster(ctx.target, ctx.cluster_parent, desired.create_body())
     except ConflictError:
         return  # an earlier run's create is in flight: waited on by the caller
-    _wait_op(ctx, operation, f"gke/cluster {desired.name}: create", tolerate_failure=True)
-
-
-def _wait_op(ctx: EnvContext, operation: str, what: str, *, tolerate_failure: bool = False) -> None:
-    try:
-        container.wait(
-            ctx.target, ctx.cluster_parent, operation, what=what, deadline=ctx.deadlines.cluster
-        )
-    except PermanentError as exc:
-        if not tolerate_failure:
-            raise
-        ctx.log(f"{what}: {exc}")
-
-
-def _wait_running_op(ctx: EnvContext, path: str, pool: str | None, what: str) -> None:
-    operation = container.running_operation(ctx.target, path, pool)
-    if operation is not None:
-        _wait_op(ctx, operation, f"{what}: in flight", tolerate_failure=True)
+    wait_container_op(ctx, operation, f"gke/cluster {desired.name}: create", tolerate_failure=True)
 
 
 def _wait_settled(
@@ -164,27 +136,20 @@ def _wait_settled(
     )
 
 
-def _update(ctx: EnvContext, desired: Desired, change: Change, observed: dict[str, Any]) -> None:
-    paths = {f.path for f in change.fields}
-    nested = sorted(p for p in _NESTED_UPDATES if p in paths)
-    tops = sorted({p.split(".", 1)[0] for p in paths if p not in _NESTED_UPDATES})
-    for path in nested:
-        top, leaf = path.split(".", 1)
-        update = {_NESTED_UPDATES[path]: desired.body[top][leaf]}
-        operation = container.update_cluster(ctx.target, ctx.cluster_path, update)
-        _wait_op(ctx, operation, f"gke/cluster {desired.name}: update {path}")
-    for top in tops:
-        what = f"gke/cluster {desired.name}: update {top}"
-        if top == "resourceLabels":
+def _update(ctx: EnvContext, desired: Desired, calls: Calls, observed: dict[str, Any]) -> None:
+    """One call per changed field of the descriptor's table, in its order."""
+    for key, update in calls:
+        what = f"gke/cluster {desired.name}: update {key}"
+        if update.call == "setResourceLabels":
             labels = {**observed.get("resourceLabels", {}), **desired.body["resourceLabels"]}
             fingerprint = str(observed.get("labelFingerprint", ""))
             operation = container.set_labels(ctx.target, ctx.cluster_path, labels, fingerprint)
-        elif top in _CLUSTER_UPDATES:
-            update = {_CLUSTER_UPDATES[top]: desired.body[top]}
-            operation = container.update_cluster(ctx.target, ctx.cluster_path, update)
+        elif update.call == "updateCluster":
+            change = {update.field: value_at(desired.body, key)}
+            operation = container.update_cluster(ctx.target, ctx.cluster_path, change)
         else:
-            raise PermanentError(f"{what}: not changeable in place")
-        _wait_op(ctx, operation, what)
+            raise PermanentError(f"{what}: no such call {update.call}")
+        wait_container_op(ctx, operation, what)
 
 
 def pools_not_running(ctx: EnvContext) -> list[str]:
@@ -196,79 +161,7 @@ def pools_not_running(ctx: EnvContext) -> list[str]:
     return [pool.name for pool in declared if pool.name not in running]
 
 
-def ensure_node_pools(ctx: EnvContext, *, absent: bool = False) -> list[Outcome]:
-    """The system pool and every declared pool (sequentially; flows run them in parallel)."""
-    pools = render.every_pool(ctx.platform, ctx.env, ctx.project)
-    return [ensure_node_pool(ctx, pool, absent=absent) for pool in pools]
-
-
 def ensure_node_pool(ctx: EnvContext, desired: Desired, *, absent: bool = False) -> Outcome:
-    """Create or update one node pool, then wait until it is RUNNING."""
-    path = ctx.cluster_path
-    observed = None if absent else container.get_node_pool(ctx.target, path, desired.name)
-    change = plan(desired.kind, desired.name, desired.body, observed, immutable=desired.immutable)
-    if ctx.dry_run:
-        return report(ctx, change, applied=False)
-    what = f"gke/node-pool {desired.name}"
-    for _ in range(RECREATE_ATTEMPTS + 1):
-        if observed is not None and observed.get("status") == "RUNNING":
-            break  # as read above: no second read
-        if observed is None:
-            # a cluster-level operation (its control plane's own upgrade) blocks the create
-            _wait_running_op(ctx, path, None, f"{what}: the cluster's operation")
-            try:
-                operation = container.create_node_pool(ctx.target, path, desired.create_body())
-                _wait_op(ctx, operation, f"{what}: create", tolerate_failure=True)
-            except ConflictError:
-                _wait_running_op(ctx, path, desired.name, what)
-        elif observed.get("status") == "ERROR":
-            ctx.log(f"{what}: in ERROR after a failed create; recreating")
-            _wait_op(
-                ctx, container.delete_node_pool(ctx.target, path, desired.name), f"{what}: delete"
-            )
-        elif observed.get("status") != "RUNNING":
-            _wait_running_op(ctx, path, desired.name, what)
-        observed = poll(
-            f"{what}: RUNNING",
-            lambda: container.get_node_pool(ctx.target, path, desired.name),
-            lambda p: p is None or p.get("status") in ("RUNNING", "ERROR", "RUNNING_WITH_ERROR"),
-            deadline=ctx.deadlines.node_pool,
-        )
-        if observed is not None and observed.get("status") != "ERROR":
-            break
-    else:
-        raise PermanentError(f"{what}: did not reach RUNNING")
-    if change.action is Action.UPDATE:
-        _update_pool(ctx, desired, change)
-    return report(ctx, change, applied=change.action is not Action.NOOP)
-
-
-def _update_pool(ctx: EnvContext, desired: Desired, change: Change) -> None:
-    path, name = ctx.cluster_path, desired.name
-    tops = sorted(
-        {
-            ".".join(f.path.split(".")[:2])
-            if f.path.startswith("config.")
-            else f.path.split(".", 1)[0]
-            for f in change.fields
-        }
-    )
-    config: dict[str, Any] = desired.body["config"]
-    for top in tops:
-        what = f"gke/node-pool {name}: update {top}"
-        if top == "autoscaling":
-            operation = container.set_node_pool_autoscaling(
-                ctx.target, path, name, desired.body["autoscaling"]
-            )
-        elif top == "management":
-            operation = container.set_node_pool_management(
-                ctx.target, path, name, desired.body["management"]
-            )
-        elif top.startswith("config.") and top[7:] in _POOL_CONFIG_UPDATES:
-            field, wrapper = _POOL_CONFIG_UPDATES[top[7:]]
-            value = config.get(top[7:], {} if wrapper is None else None)
-            body = {field: value if wrapper is None else {wrapper: value}}
-            operation = container.update_node_pool(ctx.target, path, name, body)
-        else:
-            raise PermanentError(f"{what}: not changeable in place")
-        _wait_op(ctx, operation, what)
+    """Create or update one node pool, then wait until it is RUNNING (the generic walk over
+    its descriptor; its binding re-creates a pool whose create ended in ERROR)."""
+    return walk.ensure(ctx, desired, absent=absent)

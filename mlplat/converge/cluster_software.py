@@ -10,8 +10,7 @@ from typing import Any
 
 from kubernetes.dynamic import DynamicClient
 
-from mlplat.converge.context import EnvContext, Outcome, report
-from mlplat.converge.fleet import membership_key
+from mlplat.converge.context import EnvContext, Outcome, membership_key, report
 from mlplat.converge.ray_addon import managed_by_config_sync, served_by_addon
 from mlplat.converge.sync_gate import CONFIG_SYNC, wait_synced
 from mlplat.errors import MalformedResponseError, MlplatError, TruncatedResponseError

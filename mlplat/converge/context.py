@@ -7,10 +7,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from mlplat.errors import PermanentError
+from mlplat.gcp import projects
 from mlplat.gcp.waiting import OperationFailedError
+from mlplat.kinds.descriptor import InEnvironment
 from mlplat.plan import Action, Change
-from mlplat.specs import Environment, Platform, PlatformSpec, naming
-from mlplat.target import Target
+from mlplat.specs import PlatformSpec, naming
+from mlplat.target import Target, git_url
 
 _LOG = logging.getLogger("mlplat")
 T = TypeVar("T")
@@ -33,7 +36,7 @@ class Deadlines:
 
 
 @dataclass(frozen=True)
-class EnvContext:
+class EnvContext(InEnvironment):
     """One environment of the platform on one target."""
 
     spec: PlatformSpec
@@ -44,20 +47,10 @@ class EnvContext:
     log: Callable[[str], Any] = field(default=_LOG.info, compare=False)
 
     @property
-    def platform(self) -> Platform:
-        return self.spec.platform
-
-    @property
-    def env(self) -> Environment:
-        return self.spec.environments[self.env_name]
-
-    @property
-    def project(self) -> str:
-        return naming.project_id(self.platform, self.env)
-
-    @property
-    def region(self) -> str:
-        return naming.region(self.platform, self.env)
+    def repo_url(self) -> str:
+        """The GitOps repository's address on the target (Config Sync reads it)."""
+        gitops = self.platform.gitops
+        return git_url(self.target, gitops.owner, gitops.repository)
 
     @property
     def cluster_parent(self) -> str:
@@ -113,3 +106,12 @@ def restarting(ctx: EnvContext, what: str, step: Callable[[], T]) -> T:
                 raise
             ctx.log(f"{what}: {exc}; starting again ({attempt + 1} of {START_ATTEMPTS})")
     return step()
+
+
+def membership_key(ctx: EnvContext) -> str:
+    """`projects/<number>/locations/global/memberships/<id>`, as Hub keys membership specs."""
+    number = projects.number(ctx.target, ctx.project)
+    if number is None:
+        raise PermanentError(f"project {ctx.project} not found")
+    membership = naming.membership_id(ctx.platform, ctx.env)
+    return f"projects/{number}/locations/global/memberships/{membership}"

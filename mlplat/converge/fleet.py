@@ -4,14 +4,15 @@ the membership's specs in them (Config Sync; Policy Controller, ready when ACTIV
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 from typing import Any
 
-from mlplat.converge.context import EnvContext, Outcome, report, restarting
-from mlplat.errors import ConflictError, PermanentError
-from mlplat.gcp import fleet, projects
-from mlplat.gcp.waiting import OperationFailedError, poll
-from mlplat.plan import Action, Change, FieldChange, plan
+from mlplat.converge import walk
+from mlplat.converge.bindings import created_then_ready
+from mlplat.converge.context import EnvContext, Outcome, membership_key, report, restarting
+from mlplat.gcp import fleet
+from mlplat.gcp.waiting import poll
+from mlplat.kinds import catalog
+from mlplat.plan import Action, Change, FieldChange
 from mlplat.render import fleet as render
 
 CONFIG_MANAGEMENT = render.CONFIG_MANAGEMENT_FEATURE
@@ -20,57 +21,8 @@ POLICY_CONTROLLER = render.POLICY_CONTROLLER_FEATURE
 
 def ensure_feature(ctx: EnvContext, feature_id: str, *, absent: bool = False) -> Outcome:
     """A fleet-wide feature of the project (`configmanagement`, `policycontroller`);
-    memberships get their specs later."""
-    desired = render.feature(ctx.platform, ctx.project, feature_id)
-    observed = None if absent else fleet.get_feature(ctx.target, ctx.project, feature_id)
-    change = plan(desired.kind, desired.name, {}, observed)
-    if ctx.dry_run or change.action is Action.NOOP:
-        return report(ctx, change, applied=False)
-    what = f"fleet/feature {feature_id}"
-    restarting(
-        ctx,
-        f"{what}: create",
-        lambda: _created(
-            ctx,
-            what,
-            create=lambda: fleet.create_feature(
-                ctx.target, ctx.project, feature_id, desired.create_body()
-            ),
-            wait=lambda operation: fleet.wait_feature(
-                ctx.target, operation, what=f"{what}: create", deadline=ctx.deadlines.membership
-            ),
-            fetch=lambda: fleet.get_feature(ctx.target, ctx.project, feature_id),
-            ready=lambda f: _state(f, "resourceState") == "ACTIVE",
-        ),
-    )
-    return report(ctx, change, applied=True)
-
-
-def _created(
-    ctx: EnvContext,
-    what: str,
-    *,
-    create: Callable[[], Any],
-    wait: Callable[[Any], None],
-    fetch: Callable[[], dict[str, Any] | None],
-    ready: Callable[[dict[str, Any]], bool],
-) -> None:
-    """Create (an earlier run's create, or one meanwhile, is fine: then there is no operation
-    of ours to follow) and wait until ready. Hub removes what a failed create made."""
-    try:
-        operation = create()
-    except ConflictError:
-        operation = None
-    if operation is not None:
-        wait(operation)
-    found = poll(
-        f"{what}: ready",
-        fetch,
-        lambda r: r is None or ready(r),
-        deadline=ctx.deadlines.membership,
-    )
-    if found is None:
-        raise OperationFailedError(f"{what}: gone again after its create", retryable=True)
+    memberships get their specs later (the generic walk: only its existence is compared)."""
+    return walk.ensure(ctx, render.feature(ctx.platform, ctx.project, feature_id), absent=absent)
 
 
 def ensure_membership(ctx: EnvContext, *, absent: bool = False) -> Outcome:
@@ -79,27 +31,23 @@ def ensure_membership(ctx: EnvContext, *, absent: bool = False) -> Outcome:
     hand are a change, put back here)."""
     desired = render.membership(ctx.platform, ctx.env, ctx.project)
     observed = None if absent else fleet.get_membership(ctx.target, ctx.project, desired.name)
-    change = plan(desired.kind, desired.name, desired.body, observed, immutable=desired.immutable)
+    change = catalog.MEMBERSHIP.plan(desired, observed)
     if ctx.dry_run:
         return report(ctx, change, applied=False)
     what = f"fleet/membership {desired.name}"
     fetch = functools.partial(fleet.get_membership, ctx.target, ctx.project, desired.name)
     if change.action is Action.CREATE:
-        restarting(
+        created_then_ready(
             ctx,
-            f"{what}: create",
-            lambda: _created(
-                ctx,
-                what,
-                create=lambda: fleet.create_membership(
-                    ctx.target, ctx.project, desired.name, desired.create_body()
-                ),
-                wait=lambda operation: fleet.wait(
-                    operation, what=f"{what}: create", deadline=ctx.deadlines.membership
-                ),
-                fetch=fetch,
-                ready=lambda m: m.get("state", {}).get("code") == "READY",
+            what,
+            create=lambda: fleet.create_membership(
+                ctx.target, ctx.project, desired.name, desired.create_body()
             ),
+            wait=lambda operation: fleet.wait(
+                operation, what=f"{what}: create", deadline=ctx.deadlines.membership
+            ),
+            fetch=fetch,
+            ready=lambda m: m.get("state", {}).get("code") == "READY",
         )
     elif change.action is Action.UPDATE:
         fleet.update_membership_labels(
@@ -160,9 +108,7 @@ def ensure_policy_controller(ctx: EnvContext, *, absent: bool = False) -> Outcom
     desired = render.policy_controller_spec(ctx.platform, ctx.env)
     key = "" if absent else membership_key(ctx)
     feature = None if absent else fleet.get_feature(ctx.target, ctx.project, POLICY_CONTROLLER)
-    change = plan(
-        desired.kind, desired.name, desired.body, _spec_of(feature, key, "policycontroller")
-    )
+    change = catalog.POLICY_CONTROLLER.plan(desired, _spec_of(feature, key, "policycontroller"))
     if ctx.dry_run:
         return report(ctx, change, applied=False)
     if change.action is not Action.NOOP:
@@ -191,7 +137,7 @@ def ensure_config_management(ctx: EnvContext, repo_url: str, *, absent: bool = F
     key = "" if absent else membership_key(ctx)
     feature = None if absent else fleet.get_feature(ctx.target, ctx.project, CONFIG_MANAGEMENT)
     observed = _spec_of(feature, key, "configmanagement")
-    change = plan(desired.kind, desired.name, desired.body, observed)
+    change = catalog.CONFIG_SYNC.plan(desired, observed)
     legacy = _legacy_policy(observed)
     if legacy is not None:
         change = Change(
@@ -207,17 +153,3 @@ def ensure_config_management(ctx: EnvContext, repo_url: str, *, absent: bool = F
         wait_policy_active(ctx, key)
     _patch_spec(ctx, CONFIG_MANAGEMENT, key, desired.name, desired.body)
     return report(ctx, change, applied=True)
-
-
-def membership_key(ctx: EnvContext) -> str:
-    """`projects/<number>/locations/global/memberships/<id>`, as Hub keys membership specs."""
-    number = projects.number(ctx.target, ctx.project)
-    if number is None:
-        raise PermanentError(f"project {ctx.project} not found")
-    membership = render.membership(ctx.platform, ctx.env, ctx.project).name
-    return f"projects/{number}/locations/global/memberships/{membership}"
-
-
-def _state(resource: dict[str, Any], key: str) -> str:
-    value = resource.get(key, {})
-    return str(value.get("state", "")) if isinstance(value, dict) else ""

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import time
 
+from mlplat.converge import walk
 from mlplat.converge.context import EnvContext, Outcome, report, restarting
 from mlplat.errors import OwnershipError, PermanentError
 from mlplat.gcp import projects
-from mlplat.plan import Action, Change, FieldChange, plan
+from mlplat.kinds import catalog
+from mlplat.kinds.descriptor import pick
+from mlplat.plan import Action, Change, FieldChange
 from mlplat.render import project as render
 from mlplat.render.desired import Desired, is_ours
 
@@ -19,16 +22,14 @@ def ensure_project(ctx: EnvContext) -> Outcome:
     desired = render.project(ctx.platform, ctx.env)
     observed = projects.get(ctx.target, ctx.project)
     _check_owner(ctx, observed)
-    change = plan(desired.kind, desired.name, desired.body, observed, immutable=desired.immutable)
+    change = catalog.PROJECT.plan(desired, observed)
     if ctx.dry_run or change.action is Action.NOOP:
         return report(ctx, change, applied=False)
     if change.action is Action.CREATE:
         detail = restarting(ctx, f"project {ctx.project}: create", lambda: _create(ctx, desired))
         return report(ctx, change, applied=True, detail=detail)
-    unsupported = [f.path for f in change.fields if not f.path.startswith("labels")]
-    if unsupported:
-        raise PermanentError(f"project {ctx.project}: cannot update {', '.join(unsupported)}")
-    operation = projects.update_labels(ctx.target, ctx.project, dict(desired.body["labels"]))
+    fields = [update.field for _, update in walk.update_calls(catalog.PROJECT, change)]
+    operation = projects.update(ctx.target, ctx.project, pick(desired.body, fields))
     projects.wait_operation(
         ctx.target, "projects", operation, f"project {ctx.project}: update", ctx.deadlines.project
     )
@@ -79,15 +80,8 @@ def _appears_as_ours(ctx: EnvContext) -> bool:
 
 
 def ensure_billing(ctx: EnvContext, *, project_absent: bool = False) -> Outcome:
-    """Link the project to the platform's billing account."""
-    desired = render.billing(ctx.platform, ctx.env)
-    account = "" if project_absent else projects.billing_account(ctx.target, ctx.project)
-    observed = None if project_absent else {"billingAccountName": account}
-    change = plan(desired.kind, desired.name, desired.body, observed)
-    if ctx.dry_run or change.action is Action.NOOP:
-        return report(ctx, change, applied=False)
-    projects.link_billing(ctx.target, ctx.project, str(desired.body["billingAccountName"]))
-    return report(ctx, change, applied=True)
+    """Link the project to the platform's billing account (the generic walk)."""
+    return walk.ensure(ctx, render.billing(ctx.platform, ctx.env), absent=project_absent)
 
 
 def ensure_services(ctx: EnvContext, *, project_absent: bool = False) -> Outcome:

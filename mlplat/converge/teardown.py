@@ -6,40 +6,30 @@ after a crash) skips what is gone and waits on what is still going."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
 from typing import Any
 
 from github.Repository import Repository
 
+from mlplat.converge import network, walk
+from mlplat.converge.bindings import wait_gone
 from mlplat.converge.cluster_software import cluster_api, cluster_reachable, wait_for_root_sync
-from mlplat.converge.context import EnvContext, Outcome, report
-from mlplat.converge.fleet import membership_key
+from mlplat.converge.context import EnvContext, Outcome, membership_key, report
 from mlplat.converge.gitops import owned_by, publish
 from mlplat.converge.offboarding import labelled_namespaces, wait_for_pruned
-from mlplat.gcp import compute, container, fleet, iam, projects
-from mlplat.gcp.waiting import poll
+from mlplat.converge.walk import deletion
+from mlplat.gcp import container, fleet, iam, projects
 from mlplat.git import gitops_repo as repos
 from mlplat.k8s import objects as k8s
 from mlplat.plan import Action, Change
 from mlplat.render import fleet as render_fleet
 from mlplat.render import kuberay
-from mlplat.render import network as render_network
 from mlplat.render.team import TEAM_LABEL
 from mlplat.specs import naming
 
 FEATURES = (render_fleet.POLICY_CONTROLLER_FEATURE, render_fleet.CONFIG_MANAGEMENT_FEATURE)
+SERVICE_ACCOUNT = "iam/service-account"
 MANAGED_BY_MLPLAT = "managed by mlplat"  # in the description of every account mlplat creates
-
-
-def _delete(
-    ctx: EnvContext, kind: str, name: str, exists: bool, remove: Callable[[], Any]
-) -> Outcome:
-    """Report (and unless planning, do) one deletion of something that `exists`."""
-    if not exists:
-        return report(ctx, Change(kind, name, Action.NOOP), applied=False, detail="absent")
-    if not ctx.dry_run:
-        remove()
-    return report(ctx, Change(kind, name, Action.DELETE), applied=not ctx.dry_run)
 
 
 def project_alive(ctx: EnvContext) -> bool:
@@ -94,7 +84,7 @@ def remove_feature_spec(ctx: EnvContext, feature_id: str) -> Outcome:
     others = [k for k in specs if k != key]
     name = f"{ctx.project}/{feature_id}"
     if feature is None:
-        return _delete(ctx, "fleet/feature", name, False, lambda: None)
+        return deletion(ctx, "fleet/feature", name, False, lambda: None)
 
     def remove() -> None:
         if key in specs:
@@ -102,31 +92,18 @@ def remove_feature_spec(ctx: EnvContext, feature_id: str) -> Outcome:
             fleet.update_feature(ctx.target, ctx.project, feature_id, body, ["membershipSpecs"])
         if not others:
             fleet.delete_feature(ctx.target, ctx.project, feature_id)
-            poll(
-                f"fleet/feature {feature_id}: deleted",
+            wait_gone(
+                f"fleet/feature {feature_id}",
                 lambda: fleet.get_feature(ctx.target, ctx.project, feature_id),
-                lambda found: found is None,
-                deadline=ctx.deadlines.membership,
+                ctx.deadlines.membership,
             )
 
-    return _delete(ctx, "fleet/feature", name, True, remove)
+    return deletion(ctx, "fleet/feature", name, True, remove)
 
 
 def remove_membership(ctx: EnvContext) -> Outcome:
     """Unregister the cluster from the fleet and wait until the membership is gone."""
-    name = render_fleet.membership(ctx.platform, ctx.env, ctx.project).name
-    found = fleet.get_membership(ctx.target, ctx.project, name)
-
-    def remove() -> None:
-        fleet.delete_membership(ctx.target, ctx.project, name)
-        poll(
-            f"fleet/membership {name}: deleted",
-            lambda: fleet.get_membership(ctx.target, ctx.project, name),
-            lambda m: m is None,
-            deadline=ctx.deadlines.membership,
-        )
-
-    return _delete(ctx, "fleet/membership", name, found is not None, remove)
+    return walk.remove_kinds(ctx, ["fleet/membership"])[0]
 
 
 def remove_cluster(ctx: EnvContext) -> Outcome:
@@ -144,15 +121,14 @@ def remove_cluster(ctx: EnvContext) -> Outcome:
                     deadline=ctx.deadlines.cluster,
                 )  # fmt: skip
             container.delete_cluster(ctx.target, path)
-        poll(
-            f"gke/cluster {name}: deleted",
+        wait_gone(
+            f"gke/cluster {name}",
             lambda: container.get_cluster(ctx.target, path),
-            lambda c: c is None,
-            deadline=ctx.deadlines.cluster,
+            ctx.deadlines.cluster,
         )
 
     pools = [p.get("name") for p in (found or {}).get("nodePools", [])]
-    outcome = _delete(ctx, "gke/cluster", name, found is not None, remove)
+    outcome = deletion(ctx, "gke/cluster", name, found is not None, remove)
     if pools and outcome.change.action is Action.DELETE:
         return Outcome(outcome.change, outcome.applied, f"with node pools {', '.join(pools)}")
     return outcome
@@ -182,58 +158,25 @@ def remove_service_accounts(ctx: EnvContext) -> list[Outcome]:
                 detail=", ".join(held),
             )
         )
-    for account in sorted(ours, key=lambda a: str(a["email"])):
-        email = str(account["email"])
+    delete = walk.deleter(SERVICE_ACCOUNT)
+    for email in sorted(str(account["email"]) for account in ours):
         outcomes.append(
-            _delete(
-                ctx,
-                "iam/service-account",
-                email,
-                True,
-                lambda email=email: iam.delete_service_account(  # type: ignore[misc]
-                    ctx.target, ctx.project, email
-                ),
-            )
+            deletion(ctx, SERVICE_ACCOUNT, email, True, functools.partial(delete, ctx, email))
         )
     return outcomes
 
 
 def remove_network(ctx: EnvContext) -> list[Outcome]:
-    """Router (with NAT), subnet, reservations, then the VPC."""
-    regional = compute.Where(ctx.project, region=ctx.region)
-    zonal = compute.Where(ctx.project, zone=render_network.reservation_zone(ctx.platform, ctx.env))
-    steps = [
-        (compute.ROUTER, regional, naming.router_name(ctx.platform, ctx.env)),
-        (compute.SUBNETWORK, regional, naming.subnet_name(ctx.platform, ctx.env)),
-        *(
-            (compute.RESERVATION, zonal, r.name)
-            for r in render_network.reservations(ctx.platform, ctx.env)
-        ),
-        (compute.NETWORK, compute.Where(ctx.project), naming.network_name(ctx.platform, ctx.env)),
-    ]
-    outcomes = []
-    for kind, where, name in steps:
-        found = compute.get(ctx.target, kind, where, name)
-
-        def remove(
-            kind: compute.Kind = kind, where: compute.Where = where, name: str = name
-        ) -> None:
-            operation = compute.delete(ctx.target, kind, where, name)
-            if operation is not None:
-                compute.wait(
-                    ctx.target, where, operation, what=f"compute/{kind.name} {name}: delete",
-                    deadline=ctx.deadlines.network,
-                )  # fmt: skip
-
-        outcomes.append(_delete(ctx, f"compute/{kind.name}", name, found is not None, remove))
-    return outcomes
+    """Router (with NAT), subnet, reservations, then the VPC: the reverse of their kinds'
+    dependency order."""
+    return walk.remove_kinds(ctx, network.KINDS)
 
 
 def remove_branch(ctx: EnvContext, repo: Repository | None) -> Outcome:
     """The environment's branch (the repository stays: other environments share it)."""
     branch = naming.config_sync_branch(ctx.env)
     exists = repo is not None and repos.branch_head(repo, branch) is not None
-    return _delete(
+    return deletion(
         ctx,
         "git/branch",
         branch,
@@ -257,4 +200,4 @@ def remove_project(ctx: EnvContext) -> Outcome:
             f"project {ctx.project}: delete", ctx.deadlines.project,
         )  # fmt: skip
 
-    return _delete(ctx, "project", ctx.project, alive, remove)
+    return deletion(ctx, "project", ctx.project, alive, remove)

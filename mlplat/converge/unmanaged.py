@@ -13,22 +13,23 @@
   `configsync.gke.io:…`) and those a controller owns are not counted.
 
 They are reported as "unmanaged" and deleted only when asked (`prune`). Each is read with one
-call per kind for the whole environment."""
+call per kind for the whole environment. Node pools, subnetworks and service accounts are
+listed, and every kind is deleted, through the kinds' bindings (`registry`)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
 
+from mlplat.converge import bindings, walk
 from mlplat.converge.cluster_software import cluster_api
 from mlplat.converge.context import EnvContext
 from mlplat.converge.findings import KEPT_ROLES, PROJECT_MEMBER, DriftClass, Finding
 from mlplat.converge.identity import NODE_ROLES
 from mlplat.converge.ray_addon import managed_by_config_sync
-from mlplat.converge.teams import team_identity
-from mlplat.gcp import compute, container, iam, projects
+from mlplat.errors import MlplatError
+from mlplat.gcp import iam, projects
 from mlplat.k8s import objects as k8s
-from mlplat.render import cluster as render_cluster
 from mlplat.render.team import TEAM_LABEL
 from mlplat.specs import naming
 
@@ -37,7 +38,6 @@ SUBNETWORK = "compute/subnetwork"
 SERVICE_ACCOUNT = "iam/service-account"
 NAMESPACE = "k8s/Namespace"
 ROLE_BINDING = "k8s/RoleBinding"
-RBAC = "rbac.authorization.k8s.io/v1"
 CONFIG_SYNC_SYSTEM = "configmanagement.gke.io/system"
 
 
@@ -57,51 +57,23 @@ def google_findings(ctx: EnvContext, accounts: Iterable[dict[str, Any]]) -> list
 
 
 def node_pools(ctx: EnvContext) -> list[Finding]:
-    observed = container.get_cluster(ctx.target, ctx.cluster_path)
-    if observed is None:
-        return []
-    declared = {d.name for d in render_cluster.every_pool(ctx.platform, ctx.env, ctx.project)}
-    return [
-        _finding(ctx, NODE_POOL, str(pool["name"]), actual=str(pool.get("status", "")))
-        for pool in observed.get("nodePools", [])
-        if pool.get("name") not in declared
-        and not pool.get("autoscaling", {}).get("autoprovisioned")
-    ]
+    return walk.unmanaged(ctx, NODE_POOL)
 
 
 def subnetworks(ctx: EnvContext) -> list[Finding]:
-    network = naming.network_name(ctx.platform, ctx.env)
-    ours = naming.subnet_name(ctx.platform, ctx.env)
-    found = []
-    for region, subnet in compute.subnetworks_of(ctx.target, ctx.project):
-        in_vpc = str(subnet.get("network", "")).endswith(f"/global/networks/{network}")
-        if in_vpc and (subnet.get("name"), region) != (ours, ctx.region):
-            found.append(
-                _finding(
-                    ctx,
-                    SUBNETWORK,
-                    f"{region}/{subnet['name']}",
-                    actual=str(subnet.get("ipCidrRange", "")),
-                )
-            )
-    return found
-
-
-def declared_accounts(ctx: EnvContext) -> set[str]:
-    """The addresses of the service accounts the spec declares in the environment's project."""
-    node = naming.node_service_account_id(ctx.platform, ctx.env)
-    teams = [team_identity(ctx, m).email for m in ctx.spec.teams_in(ctx.env_name)]
-    return {naming.service_account_email(node, ctx.project), *teams}
+    return walk.unmanaged(ctx, SUBNETWORK)
 
 
 def service_accounts(ctx: EnvContext, accounts: Iterable[dict[str, Any]]) -> list[Finding]:
+    """`accounts`: the project's, as listed (the teams' observation shares the listing);
+    Google's default accounts, outside the project's own domain, are not counted."""
     own_domain = f"@{ctx.project}.iam.gserviceaccount.com"
-    declared = declared_accounts(ctx)
-    return [
-        _finding(ctx, SERVICE_ACCOUNT, email, actual=str(account.get("displayName", "")))
+    members = [
+        (email, account)
         for account in accounts
-        if (email := str(account.get("email", ""))).endswith(own_domain) and email not in declared
+        if (email := str(account.get("email", ""))).endswith(own_domain)
     ]
+    return walk.unmanaged(ctx, SERVICE_ACCOUNT, members)
 
 
 def google_managed(member: str, project: str, number: str) -> bool:
@@ -167,7 +139,7 @@ def cluster_findings(ctx: EnvContext, desired: list[dict[str, Any]]) -> list[Fin
         for ns in k8s.list_(api, "v1", "Namespace", label_selector=TEAM_LABEL)
         if (name := ns["metadata"]["name"]) not in namespaces and not managed_by_config_sync(ns)
     ]
-    for binding in k8s.list_(api, RBAC, "RoleBinding"):
+    for binding in k8s.list_(api, bindings.RBAC, "RoleBinding"):
         meta = binding["metadata"]
         key = (meta.get("namespace"), meta["name"])
         if (
@@ -226,33 +198,8 @@ def prune(ctx: EnvContext, findings: Iterable[Finding]) -> int:
 
 
 def _delete(ctx: EnvContext, kind: str, name: str) -> None:
-    if kind == NODE_POOL:
-        operation = container.delete_node_pool(ctx.target, ctx.cluster_path, name)
-        container.wait(
-            ctx.target,
-            ctx.cluster_parent,
-            operation,
-            what=f"{kind} {name}: delete",
-            deadline=ctx.deadlines.node_pool,
-        )
-    elif kind == SUBNETWORK:
-        region, _, subnet = name.partition("/")
-        where = compute.Where(ctx.project, region=region)
-        started = compute.delete(ctx.target, compute.SUBNETWORK, where, subnet)
-        if started is not None:
-            compute.wait(
-                ctx.target,
-                where,
-                started,
-                what=f"{kind} {name}: delete",
-                deadline=ctx.deadlines.network,
-            )
-    elif kind == SERVICE_ACCOUNT:
-        iam.delete_service_account(ctx.target, ctx.project, name)
-    elif kind == NAMESPACE:
-        k8s.delete(cluster_api(ctx), "v1", "Namespace", name)
-    elif kind == ROLE_BINDING:
-        namespace, _, binding = name.partition("/")
-        k8s.delete(cluster_api(ctx), RBAC, "RoleBinding", binding, namespace)
-    else:
-        raise ValueError(f"cannot prune {kind} {name}")
+    try:
+        delete = walk.deleter(kind)
+    except MlplatError as exc:
+        raise ValueError(f"cannot prune {kind} {name}") from exc
+    delete(ctx, name)

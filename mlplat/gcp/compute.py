@@ -92,6 +92,26 @@ def patch(target: Target, kind: Kind, where: Where, name: str, body: dict[str, A
     return str(operation["name"])
 
 
+def update(
+    target: Target, kind: Kind, where: Where, name: str, body: dict[str, Any], *, mask: list[str]
+) -> str:
+    """Start updating the fields `mask` names (dotted) with `body`; returns the operation."""
+    operation = _call(
+        f"compute/{kind.name} {name}: update",
+        lambda: _collection(target, kind).update(
+            **where.args(), **{kind.name: name}, body=body, updateMask=",".join(mask)
+        ),
+    )
+    return str(operation["name"])
+
+
+def list_(target: Target, kind: Kind, where: Where) -> list[dict[str, Any]]:
+    """Every resource of the kind in `where`, as Google's JSON (every page)."""
+    method = _collection(target, kind).list
+    what = f"compute/{kind.name}s of {where.project}: list"
+    return [item for page in _pages(what, method, where.args()) for item in page.get("items") or []]
+
+
 def in_flight(target: Target, where: Where, target_name: str) -> str | None:
     """The name of an unfinished operation on a resource called `target_name`, if any: a
     resumed run waits on it instead of creating twice."""

@@ -81,15 +81,19 @@ def create(target: Target, body: dict[str, Any]) -> str:
     return call(once)
 
 
-def update_labels(target: Target, project_id: str, labels: dict[str, str]) -> str:
-    """Replace the project's labels; returns the operation name."""
-    project = resourcemanager_v3.Project(name=f"projects/{project_id}", labels=labels)
-    mask = field_mask_pb2.FieldMask(paths=["labels"])
+def update(target: Target, project_id: str, fields: dict[str, Any]) -> str:
+    """Replace the project's top-level `fields` (labels, displayName); returns the operation."""
+    project = from_dict(resourcemanager_v3.Project, {"name": f"projects/{project_id}", **fields})
+    mask = field_mask_pb2.FieldMask(paths=[_snake(name) for name in fields])
     operation = guarded(
-        f"project {project_id}: update labels",
+        f"project {project_id}: update {', '.join(fields)}",
         lambda: clients.projects(target).update_project(project=project, update_mask=mask),
     )
     return str(operation.operation.name)
+
+
+def _snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
 
 
 def wait_operation(target: Target, api: str, name: str, what: str, deadline: float) -> None:

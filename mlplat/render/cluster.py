@@ -13,24 +13,6 @@ CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 SYSTEM_POOL = "system"
 RESERVATION_KEY = "compute.googleapis.com/reservation-name"
 
-CLUSTER_IMMUTABLE = (
-    "location",
-    "network",
-    "subnetwork",
-    "privateClusterConfig",
-    "ipAllocationPolicy",
-    "networkConfig.datapathProvider",
-)
-NODE_POOL_IMMUTABLE = (
-    "config.machineType",
-    "config.accelerators",
-    "config.spot",
-    "config.reservationAffinity",
-    "config.serviceAccount",
-    "config.oauthScopes",
-    "config.shieldedInstanceConfig",
-)
-
 
 def _node_identity(platform: Platform, env: Environment, project: str) -> dict[str, Any]:
     account = naming.node_service_account_id(platform, env)
@@ -124,7 +106,6 @@ def cluster(platform: Platform, env: Environment, project: str) -> Desired:
         kind="gke/cluster",
         name=naming.cluster_name(platform, env),
         body=body,
-        immutable=CLUSTER_IMMUTABLE,
         create_extra=extra,
     )
 
@@ -155,7 +136,6 @@ def system_pool(platform: Platform, env: Environment, project: str) -> Desired:
             },
             "management": {"autoRepair": True, "autoUpgrade": True},
         },
-        immutable=NODE_POOL_IMMUTABLE,
         create_extra={"initialNodeCount": pool.nodes_per_zone},
     )
 
@@ -209,6 +189,5 @@ def _node_pool(platform: Platform, env: Environment, project: str, pool: NodePoo
             },
             "management": {"autoRepair": True, "autoUpgrade": True},
         },
-        immutable=NODE_POOL_IMMUTABLE,
         create_extra={"initialNodeCount": 0},
     )

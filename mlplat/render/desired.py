@@ -17,7 +17,8 @@ ENVIRONMENT_LABEL = "mlplat-environment"
 
 @dataclass(frozen=True)
 class Desired:
-    """A resource we manage: its kind, name, the fields we declare, and those we cannot change.
+    """A resource we manage: its kind, name and the fields we declare (which of them cannot
+    change, and which call changes the others, its kind's descriptor says: `mlplat.kinds`).
 
     `body` holds only declared fields (camelCase, enum names, as Google's JSON has them) and is
     what the planner compares; `create_extra` adds fields sent only on creation.
@@ -26,7 +27,6 @@ class Desired:
     kind: str
     name: str
     body: Mapping[str, Any]
-    immutable: tuple[str, ...] = ()
     create_extra: Mapping[str, Any] = field(default_factory=dict)
 
     def create_body(self) -> dict[str, Any]:

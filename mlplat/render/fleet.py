@@ -29,7 +29,6 @@ def membership(platform: Platform, env: Environment, project: str) -> Desired:
             "endpoint": {"gkeCluster": {"resourceLink": link}},
             "labels": ownership_labels(platform.name, env.name),
         },
-        immutable=("endpoint.gkeCluster.resourceLink",),
     )
 
 

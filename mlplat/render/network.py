@@ -26,7 +26,6 @@ def network(platform: Platform, env: Environment) -> Desired:
             "routingConfig": {"routingMode": "GLOBAL"},
             "description": description(platform),
         },
-        immutable=("autoCreateSubnetworks",),
     )
 
 
@@ -46,7 +45,6 @@ def subnet(platform: Platform, env: Environment, project: str) -> Desired:
             ],
             "description": description(platform),
         },
-        immutable=("network", "ipCidrRange"),
     )
 
 
@@ -70,7 +68,6 @@ def router(platform: Platform, env: Environment, project: str) -> Desired:
                 }
             ],
         },
-        immutable=("network",),
     )
 
 
@@ -102,7 +99,6 @@ def _reservation(platform: Platform, env: Environment, pool: NodePool) -> Desire
             "specificReservationRequired": True,
             "specificReservation": {"count": pool.reserved_nodes, "instanceProperties": instance},
         },
-        immutable=("specificReservation.instanceProperties", "specificReservationRequired"),
     )
 
 

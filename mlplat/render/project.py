@@ -32,7 +32,6 @@ def project(platform: Platform, env: Environment) -> Desired:
             "displayName": f"{platform.name} {env.name}",
             "labels": {**platform.labels, **ownership_labels(platform.name, env.name)},
         },
-        immutable=("projectId", "parent"),
     )
 
 

@@ -9,6 +9,7 @@ import pytest
 from mlplat.errors import ReplacementRequired
 from mlplat.gcp import compute, container, fleet, iam, projects
 from mlplat.gcp.waiting import poll
+from mlplat.kinds import catalog
 from mlplat.plan import Action, plan
 from mlplat.render import cluster as render_cluster
 from mlplat.render import fleet as render_fleet
@@ -76,10 +77,7 @@ def test_cluster_round_trip_plans_noop_and_detects_changes(
     container.wait(target, parent, op, what="create", deadline=10)
     observed = container.get_cluster(target, path)
     assert observed is not None and observed["status"] == "RUNNING"
-    assert (
-        plan(desired.kind, desired.name, desired.body, observed, immutable=desired.immutable).action
-        is Action.NOOP
-    )
+    assert catalog.CLUSTER.plan(desired, observed).action is Action.NOOP
 
     system = render_cluster.system_pool(spec.platform, env, project)
     observed_pool = container.get_node_pool(target, path, system.name)
@@ -95,7 +93,7 @@ def test_cluster_round_trip_plans_noop_and_detects_changes(
 
     moved = {**observed, "location": "europe-west4"}
     with pytest.raises(ReplacementRequired, match="location"):
-        plan(desired.kind, desired.name, desired.body, moved, immutable=desired.immutable)
+        catalog.CLUSTER.plan(desired, moved)
 
 
 def test_membership_and_config_management(target: Target, spec: PlatformSpec) -> None:

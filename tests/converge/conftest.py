@@ -3,7 +3,9 @@ converge steps are plain functions of the context."""
 
 from __future__ import annotations
 
+import json
 import shutil
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -16,8 +18,9 @@ from mlplat.converge import cluster, identity, network, project
 from mlplat.converge.context import EnvContext, Outcome
 from mlplat.render import cluster as render_cluster
 from mlplat.specs import load_spec
-from mlplat.target import sandbox_from_file
+from mlplat.target import Target, sandbox_from_file
 from sandbox.cloud import Sandbox
+from tests.adapters.conftest import sandbox, target
 from tests.sandbox.conftest import Clients
 
 REFERENCE = Path(__file__).resolve().parents[2] / "infra_specs"
@@ -111,3 +114,19 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
         lines: list[str] = []
         ctx = context(REFERENCE, running.endpoints_path, lines)
         yield Built(running, ctx, google_chain(ctx), lines)
+
+
+@pytest.fixture
+def ctx(target: Target) -> EnvContext:
+    """The reference spec's dev environment on a fresh sandbox (applying)."""
+    return EnvContext(load_spec(REFERENCE), ENV, target)
+
+
+__all__ = ["ctx", "sandbox", "target", "writes"]  # the adapters' sandbox fixtures, reused
+
+
+def writes(sandbox: Sandbox) -> dict[str, int]:
+    """Mutating calls per API method since the sandbox started."""
+    with urllib.request.urlopen(sandbox.admin_url + "/counters", timeout=10) as response:
+        methods: dict[str, Any] = json.load(response)["methods"]
+    return {name: m["writes"] for name, m in methods.items() if m.get("writes")}
