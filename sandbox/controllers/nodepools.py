@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sandbox.controllers.quantities import pod_resources
-from sandbox.gcp.container_state import find_cluster
+from sandbox.gcp.container.cluster_store import find_cluster
 from sandbox.runtime import Runtime
 
 Obj = dict[str, Any]

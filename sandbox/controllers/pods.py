@@ -25,10 +25,10 @@ from sandbox.controllers.scheduler import NodeView, node_views, place
 from sandbox.controllers.statuspatch import conditions, write_status
 from sandbox.k8s import events
 from sandbox.k8s.backend import backend
-from sandbox.k8s.clusterapi import ClusterApi
-from sandbox.k8s.clusters import open_cluster
+from sandbox.k8s.cluster_registry import open_cluster
 from sandbox.k8s.errors import StatusError
-from sandbox.k8s.networks import Networks, pod_ip
+from sandbox.k8s.inprocess_client import ClusterApi
+from sandbox.k8s.ip_ranges import Networks, pod_ip
 from sandbox.runtime import Runtime
 
 Obj = dict[str, Any]

@@ -31,8 +31,8 @@ from sandbox.counters import RequestRecord
 from sandbox.httpserver import Request, Response
 from sandbox.k8s import discovery, openapi
 from sandbox.k8s.backend import backend, release
-from sandbox.k8s.cluster import Cluster
-from sandbox.k8s.clusters import ClusterRegistry, open_cluster
+from sandbox.k8s.cluster_context import Cluster
+from sandbox.k8s.cluster_registry import ClusterRegistry, open_cluster
 from sandbox.k8s.crds import INDEX as CRD_INDEX
 from sandbox.k8s.crds import openapi_schema
 from sandbox.k8s.errors import StatusError, no_such_path

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from sandbox.httpserver import Request, Response
-from sandbox.k8s.cluster import Cluster, Ref, present
+from sandbox.k8s.cluster_context import Cluster, Ref, present
 from sandbox.k8s.errors import StatusError, bad_request, method_not_allowed, no_such_path
 from sandbox.k8s.identity import UserInfo
 from sandbox.k8s.kinds import REVIEW_KINDS, Kind, storage_key
-from sandbox.k8s.patching import patch
+from sandbox.k8s.patch_verb import patch
 from sandbox.k8s.pod_streams import STREAMS, pod_stream
 from sandbox.k8s.protobuf import PROTOBUF, decode_body
 from sandbox.k8s.rbac import Attributes, authorize, forbidden_error
