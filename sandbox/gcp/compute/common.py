@@ -15,13 +15,13 @@ from typing import Any
 
 from sandbox.api import Call
 from sandbox.clock import compute_timestamp
+from sandbox.effects import effect, make_effect
 from sandbox.errors import RPC_CODES, ApiError, already_exists, invalid_argument, not_found
 from sandbox.faults import HTTP_BY_STATUS
 from sandbox.gcp.billing import require_billing
 from sandbox.gcp.resourcemanager.projects import Project, find, usable
 from sandbox.gcp.serviceusage.services import require_enabled
-from sandbox.listing import page
-from sandbox.operations import Record, effect, make_effect
+from sandbox.operations import Record
 from sandbox.runtime import Runtime
 
 API = "compute"
@@ -253,51 +253,6 @@ def _merge(rt: Runtime, args: dict[str, Any]) -> dict[str, Any] | None:
             doc["fingerprint"] = fingerprint()
         rt.store.put(args["collection"], args["key"], doc)
     return None
-
-
-_FILTER = re.compile(r'^\s*\(?\s*([\w.]+)\s*(=|eq|!=|ne)\s*"?([^")]*)"?\s*\)?\s*$')
-
-
-def _filtered(items: list[dict[str, Any]], expression: str) -> list[dict[str, Any]]:
-    # Compute filters are a small language; the sandbox understands `field = value` (and
-    # `eq`, `!=`, `ne`, where `eq`/`ne` values are regular expressions), else ignores the filter.
-    found = _FILTER.match(expression or "")
-    if not found:
-        return items
-    field, op, value = found.groups()
-    regex = op in ("eq", "ne")
-
-    def hit(item: dict[str, Any]) -> bool:
-        actual = str(item.get(field, ""))
-        return bool(re.fullmatch(value, actual)) if regex else actual == value
-
-    return [item for item in items if hit(item) == (op in ("=", "eq"))]
-
-
-def list_response(call: Call, kind: str, path: str, items: list[dict[str, Any]]) -> dict[str, Any]:
-    """A Compute list (`compute#networkList` …) of rendered items, filtered and paged."""
-    chosen, token = page(
-        call.query, _filtered(items, call.arg("filter", "")), size_param="maxResults"
-    )
-    body: dict[str, Any] = {"kind": kind, "id": path, "selfLink": link(path)}
-    if chosen:
-        body["items"] = chosen
-    if token:
-        body["nextPageToken"] = token
-    return body
-
-
-def aggregated_response(
-    call: Call, kind: str, field: str, project: Project, by_scope: dict[str, list[dict[str, Any]]]
-) -> dict[str, Any]:
-    """A Compute aggregated list: `items` keyed by `regions/R` or `zones/Z`."""
-    path = f"projects/{project['projectId']}/aggregated/{field}"
-    items: dict[str, Any] = {}
-    for scope, scoped in sorted(by_scope.items()):
-        chosen = _filtered(scoped, call.arg("filter", ""))
-        if chosen:
-            items[scope] = {field: chosen}
-    return {"kind": kind, "id": path, "items": items, "selfLink": link(path)}
 
 
 def unchanged(doc: dict[str, Any], body: dict[str, Any], mutable: set[str], what: str) -> None:

@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from sandbox.api import Call, Handlers
-from sandbox.gcp.compute.common import aggregated_response, guard, link, list_response, missing
+from sandbox.gcp.compute.collection import Collection
+from sandbox.gcp.compute.common import link
 from sandbox.gcp.compute.geography import ZONES
 from sandbox.gcp.compute.gke_derived import NodeVm, created, node_vms
 from sandbox.gcp.container.naming import digest
@@ -43,30 +44,9 @@ def view(pid: str, vm: NodeVm) -> dict[str, Any]:
     }
 
 
-@HANDLERS("compute.disks.get")
-def get(call: Call) -> dict[str, Any]:
-    pid = guard(call)["projectId"]
-    zone, name = call.params["zone"], call.params["disk"]
-    for vm in node_vms(call.rt, pid):
-        if vm.zone == zone and vm.name == name:
-            return view(pid, vm)
-    raise missing(f"projects/{pid}/zones/{zone}/disks/{name}")
+def _disks(call: Call, pid: str) -> list[tuple[str, dict[str, Any]]]:
+    return [(vm.zone, view(pid, vm)) for vm in node_vms(call.rt, pid)]
 
 
-@HANDLERS("compute.disks.list")
-def list_(call: Call) -> dict[str, Any]:
-    pid = guard(call)["projectId"]
-    zone = call.params["zone"]
-    if zone not in ZONES:
-        raise missing(f"projects/{pid}/zones/{zone}")
-    items = [view(pid, vm) for vm in node_vms(call.rt, pid) if vm.zone == zone]
-    return list_response(call, "compute#diskList", f"projects/{pid}/zones/{zone}/disks", items)
-
-
-@HANDLERS("compute.disks.aggregatedList")
-def aggregated_list(call: Call) -> dict[str, Any]:
-    project = guard(call)
-    by_zone: dict[str, list[dict[str, Any]]] = {}
-    for vm in node_vms(call.rt, project["projectId"]):
-        by_zone.setdefault(f"zones/{vm.zone}", []).append(view(project["projectId"], vm))
-    return aggregated_response(call, "compute#diskAggregatedList", "disks", project, by_zone)
+COLLECTION = Collection("disks", "disk", "zones", source=_disks, known=ZONES)
+COLLECTION.serve_reads(HANDLERS)

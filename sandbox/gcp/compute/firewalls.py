@@ -10,27 +10,19 @@ from typing import Any
 
 from sandbox import latency
 from sandbox.api import Call, Handlers
+from sandbox.effects import make_effect
 from sandbox.errors import invalid_argument
+from sandbox.gcp.compute.collection import Collection
 from sandbox.gcp.compute.common import (
-    activate_effect,
-    check_name,
-    exists,
-    forget_effect,
     guard,
     link,
-    list_response,
     merge_effect,
-    missing,
-    new_id,
     public,
-    relative,
-    start_operation,
-    timestamp,
     visible,
 )
 from sandbox.gcp.compute.gke_derived import firewall_rules
-from sandbox.gcp.compute.networks import FIREWALLS, find_network
-from sandbox.operations import make_effect
+from sandbox.gcp.compute.networks import referenced_network
+from sandbox.gcp.compute.stored import FIREWALLS
 
 HANDLERS = Handlers("compute.v1")
 _MUTABLE = {
@@ -68,17 +60,14 @@ def _gke_rules(call: Call, pid: str) -> list[dict[str, Any]]:
     ]
 
 
-def _all(call: Call, pid: str) -> list[dict[str, Any]]:
+def _all(call: Call, pid: str) -> list[tuple[str, dict[str, Any]]]:
     own = [public(doc) for doc in call.rt.store.values(FIREWALLS, f"{pid}/") if visible(doc)]
-    return sorted([*own, *_gke_rules(call, pid)], key=lambda rule: str(rule["name"]))
+    rules = sorted([*own, *_gke_rules(call, pid)], key=lambda rule: str(rule["name"]))
+    return [("", rule) for rule in rules]
 
 
-def _find(call: Call, pid: str) -> dict[str, Any]:
-    name = call.params["firewall"]
-    for rule in _all(call, pid):
-        if rule["name"] == name:
-            return rule
-    raise missing(_path(pid, name))
+COLLECTION = Collection("firewalls", "firewall", "global", store=FIREWALLS, source=_all)
+COLLECTION.serve_reads(HANDLERS)
 
 
 def _check_rules(body: dict[str, Any]) -> None:
@@ -99,15 +88,11 @@ def _check_rules(body: dict[str, Any]) -> None:
 
 @HANDLERS("compute.firewalls.insert")
 def insert(call: Call) -> dict[str, Any]:
-    project = guard(call)
-    pid = project["projectId"]
-    body = call.body
-    name = check_name(body.get("name"))
-    network_ref = relative(
-        str(body.get("network") or "global/networks/default"), pid, "resource.network"
+    project, name = COLLECTION.inserting(call)
+    pid, body = project["projectId"], call.body
+    network_ref = referenced_network(
+        call, pid, str(body.get("network") or "global/networks/default")
     )
-    if not find_network(call, pid, network_ref.rsplit("/", 1)[-1]):
-        raise missing(network_ref)
     _check_rules(body)
     direction = body.get("direction") or "INGRESS"
     defaults: dict[str, Any] = {
@@ -121,89 +106,43 @@ def insert(call: Call) -> dict[str, Any]:
         defaults["sourceRanges"] = ["0.0.0.0/0"]
     if direction == "EGRESS" and not body.get("destinationRanges"):
         defaults["destinationRanges"] = ["0.0.0.0/0"]
-    path = _path(pid, name)
-    key = f"{pid}/{name}"
-    rt = call.rt
-    with rt.store.transaction():
-        taken = any(rule["name"] == name for rule in _gke_rules(call, pid))
-        if taken or rt.store.get(FIREWALLS, key) is not None:
-            raise exists(path)
-        ident = new_id(rt)
-        rt.store.put(
-            FIREWALLS,
-            key,
-            {
-                **defaults,
-                **body,
-                "kind": "compute#firewall",
-                "id": ident,
-                "creationTimestamp": timestamp(rt),
-                "network": link(network_ref),
-                "selfLink": link(path),
-                "_pending": True,
-            },
-        )
-        return start_operation(
-            call,
-            project,
-            scope="global",
-            operation_type="insert",
-            target=path,
-            target_id=ident,
-            effect=activate_effect(FIREWALLS, key),
-            failure_effect=forget_effect(FIREWALLS, key),
-        )
+    taken = any(rule["name"] == name for rule in _gke_rules(call, pid))
 
+    def document(ident: str, path: str) -> dict[str, Any]:
+        return {
+            **defaults,
+            **body,
+            **COLLECTION.created(call.rt, ident),
+            "network": link(network_ref),
+            "selfLink": link(path),
+        }
 
-@HANDLERS("compute.firewalls.get")
-def get(call: Call) -> dict[str, Any]:
-    return _find(call, guard(call)["projectId"])
-
-
-@HANDLERS("compute.firewalls.list")
-def list_(call: Call) -> dict[str, Any]:
-    pid = guard(call)["projectId"]
-    path = f"projects/{pid}/global/firewalls"
-    return list_response(call, "compute#firewallList", path, _all(call, pid))
+    return COLLECTION.insert(call, project, name, document, taken=taken)
 
 
 @HANDLERS("compute.firewalls.patch")
 def patch(call: Call) -> dict[str, Any]:
     project = guard(call)
     pid = project["projectId"]
-    rule = _find(call, pid)
+    rule = COLLECTION.get(call)
     fields = {key: value for key, value in call.body.items() if key in _MUTABLE}
     if "allowed" in fields or "denied" in fields:
         _check_rules({**rule, **{k: fields.get(k) for k in ("allowed", "denied") if k in fields}})
     key = f"{pid}/{rule['name']}"
     stored = call.rt.store.get(FIREWALLS, key) is not None
-    return start_operation(
-        call,
-        project,
-        scope="global",
-        operation_type="patch",
-        target=_path(pid, rule["name"]),
-        target_id=rule["id"],
-        effect=merge_effect(FIREWALLS, key, fields) if stored else _noop(),
-    )
+    effect = merge_effect(FIREWALLS, key, fields) if stored else _noop()
+    return COLLECTION.operate(call, project, rule, "patch", effect)
 
 
 @HANDLERS("compute.firewalls.delete")
 def delete(call: Call) -> dict[str, Any]:
     project = guard(call)
     pid = project["projectId"]
-    rule = _find(call, pid)
+    rule = COLLECTION.get(call)
     key = f"{pid}/{rule['name']}"
     stored = call.rt.store.get(FIREWALLS, key) is not None
-    return start_operation(
-        call,
-        project,
-        scope="global",
-        operation_type="delete",
-        target=_path(pid, rule["name"]),
-        target_id=rule["id"],
-        effect=(make_effect("store.delete", collection=FIREWALLS, key=key) if stored else _noop()),
-    )
+    effect = make_effect("store.delete", collection=FIREWALLS, key=key) if stored else _noop()
+    return COLLECTION.operate(call, project, rule, "delete", effect)
 
 
 def _noop() -> dict[str, Any]:

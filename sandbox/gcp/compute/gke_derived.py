@@ -19,7 +19,7 @@ from typing import Any
 
 from sandbox.clock import compute_timestamp
 from sandbox.gcp.compute.common import ROOT
-from sandbox.gcp.compute.networks import SUBNETWORKS
+from sandbox.gcp.compute.stored import SUBNETWORKS
 from sandbox.gcp.container.cluster_store import CLUSTERS
 from sandbox.gcp.container.naming import digest, region_of
 from sandbox.runtime import Runtime

@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from sandbox.api import Call, Handlers
-from sandbox.gcp.compute.common import aggregated_response, guard, link, list_response, missing
+from sandbox.gcp.compute.collection import Collection
+from sandbox.gcp.compute.common import link
 from sandbox.gcp.compute.geography import ZONES
 from sandbox.gcp.compute.gke_derived import (
     NodeVm,
@@ -146,33 +147,9 @@ def view(rt: Runtime, pid: str, vm: NodeVm) -> dict[str, Any]:
     return body
 
 
-@HANDLERS("compute.instances.get")
-def get(call: Call) -> dict[str, Any]:
-    pid = guard(call)["projectId"]
-    zone, name = call.params["zone"], call.params["instance"]
-    for vm in node_vms(call.rt, pid):
-        if vm.zone == zone and vm.name == name:
-            return view(call.rt, pid, vm)
-    raise missing(f"projects/{pid}/zones/{zone}/instances/{name}")
+def _instances(call: Call, pid: str) -> list[tuple[str, dict[str, Any]]]:
+    return [(vm.zone, view(call.rt, pid, vm)) for vm in node_vms(call.rt, pid)]
 
 
-@HANDLERS("compute.instances.list")
-def list_(call: Call) -> dict[str, Any]:
-    pid = guard(call)["projectId"]
-    zone = call.params["zone"]
-    if zone not in ZONES:
-        raise missing(f"projects/{pid}/zones/{zone}")
-    items = [view(call.rt, pid, vm) for vm in node_vms(call.rt, pid) if vm.zone == zone]
-    path = f"projects/{pid}/zones/{zone}/instances"
-    return list_response(call, "compute#instanceList", path, items)
-
-
-@HANDLERS("compute.instances.aggregatedList")
-def aggregated_list(call: Call) -> dict[str, Any]:
-    project = guard(call)
-    pid = project["projectId"]
-    by_zone: dict[str, list[dict[str, Any]]] = {}
-    for vm in node_vms(call.rt, pid):
-        by_zone.setdefault(f"zones/{vm.zone}", []).append(view(call.rt, pid, vm))
-    kind = "compute#instanceAggregatedList"
-    return aggregated_response(call, kind, "instances", project, by_zone)
+COLLECTION = Collection("instances", "instance", "zones", source=_instances, known=ZONES)
+COLLECTION.serve_reads(HANDLERS)

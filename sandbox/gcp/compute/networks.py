@@ -6,36 +6,28 @@ from typing import Any
 
 from sandbox import latency
 from sandbox.api import Call, Handlers
+from sandbox.effects import effect, make_effect
 from sandbox.errors import invalid_argument
+from sandbox.gcp.compute.collection import Collection, Found
 from sandbox.gcp.compute.common import (
-    check_name,
-    exists,
     fingerprint,
-    forget_effect,
-    guard,
     in_use,
     link,
-    list_response,
-    merge_effect,
     missing,
     new_id,
     path_of,
     public,
-    start_operation,
+    relative,
     timestamp,
-    unchanged,
     visible,
 )
 from sandbox.gcp.compute.geography import AUTO_RANGES
+from sandbox.gcp.compute.gke_derived import peerings
+from sandbox.gcp.compute.stored import FIREWALLS, NETWORKS, ROUTERS, SUBNETWORKS
 from sandbox.gcp.container.naming import digest
-from sandbox.operations import effect, make_effect
 from sandbox.runtime import Runtime
 
 HANDLERS = Handlers("compute.v1")
-NETWORKS = "compute.networks"  # key: "<project>/<name>"
-SUBNETWORKS = "compute.subnetworks"  # key: "<project>/<region>/<name>"
-ROUTERS = "compute.routers"  # key: "<project>/<region>/<name>"
-FIREWALLS = "compute.firewalls"  # key: "<project>/<name>"
 _MUTABLE = {
     "routingConfig",
     "mtu",
@@ -65,6 +57,15 @@ def find_network(call: Call, project_id: str, name: str) -> dict[str, Any] | Non
     return doc if visible(doc) else None
 
 
+def referenced_network(call: Call, project_id: str, value: str) -> str:
+    """The relative path of the network a body names (a full or partial link); 404 when the
+    project has no such network."""
+    ref = relative(value, project_id, "resource.network")
+    if not find_network(call, project_id, ref.rsplit("/", 1)[-1]):
+        raise missing(ref)
+    return ref
+
+
 def _view(call: Call, project_id: str, doc: dict[str, Any]) -> dict[str, Any]:
     body = public(doc)
     routing = body.get("routingConfig")
@@ -78,57 +79,42 @@ def _view(call: Call, project_id: str, doc: dict[str, Any]) -> dict[str, Any]:
     ]
     if subnets:
         body["subnetworks"] = subnets
-    # Imported here: gke_derived reads GKE's state, whose modules import this one.
-    from sandbox.gcp.compute.gke_derived import peerings  # noqa: PLC0415
-
     peered = peerings(call.rt, project_id, own)
     if peered:
         body["peerings"] = peered
     return body
 
 
+COLLECTION = Collection("networks", "network", "global", store=NETWORKS, view=_view)
+COLLECTION.serve_reads(HANDLERS)
+
+
 @HANDLERS("compute.networks.insert")
 def insert(call: Call) -> dict[str, Any]:
-    project = guard(call)
-    pid = project["projectId"]
-    body = call.body
-    name = check_name(body.get("name"))
+    project, name = COLLECTION.inserting(call)
+    pid, body = project["projectId"], call.body
     if "autoCreateSubnetworks" not in body:
         raise invalid_argument(
             "Invalid value for field 'resource.autoCreateSubnetworks': ''. Legacy networks are "
             "not supported; set autoCreateSubnetworks.",
             "resource.auto_create_subnetworks",
         )
-    path = network_path(pid, name)
-    key = f"{pid}/{name}"
-    rt = call.rt
-    with rt.store.transaction():
-        if rt.store.get(NETWORKS, key) is not None:
-            raise exists(path)
-        ident = new_id(rt)
-        doc = {
+
+    def document(ident: str, path: str) -> dict[str, Any]:
+        return {
             "routingConfig": {"routingMode": "REGIONAL"},
             "mtu": 1460,
             "networkFirewallPolicyEnforcementOrder": "AFTER_CLASSIC_FIREWALL",
             **body,
-            "kind": "compute#network",
-            "id": ident,
-            "creationTimestamp": timestamp(rt),
+            **COLLECTION.created(call.rt, ident),
             "selfLink": link(path),
             "selfLinkWithId": link(f"projects/{pid}/global/networks/{ident}"),
-            "_pending": True,
         }
-        rt.store.put(NETWORKS, key, doc)
-        return start_operation(
-            call,
-            project,
-            scope="global",
-            operation_type="insert",
-            target=path,
-            target_id=ident,
-            effect=make_effect("compute.networkReady", project=pid, name=name),
-            failure_effect=forget_effect(NETWORKS, key),
-        )
+
+    def ready(key: str) -> dict[str, Any]:
+        return make_effect("compute.networkReady", project=pid, name=name)
+
+    return COLLECTION.insert(call, project, name, document, ready=ready)
 
 
 @effect("compute.networkReady")
@@ -173,70 +159,26 @@ def _auto_subnet(rt: Runtime, network: dict[str, Any], pid: str, region: str, ci
     )
 
 
-@HANDLERS("compute.networks.get")
-def get(call: Call) -> dict[str, Any]:
-    project = guard(call)
-    pid = project["projectId"]
-    doc = find_network(call, pid, call.params["network"])
-    if doc is None:
-        raise missing(network_path(pid, call.params["network"]))
-    return _view(call, pid, doc)
-
-
-@HANDLERS("compute.networks.list")
-def list_(call: Call) -> dict[str, Any]:
-    project = guard(call)
-    pid = project["projectId"]
-    items = [
-        _view(call, pid, doc) for doc in call.rt.store.values(NETWORKS, f"{pid}/") if visible(doc)
-    ]
-    return list_response(call, "compute#networkList", f"projects/{pid}/global/networks", items)
-
-
 @HANDLERS("compute.networks.patch")
 def patch(call: Call) -> dict[str, Any]:
-    project = guard(call)
-    pid = project["projectId"]
-    name = call.params["network"]
-    doc = find_network(call, pid, name)
-    path = network_path(pid, name)
-    if doc is None:
-        raise missing(path)
-    unchanged(public(doc), call.body, _MUTABLE, "network")
-    fields = {key: value for key, value in call.body.items() if key in _MUTABLE}
+    found = COLLECTION.find(call)
+    doc = found.doc
+    fields = COLLECTION.changed_fields(doc, call.body, _MUTABLE)
     if fields.get("enableUlaInternalIpv6") and not doc.get("internalIpv6Range"):
         # Google assigns a /48 of its ULA block fd20::/20 when none is asked for.
         block = int(digest(doc["id"], "ula")[:7], 16) & 0xFFFFFFF
         fields.setdefault("internalIpv6Range", f"fd20:{block >> 16:03x}:{block & 0xFFFF:x}::/48")
-    return start_operation(
-        call,
-        project,
-        scope="global",
-        operation_type="patch",
-        target=path,
-        target_id=doc["id"],
-        effect=merge_effect(NETWORKS, f"{pid}/{name}", fields),
-    )
+    return COLLECTION.merge(call, found, fields)
+
+
+def _gone_effect(found: Found) -> dict[str, Any]:
+    pid = found.project["projectId"]
+    return make_effect("compute.networkGone", project=pid, name=found.doc["name"])
 
 
 @HANDLERS("compute.networks.delete")
 def delete(call: Call) -> dict[str, Any]:
-    project = guard(call)
-    pid = project["projectId"]
-    name = call.params["network"]
-    doc = find_network(call, pid, name)
-    path = network_path(pid, name)
-    if doc is None:
-        raise missing(path)
-    return start_operation(
-        call,
-        project,
-        scope="global",
-        operation_type="delete",
-        target=path,
-        target_id=doc["id"],
-        effect=make_effect("compute.networkGone", project=pid, name=name),
-    )
+    return COLLECTION.delete(call, _gone_effect)
 
 
 @effect("compute.networkGone")

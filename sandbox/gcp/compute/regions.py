@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from sandbox.api import Call, Handlers
-from sandbox.gcp.compute.common import guard, link, list_response, missing
+from sandbox.gcp.compute.collection import Collection
+from sandbox.gcp.compute.common import link
 from sandbox.gcp.compute.geography import REGIONS, ZONES
 from sandbox.gcp.compute.gke_derived import node_vms
 
@@ -84,34 +85,14 @@ def _region_usage(call: Call, pid: str) -> dict[str, dict[str, float]]:
     return usage
 
 
-@HANDLERS("compute.regions.get")
-def get_region(call: Call) -> dict[str, Any]:
-    pid = guard(call)["projectId"]
-    region = call.params["region"]
-    if region not in REGIONS:
-        raise missing(f"projects/{pid}/regions/{region}")
-    return region_view(pid, region, _region_usage(call, pid).get(region))
-
-
-@HANDLERS("compute.regions.list")
-def list_regions(call: Call) -> dict[str, Any]:
-    pid = guard(call)["projectId"]
+def _regions(call: Call, pid: str) -> list[tuple[str, dict[str, Any]]]:
     usage = _region_usage(call, pid)
-    items = [region_view(pid, region, usage.get(region)) for region in REGIONS]
-    return list_response(call, "compute#regionList", f"projects/{pid}/regions", items)
+    return [("", region_view(pid, region, usage.get(region))) for region in REGIONS]
 
 
-@HANDLERS("compute.zones.get")
-def get_zone(call: Call) -> dict[str, Any]:
-    pid = guard(call)["projectId"]
-    zone = call.params["zone"]
-    if zone not in ZONES:
-        raise missing(f"projects/{pid}/zones/{zone}")
-    return zone_view(pid, zone)
+def _zones(call: Call, pid: str) -> list[tuple[str, dict[str, Any]]]:
+    return [("", zone_view(pid, zone)) for zone in ZONES]
 
 
-@HANDLERS("compute.zones.list")
-def list_zones(call: Call) -> dict[str, Any]:
-    pid = guard(call)["projectId"]
-    items = [zone_view(pid, zone) for zone in ZONES]
-    return list_response(call, "compute#zoneList", f"projects/{pid}/zones", items)
+Collection("regions", "region", "project", source=_regions).serve_reads(HANDLERS)
+Collection("zones", "zone", "project", source=_zones).serve_reads(HANDLERS)

@@ -7,8 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from sandbox.api import Call, Handlers
-from sandbox.gcp.compute.common import guard, link, list_response, missing, visible
-from sandbox.gcp.compute.networks import NETWORKS, SUBNETWORKS
+from sandbox.gcp.compute.collection import Collection
+from sandbox.gcp.compute.common import link, visible
+from sandbox.gcp.compute.stored import NETWORKS, SUBNETWORKS
 from sandbox.gcp.container.naming import digest
 
 HANDLERS = Handlers("compute.v1")
@@ -66,17 +67,9 @@ def routes(call: Call, pid: str) -> list[dict[str, Any]]:
     return found
 
 
-@HANDLERS("compute.routes.get")
-def get(call: Call) -> dict[str, Any]:
-    pid = guard(call)["projectId"]
-    for route in routes(call, pid):
-        if route["name"] == call.params["route"]:
-            return route
-    raise missing(f"projects/{pid}/global/routes/{call.params['route']}")
+def _sourced(call: Call, pid: str) -> list[tuple[str, dict[str, Any]]]:
+    return [("", route) for route in routes(call, pid)]
 
 
-@HANDLERS("compute.routes.list")
-def list_(call: Call) -> dict[str, Any]:
-    pid = guard(call)["projectId"]
-    path = f"projects/{pid}/global/routes"
-    return list_response(call, "compute#routeList", path, routes(call, pid))
+COLLECTION = Collection("routes", "route", "global", source=_sourced)
+COLLECTION.serve_reads(HANDLERS)

@@ -9,32 +9,19 @@ from typing import Any
 
 from sandbox import latency
 from sandbox.api import Call, Handlers
+from sandbox.effects import effect, make_effect
 from sandbox.errors import ApiError, invalid_argument
+from sandbox.gcp.compute.collection import Collection, Found
 from sandbox.gcp.compute.common import (
-    activate_effect,
-    aggregated_response,
     check_name,
-    check_region,
-    exists,
     fingerprint,
-    forget_effect,
-    guard,
     in_use,
     link,
-    list_response,
-    merge_effect,
     missing,
-    new_id,
     path_of,
-    public,
-    relative,
-    start_operation,
-    timestamp,
-    unchanged,
-    visible,
 )
-from sandbox.gcp.compute.networks import ROUTERS, SUBNETWORKS, find_network
-from sandbox.operations import effect, make_effect
+from sandbox.gcp.compute.networks import network_path, referenced_network
+from sandbox.gcp.compute.stored import ROUTERS, SUBNETWORKS
 from sandbox.runtime import Runtime
 
 HANDLERS = Handlers("compute.v1")
@@ -60,11 +47,6 @@ latency.declare(
 )
 
 Net = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
-def subnetwork_path(project_id: str, region: str, name: str) -> str:
-    """`projects/P/regions/R/subnetworks/N`."""
-    return f"projects/{project_id}/regions/{region}/subnetworks/{name}"
 
 
 def _cidr(value: Any, field_path: str) -> Net:
@@ -107,101 +89,48 @@ def _check_overlaps(call: Call, pid: str, doc: dict[str, Any]) -> None:
                     )
 
 
-def _find(call: Call) -> tuple[dict[str, Any], str, str, dict[str, Any]]:
-    project = guard(call)
-    pid = project["projectId"]
-    key = f"{pid}/{call.params['region']}/{call.params['subnetwork']}"
-    doc = call.rt.store.get(SUBNETWORKS, key)
-    if doc is None or not visible(doc):
-        raise missing(subnetwork_path(pid, call.params["region"], call.params["subnetwork"]))
-    return project, pid, key, doc
+COLLECTION = Collection("subnetworks", "subnetwork", "regions", store=SUBNETWORKS)
+COLLECTION.serve_reads(HANDLERS)
 
 
 @HANDLERS("compute.subnetworks.insert")
 def insert(call: Call) -> dict[str, Any]:
-    project = guard(call)
-    pid = project["projectId"]
-    region = check_region(call.params["region"])
-    body = call.body
-    name = check_name(body.get("name"))
-    network_ref = relative(
-        call.require(body.get("network"), "resource.network"), pid, "resource.network"
+    project, name = COLLECTION.inserting(call)
+    pid, region, body = project["projectId"], call.params["region"], call.body
+    network_ref = referenced_network(
+        call, pid, call.require(body.get("network"), "resource.network")
     )
-    network_name = network_ref.rsplit("/", 1)[-1]
-    if network_ref != f"projects/{pid}/global/networks/{network_name}" or not find_network(
-        call, pid, network_name
-    ):
+    if network_ref != network_path(pid, network_ref.rsplit("/", 1)[-1]):
         raise missing(network_ref)
     cidr = _cidr(
         call.require(body.get("ipCidrRange"), "resource.ipCidrRange"), "resource.ip_cidr_range"
     )
-    path = subnetwork_path(pid, region, name)
-    key = f"{pid}/{region}/{name}"
-    rt = call.rt
-    with rt.store.transaction():
-        if rt.store.get(SUBNETWORKS, key) is not None:
-            raise exists(path)
-        ident = new_id(rt)
+
+    def document(ident: str, path: str) -> dict[str, Any]:
         doc = {
             "privateIpGoogleAccess": False,
             "purpose": "PRIVATE",
             "stackType": "IPV4_ONLY",
             "privateIpv6GoogleAccess": "DISABLE_GOOGLE_ACCESS",
             **body,
-            "kind": "compute#subnetwork",
-            "id": ident,
-            "creationTimestamp": timestamp(rt),
+            **COLLECTION.created(call.rt, ident),
             "network": link(network_ref),
-            "region": link(f"projects/{pid}/regions/{region}"),
+            **COLLECTION.located(pid, region),
             "selfLink": link(path),
             "gatewayAddress": str(next(cidr.hosts())),
             "fingerprint": fingerprint(),
             "state": "READY",
-            "_pending": True,
         }
         _check_overlaps(call, pid, doc)
-        rt.store.put(SUBNETWORKS, key, doc)
-        return start_operation(
-            call,
-            project,
-            scope=f"regions/{region}",
-            operation_type="insert",
-            target=path,
-            target_id=ident,
-            effect=activate_effect(SUBNETWORKS, key),
-            failure_effect=forget_effect(SUBNETWORKS, key),
-        )
+        return doc
 
-
-@HANDLERS("compute.subnetworks.get")
-def get(call: Call) -> dict[str, Any]:
-    return public(_find(call)[3])
-
-
-@HANDLERS("compute.subnetworks.list")
-def list_(call: Call) -> dict[str, Any]:
-    pid = guard(call)["projectId"]
-    region = call.params["region"]
-    items = [public(d) for d in call.rt.store.values(SUBNETWORKS, f"{pid}/{region}/") if visible(d)]
-    path = f"projects/{pid}/regions/{region}/subnetworks"
-    return list_response(call, "compute#subnetworkList", path, items)
-
-
-@HANDLERS("compute.subnetworks.aggregatedList")
-def aggregated_list(call: Call) -> dict[str, Any]:
-    project = guard(call)
-    by_region: dict[str, list[dict[str, Any]]] = {}
-    for key, doc in call.rt.store.items(SUBNETWORKS, f"{project['projectId']}/"):
-        if visible(doc):
-            by_region.setdefault(f"regions/{key.split('/')[1]}", []).append(public(doc))
-    kind = "compute#subnetworkAggregatedList"
-    return aggregated_response(call, kind, "subnetworks", project, by_region)
+    return COLLECTION.insert(call, project, name, document)
 
 
 @HANDLERS("compute.subnetworks.patch")
 def patch(call: Call) -> dict[str, Any]:
-    project, pid, key, doc = _find(call)
-    body = call.body
+    found = COLLECTION.find(call)
+    doc, body = found.doc, call.body
     if not body.get("fingerprint"):
         raise invalid_argument("Required field 'fingerprint' not specified", "resource.fingerprint")
     if body["fingerprint"] != doc["fingerprint"]:
@@ -211,8 +140,7 @@ def patch(call: Call) -> dict[str, Any]:
             "FAILED_PRECONDITION",
             legacy_reason="conditionNotMet",
         )
-    unchanged(public(doc), body, _MUTABLE, "subnetwork")
-    fields = {k: v for k, v in body.items() if k in _MUTABLE}
+    fields = COLLECTION.changed_fields(doc, body, _MUTABLE)
     if "ipCidrRange" in fields:
         old = _cidr(doc["ipCidrRange"], "resource.ip_cidr_range")
         new = _cidr(fields["ipCidrRange"], "resource.ip_cidr_range")
@@ -221,45 +149,26 @@ def patch(call: Call) -> dict[str, Any]:
                 f"Invalid IPCidrRange: {new}: a subnetwork range can only be expanded.",
                 "resource.ip_cidr_range",
             )
-    _check_overlaps(call, pid, {**doc, **fields})
-    return start_operation(
-        call,
-        project,
-        scope=f"regions/{call.params['region']}",
-        operation_type="patch",
-        target=path_of(doc["selfLink"]),
-        target_id=doc["id"],
-        effect=merge_effect(SUBNETWORKS, key, fields),
-    )
+    _check_overlaps(call, found.project["projectId"], {**doc, **fields})
+    return COLLECTION.merge(call, found, fields)
 
 
 @HANDLERS("compute.subnetworks.setPrivateIpGoogleAccess")
 def set_private_ip_google_access(call: Call) -> dict[str, Any]:
-    project, _, key, doc = _find(call)
+    found = COLLECTION.find(call)
     value = bool(call.body.get("privateIpGoogleAccess", False))
-    return start_operation(
-        call,
-        project,
-        scope=f"regions/{call.params['region']}",
-        operation_type="setPrivateIpGoogleAccess",
-        target=path_of(doc["selfLink"]),
-        target_id=doc["id"],
-        effect=merge_effect(SUBNETWORKS, key, {"privateIpGoogleAccess": value}),
+    return COLLECTION.merge(
+        call, found, {"privateIpGoogleAccess": value}, "setPrivateIpGoogleAccess"
     )
 
 
 @HANDLERS("compute.subnetworks.delete")
 def delete(call: Call) -> dict[str, Any]:
-    project, pid, key, doc = _find(call)
-    return start_operation(
-        call,
-        project,
-        scope=f"regions/{call.params['region']}",
-        operation_type="delete",
-        target=path_of(doc["selfLink"]),
-        target_id=doc["id"],
-        effect=make_effect("compute.subnetworkGone", project=pid, key=key),
-    )
+    return COLLECTION.delete(call, _gone_effect)
+
+
+def _gone_effect(found: Found) -> dict[str, Any]:
+    return make_effect("compute.subnetworkGone", project=found.project["projectId"], key=found.key)
 
 
 @effect("compute.subnetworkGone")

@@ -14,6 +14,7 @@ from typing import Any
 
 from sandbox import latency
 from sandbox.api import Call
+from sandbox.effects import effect, make_effect
 from sandbox.errors import ApiError, not_found
 from sandbox.gcp.container import cluster_events
 from sandbox.gcp.container.defaults import node_count
@@ -37,7 +38,6 @@ from sandbox.gcp.container.updates import (
 )
 from sandbox.gcp.container.validation import ModelError
 from sandbox.gcp.resourcemanager.projects import find, number_of
-from sandbox.operations import effect, make_effect
 from sandbox.runtime import Runtime
 
 CLUSTERS = "container.clusters"  # key: "<project id>/<location>/<name>"

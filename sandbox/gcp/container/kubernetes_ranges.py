@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandbox.gcp.compute.networks import SUBNETWORKS
+from sandbox.gcp.compute.stored import SUBNETWORKS
 from sandbox.runtime import Runtime
 
 

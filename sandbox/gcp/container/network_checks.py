@@ -9,8 +9,7 @@ from typing import Any
 
 from sandbox.errors import ApiError, invalid_argument
 from sandbox.gcp.compute.common import ROOT, visible
-from sandbox.gcp.compute.networks import NETWORKS, SUBNETWORKS
-from sandbox.gcp.compute.reservations import RESERVATIONS
+from sandbox.gcp.compute.stored import NETWORKS, RESERVATIONS, SUBNETWORKS
 from sandbox.gcp.container.naming import region_of
 from sandbox.runtime import Runtime
 

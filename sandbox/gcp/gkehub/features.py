@@ -13,6 +13,7 @@ from typing import Any
 from sandbox import latency
 from sandbox.api import Call
 from sandbox.clock import rfc3339
+from sandbox.effects import effect, make_effect
 from sandbox.errors import ApiError, failed_precondition, invalid_argument
 from sandbox.gcp.container.validation import ModelError
 from sandbox.gcp.gkehub.configmanagement_state import membership_state
@@ -34,7 +35,6 @@ from sandbox.gcp.gkehub.policycontroller_state import policy_report
 from sandbox.gcp.gkehub.sync_reports import sync_report
 from sandbox.gcp.serviceusage.services import is_enabled
 from sandbox.listing import page
-from sandbox.operations import effect, make_effect
 from sandbox.runtime import Runtime
 
 PAIR = hub_handlers()

@@ -13,6 +13,7 @@ from typing import Any
 from sandbox import latency
 from sandbox.api import Call
 from sandbox.clock import rfc3339
+from sandbox.effects import effect, make_effect
 from sandbox.errors import invalid_argument
 from sandbox.gcp.container.cluster_store import find_cluster
 from sandbox.gcp.container.validation import ModelError
@@ -35,7 +36,6 @@ from sandbox.gcp.gkehub.operations import (
 )
 from sandbox.gcp.gkehub.sync_reports import SYNC_REPORTS
 from sandbox.listing import page
-from sandbox.operations import effect, make_effect
 from sandbox.runtime import Runtime
 
 PAIR = hub_handlers()

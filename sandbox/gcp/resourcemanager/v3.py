@@ -11,6 +11,7 @@ from typing import Any
 
 from sandbox import latency, longrunning
 from sandbox.api import Call, Handlers
+from sandbox.effects import effect, make_effect
 from sandbox.errors import already_exists, failed_precondition, invalid_argument
 from sandbox.gcp.resourcemanager import query as project_query
 from sandbox.gcp.resourcemanager.projects import (
@@ -27,7 +28,6 @@ from sandbox.gcp.resourcemanager.projects import (
     v1_view,
 )
 from sandbox.listing import page
-from sandbox.operations import effect, make_effect
 from sandbox.runtime import Runtime
 from sandbox.schema import camel
 

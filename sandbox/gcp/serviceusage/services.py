@@ -12,6 +12,7 @@ from typing import Any
 
 from sandbox import latency, longrunning
 from sandbox.api import Call, Handlers
+from sandbox.effects import effect, make_effect
 from sandbox.errors import (
     failed_precondition,
     invalid_argument,
@@ -22,7 +23,6 @@ from sandbox.gcp.billing import billing_enabled, billing_settled
 from sandbox.gcp.resourcemanager.projects import Project, number_of, usable
 from sandbox.gcp.serviceusage import catalog
 from sandbox.listing import page
-from sandbox.operations import effect, make_effect
 from sandbox.runtime import Runtime
 
 HANDLERS = Handlers(
