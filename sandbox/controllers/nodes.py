@@ -17,7 +17,7 @@ from typing import Any
 
 from sandbox.controllers import settings as timing
 from sandbox.controllers.context import Context
-from sandbox.controllers.nodepools import Pool, pool_from
+from sandbox.controllers.pool_capacity import Pool, pool_from
 from sandbox.gcp.container.cluster_store import find_cluster
 from sandbox.k8s.errors import StatusError
 from sandbox.k8s.inprocess_client import ClusterApi

@@ -9,7 +9,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox.controllers.nodepools import GPU, Taint, _tolerates, selects
+from sandbox.controllers.pool_capacity import GPU, Taint, _tolerates, selects
 from sandbox.controllers.quantities import parse_quantity, pod_resources
 
 Obj = dict[str, Any]

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from sandbox.github.accounts import IDS, Account
+from sandbox.github.git_objects import CommitData, Person, format_commit
 from sandbox.github.gitrepo import GitRepo
-from sandbox.github.objects import CommitData, Person, format_commit
 from sandbox.github.treeedit import apply_edits
 from sandbox.store import Store
 
