@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import threading
 
-from sandbox.gcp import cluster_events
-from sandbox.gcp.cluster_networks import cluster_networks
-from sandbox.gcp.container_endpoints import DNS_HOST
-from sandbox.gcp.container_state import CLUSTERS
-from sandbox.gcp.gkehub_memberships import MEMBERSHIPS
-from sandbox.gcp.projects import find
-from sandbox.k8s.clusters import ClusterRegistry
+from sandbox.gcp.container import cluster_events
+from sandbox.gcp.container.cluster_store import CLUSTERS
+from sandbox.gcp.container.control_plane import DNS_HOST
+from sandbox.gcp.container.kubernetes_ranges import cluster_networks
+from sandbox.gcp.gkehub.memberships import MEMBERSHIPS
+from sandbox.gcp.resourcemanager.projects import find
+from sandbox.k8s.cluster_registry import ClusterRegistry
 from sandbox.k8s.gateway import Gateway
 from sandbox.runtime import Runtime
 

@@ -1,9 +1,8 @@
 """Long-running operations that progress on the clock, with declarative effects.
 
 An operation is a stored record: when it is done (`doneAt`, sandbox clock) and what it does then
-(`effect`: a registered effect kind plus JSON arguments). Nothing is a closure, so a sandbox
-restarted on the same state completes operations started before the restart. Due operations are
-settled lazily whenever a request arrives and by a background ticker.
+(`effect`: a registered effect kind plus JSON arguments, see `sandbox.effects`). Due operations
+are settled lazily whenever a request arrives and by a background ticker.
 
 Each API renders the record in its own shape (google.longrunning.Operation, Compute's Operation).
 """
@@ -14,55 +13,28 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from sandbox.clock import Clock
+from sandbox.effects import apply_effect, is_registered
 from sandbox.errors import ApiError
-
-if TYPE_CHECKING:
-    from sandbox.runtime import Runtime
+from sandbox.faults import Faults
+from sandbox.latency import LatencyModel
+from sandbox.store import Store
 
 Record = dict[str, Any]
-EffectFn = Callable[["Runtime", dict[str, Any]], "dict[str, Any] | None"]
 
 COLLECTION = "operations"
 PENDING = "operations.pending"
-_EFFECTS: dict[str, EffectFn] = {}
 
 
-def effect(kind: str) -> Callable[[EffectFn], EffectFn]:
-    """Register an effect kind: `fn(runtime, args)` applies it and returns the operation's
-    response (or None). It may raise ApiError to make the operation end in error."""
+class Owner(Protocol):
+    """What operations use of the runtime that owns them (effects are handed the owner)."""
 
-    def register(fn: EffectFn) -> EffectFn:
-        if kind in _EFFECTS and _EFFECTS[kind] is not fn:
-            raise ValueError(f"effect {kind!r} registered twice")
-        _EFFECTS[kind] = fn
-        return fn
-
-    return register
-
-
-def make_effect(kind: str, **args: Any) -> dict[str, Any]:
-    """The stored form of an effect."""
-    return {"kind": kind, "args": args}
-
-
-@effect("store.put")
-def _put(rt: Runtime, args: dict[str, Any]) -> dict[str, Any] | None:
-    rt.store.put(args["collection"], args["key"], args["doc"])
-    return dict(args["doc"])
-
-
-@effect("store.delete")
-def _delete(rt: Runtime, args: dict[str, Any]) -> dict[str, Any] | None:
-    rt.store.delete(args["collection"], args["key"])
-    return None
-
-
-@effect("none")
-def _nothing(rt: Runtime, args: dict[str, Any]) -> dict[str, Any] | None:
-    return args.get("response")
+    store: Store
+    clock: Clock
+    latency: LatencyModel
+    faults: Faults
 
 
 def _key(api: str, name: str) -> str:
@@ -72,7 +44,7 @@ def _key(api: str, name: str) -> str:
 class Operations:
     """Starts, settles, reads and waits on operations."""
 
-    def __init__(self, rt: Runtime) -> None:
+    def __init__(self, rt: Owner) -> None:
         self._rt = rt
 
     def start(
@@ -89,7 +61,7 @@ class Operations:
         """Record a new operation; it completes after `duration` seconds (default: the latency
         model's for `method`) unless a fault rule makes it fail (then `failure_effect` runs)."""
         rt = self._rt
-        if effect["kind"] not in _EFFECTS:
+        if not is_registered(effect["kind"]):
             raise ValueError(f"unknown effect kind {effect['kind']!r}")
         now = rt.clock.now()
         seconds = rt.latency.operation(method) if duration is None else duration
@@ -173,23 +145,16 @@ class Operations:
             if record["plannedFailure"] is not None:
                 record["error"] = record["plannedFailure"]
                 if record["failureEffect"]:
-                    _apply(rt, record["failureEffect"])
+                    apply_effect(rt, record["failureEffect"])
             else:
                 try:
-                    record["result"] = _apply(rt, record["effect"])
+                    record["result"] = apply_effect(rt, record["effect"])
                 except ApiError as exc:
                     record["error"] = exc.operation_error()
                 except Exception as exc:  # a sandbox bug: end the operation, do not loop on it
                     traceback.print_exc(file=sys.stderr)
                     record["error"] = {"code": 13, "message": f"sandbox internal error: {exc}"}
             store.put(COLLECTION, key, record)
-
-
-def _apply(rt: Runtime, stored: dict[str, Any]) -> dict[str, Any] | None:
-    fn = _EFFECTS.get(stored["kind"])
-    if fn is None:
-        raise ApiError(500, f"operation effect {stored['kind']!r} is not registered", "INTERNAL")
-    return fn(rt, stored["args"])
 
 
 class Ticker:

@@ -19,9 +19,9 @@ from typing import Any
 from sandbox.controllers.knv import APPLY_ERROR, SyncError, group_kind, ref_of
 from sandbox.controllers.manifests import Declared, apply_order
 from sandbox.k8s.backend import backend
-from sandbox.k8s.clusterapi import ClusterApi
 from sandbox.k8s.errors import StatusError
 from sandbox.k8s.identity import UserInfo, user_info
+from sandbox.k8s.inprocess_client import ClusterApi
 from sandbox.k8s.kinds import Kind
 from sandbox.k8s.rbac import Attributes, authorize, forbidden_error
 from sandbox.runtime import Runtime

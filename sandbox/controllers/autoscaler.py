@@ -8,8 +8,8 @@ from collections import Counter
 from typing import Any
 
 from sandbox.controllers.context import Context
-from sandbox.controllers.nodepools import Capacity, _autoprovisioned, _misfit
 from sandbox.controllers.nodes import gke_cluster, nodes_per_zone, per_zone_max, provision, scale_up
+from sandbox.controllers.pool_capacity import Capacity, _autoprovisioned, _misfit
 from sandbox.controllers.quantities import pod_resources
 
 Obj = dict[str, Any]

@@ -30,9 +30,9 @@ from sandbox.controllers.raycluster import ray_pod_due, reconcile_rayclusters
 from sandbox.controllers.settings import Settings
 from sandbox.github import GitHub
 from sandbox.k8s.backend import Backend, backend
-from sandbox.k8s.clusterapi import ClusterApi
-from sandbox.k8s.clusters import ClusterRegistry
+from sandbox.k8s.cluster_registry import ClusterRegistry
 from sandbox.k8s.hooks import Unsubscribe
+from sandbox.k8s.inprocess_client import ClusterApi
 from sandbox.runtime import Runtime
 
 T = TypeVar("T")

@@ -12,8 +12,8 @@ from sandbox.controllers.applier import Reconciler
 from sandbox.controllers.configsync_objects import API_VERSION, reconciler_objects
 from sandbox.controllers.context import Context
 from sandbox.controllers.reconciler import MANAGER, SYNCS, SyncReconciler, sync_key
-from sandbox.k8s.clusterapi import ClusterApi
 from sandbox.k8s.errors import StatusError
+from sandbox.k8s.inprocess_client import ClusterApi
 
 Obj = dict[str, Any]
 

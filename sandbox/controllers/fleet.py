@@ -22,21 +22,21 @@ from sandbox.controllers.gatekeeper_bundles import bundle_constraints
 from sandbox.controllers.reconciler import SYNCS, sync_key
 from sandbox.controllers.sync_status import hub_report
 from sandbox.fleet_gateway import cluster_of_membership
-from sandbox.gcp.gkehub_features import FEATURES
-from sandbox.gcp.gkehub_policy import (
+from sandbox.gcp.gkehub.configmanagement_state import DEFAULT_ACM_VERSION, SyncReport
+from sandbox.gcp.gkehub.features import FEATURES
+from sandbox.gcp.gkehub.policycontroller_state import (
     PolicyReport,
     forget_policy_report,
     hub_config,
     policy_report,
     set_policy_report,
 )
-from sandbox.gcp.gkehub_policy import wanted as policy_wanted
-from sandbox.gcp.gkehub_state import DEFAULT_ACM_VERSION, SyncReport
-from sandbox.gcp.gkehub_sync import set_sync_report, sync_report
-from sandbox.k8s.clusterapi import ClusterApi
-from sandbox.k8s.clusters import ClusterRegistry
+from sandbox.gcp.gkehub.policycontroller_state import wanted as policy_wanted
+from sandbox.gcp.gkehub.sync_reports import set_sync_report, sync_report
+from sandbox.k8s.cluster_registry import ClusterRegistry
 from sandbox.k8s.errors import StatusError
-from sandbox.k8s.networks import CLUSTERS
+from sandbox.k8s.inprocess_client import ClusterApi
+from sandbox.k8s.ip_ranges import CLUSTERS
 from sandbox.runtime import Runtime
 
 Obj = dict[str, Any]

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from sandbox.controllers.knv import INVALID_SYNC, SOURCE_ERROR, SyncError
 from sandbox.controllers.settings import parse_duration
 from sandbox.github import GitHub
-from sandbox.k8s.clusterapi import ClusterApi
+from sandbox.k8s.inprocess_client import ClusterApi
 
 Obj = dict[str, Any]
 _LOCAL_HOSTS = ("127.0.0.1", "localhost")

@@ -15,7 +15,7 @@ from typing import Any
 from sandbox.controllers import settings as timing
 from sandbox.controllers.context import Context
 from sandbox.controllers.crd_manifests import established
-from sandbox.k8s.clusterapi import ClusterApi
+from sandbox.k8s.inprocess_client import ClusterApi
 
 Obj = dict[str, Any]
 OPERATORS = "controllers.kuberay"

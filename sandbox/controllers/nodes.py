@@ -17,11 +17,11 @@ from typing import Any
 
 from sandbox.controllers import settings as timing
 from sandbox.controllers.context import Context
-from sandbox.controllers.nodepools import Pool, pool_from
-from sandbox.gcp.container_state import find_cluster
-from sandbox.k8s.clusterapi import ClusterApi
+from sandbox.controllers.pool_capacity import Pool, pool_from
+from sandbox.gcp.container.cluster_store import find_cluster
 from sandbox.k8s.errors import StatusError
-from sandbox.k8s.networks import networks_of
+from sandbox.k8s.inprocess_client import ClusterApi
+from sandbox.k8s.ip_ranges import networks_of
 
 Obj = dict[str, Any]
 NODES = "controllers.nodes"  # key: cluster key

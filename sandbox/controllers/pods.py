@@ -1,6 +1,6 @@
 """The scheduler, the cluster autoscaler and the kubelets, reduced to what clients observe.
 
-In a GKE cluster a pod is bound to a Node that takes it (`scheduler`), with a `Scheduled`
+In a GKE cluster a pod is bound to a Node that takes it (`scheduling_filters`), with a `Scheduled`
 event; a pod no node takes stays Pending with `PodScheduled=False` (Unschedulable) and a
 `FailedScheduling` event, and the autoscaler adds a node to a pool that fits, or an
 auto-provisioned one (`TriggeredScaleUp`), or says why not (`NotTriggerScaleUp`). A bound pod
@@ -19,16 +19,16 @@ from typing import Any
 from sandbox.controllers import settings as timing
 from sandbox.controllers.autoscaler import scale_up_for
 from sandbox.controllers.context import Context
-from sandbox.controllers.nodepools import capacity_of
+from sandbox.controllers.pool_capacity import capacity_of
 from sandbox.controllers.quantities import pod_resources
-from sandbox.controllers.scheduler import NodeView, node_views, place
+from sandbox.controllers.scheduling_filters import NodeView, node_views, place
 from sandbox.controllers.statuspatch import conditions, write_status
 from sandbox.k8s import events
 from sandbox.k8s.backend import backend
-from sandbox.k8s.clusterapi import ClusterApi
-from sandbox.k8s.clusters import open_cluster
+from sandbox.k8s.cluster_registry import open_cluster
 from sandbox.k8s.errors import StatusError
-from sandbox.k8s.networks import Networks, pod_ip
+from sandbox.k8s.inprocess_client import ClusterApi
+from sandbox.k8s.ip_ranges import Networks, pod_ip
 from sandbox.runtime import Runtime
 
 Obj = dict[str, Any]

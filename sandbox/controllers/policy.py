@@ -20,11 +20,11 @@ from sandbox.controllers.gatekeeper_objects import (
 from sandbox.controllers.gatekeeper_rules import RULES, violations
 from sandbox.controllers.statuspatch import write_status
 from sandbox.k8s.backend import backend
-from sandbox.k8s.clusterapi import ClusterApi
 from sandbox.k8s.crds import cluster_kinds
 from sandbox.k8s.errors import StatusError
 from sandbox.k8s.hooks import AdmissionFn, Denied
 from sandbox.k8s.identity import UserInfo
+from sandbox.k8s.inprocess_client import ClusterApi
 from sandbox.k8s.kinds import Kind
 from sandbox.runtime import Runtime
 

@@ -23,10 +23,10 @@ from sandbox.controllers.quantities import (
 )
 from sandbox.controllers.statuspatch import write_status
 from sandbox.k8s.backend import backend
-from sandbox.k8s.clusterapi import ClusterApi
 from sandbox.k8s.errors import StatusError
 from sandbox.k8s.hooks import AdmissionFn, Denied
 from sandbox.k8s.identity import UserInfo
+from sandbox.k8s.inprocess_client import ClusterApi
 from sandbox.runtime import Runtime
 
 Obj = dict[str, Any]

@@ -25,10 +25,10 @@ from sandbox.controllers.ray_schema import (
     RAYSERVICE_STATUS,
     root_schema,
 )
-from sandbox.gcp.container_state import find_cluster
-from sandbox.k8s.clusterapi import ClusterApi
+from sandbox.gcp.container.cluster_store import find_cluster
 from sandbox.k8s.crds import INDEX
 from sandbox.k8s.errors import StatusError
+from sandbox.k8s.inprocess_client import ClusterApi
 
 Obj = dict[str, Any]
 CRD_API = "apiextensions.k8s.io/v1"

@@ -20,9 +20,9 @@ from sandbox.controllers.pods import awaits_scale_up
 from sandbox.controllers.raycluster_pods import groups, head_service, head_service_name, pod
 from sandbox.controllers.raycluster_status import raycluster_status
 from sandbox.controllers.statuspatch import write_status
-from sandbox.k8s.clusterapi import ClusterApi
 from sandbox.k8s.errors import StatusError
 from sandbox.k8s.identity import user_info
+from sandbox.k8s.inprocess_client import ClusterApi
 
 Obj = dict[str, Any]
 RAYCLUSTERS = "controllers.rayclusters"

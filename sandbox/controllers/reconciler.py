@@ -24,8 +24,8 @@ from sandbox.controllers.knv import INVALID_SYNC, SyncError
 from sandbox.controllers.manifests import parse_files, validate
 from sandbox.controllers.statuspatch import write_status
 from sandbox.controllers.sync_status import sync_status
-from sandbox.k8s.clusterapi import ClusterApi
 from sandbox.k8s.errors import StatusError
+from sandbox.k8s.inprocess_client import ClusterApi
 from sandbox.runtime import Runtime
 
 Obj = dict[str, Any]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandbox.k8s.clusterapi import ClusterApi
+from sandbox.k8s.inprocess_client import ClusterApi
 
 Obj = dict[str, Any]
 TIME_KEYS = frozenset({"lastUpdate", "lastUpdateTime", "lastTransitionTime", "lastProbeTime"})

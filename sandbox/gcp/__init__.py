@@ -1,1 +1,3 @@
-"""Emulated Google Cloud APIs, one module per API (or per resource family for Compute)."""
+"""Emulated Google Cloud APIs: a subpackage per API (`container`, `compute`, `gkehub`, `iam`,
+`resourcemanager`, `serviceusage`), a module for the small ones (`billing`, `cloudasset`), and
+`apis`, the list of what a sandbox serves."""

@@ -13,7 +13,7 @@ from typing import Any
 from sandbox import latency
 from sandbox.api import Call, Handlers
 from sandbox.errors import invalid_argument, permission_denied
-from sandbox.gcp.projects import Project, find, number_of, usable
+from sandbox.gcp.resourcemanager.projects import Project, find, number_of, usable
 from sandbox.listing import page
 from sandbox.runtime import Runtime
 

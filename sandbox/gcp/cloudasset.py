@@ -18,9 +18,10 @@ from typing import Any
 
 from sandbox.api import Call, Handlers
 from sandbox.errors import invalid_argument, permission_denied
-from sandbox.gcp import iam_accounts, iam_policy, resourcemanager_iam
-from sandbox.gcp.projects import Project, find, number_of, usable
-from sandbox.gcp.serviceusage import require_enabled
+from sandbox.gcp.iam import account_store, policies
+from sandbox.gcp.resourcemanager import project_iam
+from sandbox.gcp.resourcemanager.projects import Project, find, number_of, usable
+from sandbox.gcp.serviceusage.services import require_enabled
 from sandbox.listing import paginate
 from sandbox.runtime import Runtime
 
@@ -113,15 +114,15 @@ def _results(
     project_id, number = str(project["projectId"]), number_of(project)
     found: list[Result | None] = []
     if PROJECT in types:
-        policy = iam_policy.read(
-            rt, iam_policy.policy_key_of_project(project_id), resourcemanager_iam.DEFAULT_POLICY
+        policy = policies.read(
+            rt, policies.policy_key_of_project(project_id), project_iam.DEFAULT_POLICY
         )
         resource = f"//cloudresourcemanager.googleapis.com/projects/{number}"
         found.append(_result(project, resource, PROJECT, policy, text))
     if SERVICE_ACCOUNT in types:
-        for account in iam_accounts.in_project(rt, project_id):
+        for account in account_store.in_project(rt, project_id):
             unique_id = str(account["uniqueId"])
-            policy = iam_policy.read(rt, iam_policy.policy_key_of_account(unique_id))
+            policy = policies.read(rt, policies.policy_key_of_account(unique_id))
             resource = f"//iam.googleapis.com/projects/{project_id}/serviceAccounts/{unique_id}"
             found.append(_result(project, resource, SERVICE_ACCOUNT, policy, text))
     return [result for result in found if result is not None]

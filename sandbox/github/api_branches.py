@@ -7,8 +7,8 @@ from urllib.parse import quote
 
 from sandbox.github import protection
 from sandbox.github.accounts import get_user
+from sandbox.github.git_objects import parse_commit
 from sandbox.github.gitshapes import commit_json
-from sandbox.github.objects import parse_commit
 from sandbox.github.rest import Ctx, GitHubError, Reply, RepoRef, Route, paginate, route
 from sandbox.github.shapes import account_json
 

@@ -9,9 +9,9 @@ from typing import Any
 
 from sandbox.github.api_gitdata import empty_repository
 from sandbox.github.branchwrites import caller, guard, move, person_from, write_commit
+from sandbox.github.git_objects import TREE_MODE, CommitData, parse_tree
 from sandbox.github.gitrepo import ListedEntry
 from sandbox.github.gitshapes import content_json, git_commit_json, wrapped_base64
-from sandbox.github.objects import TREE_MODE, CommitData, parse_tree
 from sandbox.github.rest import Ctx, GitHubError, Reply, RepoRef, Route, not_found, route
 from sandbox.github.treeedit import apply_edits, clean_path
 

@@ -8,8 +8,8 @@ import re
 from typing import Any
 
 from sandbox.github.branchwrites import caller, person_from, write_commit
+from sandbox.github.git_objects import MODES, CommitData, git_mode, parse_commit
 from sandbox.github.gitshapes import blob_json, commit_json, git_commit_json, tree_json
-from sandbox.github.objects import MODES, CommitData, git_mode, parse_commit
 from sandbox.github.rest import (
     Ctx,
     GitHubError,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sandbox.github.accounts import create_org, get_org, get_user, permission
-from sandbox.github.repositories import (
+from sandbox.github.repo_settings import (
     SETTINGS,
     RepoExistsError,
     create_repo,

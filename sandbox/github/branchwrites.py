@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from sandbox.github import protection
-from sandbox.github.objects import CommitData, Person, format_commit, person_at
-from sandbox.github.repositories import save_repo
+from sandbox.github.git_objects import CommitData, Person, format_commit, person_at
+from sandbox.github.repo_settings import save_repo
 from sandbox.github.rest import Ctx, GitHubError, RepoRef
 
 PROTECTED_DOCS = "https://docs.github.com/articles/about-protected-branches"

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from sandbox.github.accounts import Account, SeedUser, create_org, create_user, permission
 from sandbox.github.ratelimit import RateLimiter
-from sandbox.github.repositories import get_repo
+from sandbox.github.repo_settings import get_repo
 from sandbox.github.server import ChunkedHttpServer, make_server
 from sandbox.github.service import Service
 from sandbox.github.treeedit import clean_path

@@ -9,8 +9,8 @@ import base64
 from typing import Any
 from urllib.parse import quote
 
+from sandbox.github.git_objects import CommitData, Person, api_mode
 from sandbox.github.gitrepo import ListedEntry
-from sandbox.github.objects import CommitData, Person, api_mode
 
 UNSIGNED = {"verified": False, "reason": "unsigned", "signature": None, "payload": None}
 

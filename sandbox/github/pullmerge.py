@@ -6,7 +6,7 @@ from typing import Any
 
 from sandbox.github import protection, pulls
 from sandbox.github.branchwrites import caller, write_commit
-from sandbox.github.objects import CommitData, Person
+from sandbox.github.git_objects import CommitData, Person
 from sandbox.github.rest import Ctx, GitHubError, RepoRef
 
 MERGE_DOCS = "https://docs.github.com/rest/pulls/pulls#merge-a-pull-request"

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sandbox.github.accounts import IDS, allows, get_user, permission
-from sandbox.github.repositories import repo_key
+from sandbox.github.repo_settings import repo_key
 from sandbox.store import Store
 
 PULLS = "github.pulls"

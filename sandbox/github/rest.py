@@ -11,7 +11,7 @@ from urllib.parse import quote, urlencode
 
 from sandbox.github.accounts import Account, allows, permission
 from sandbox.github.gitrepo import GitRepo
-from sandbox.github.repositories import get_repo, repo_key
+from sandbox.github.repo_settings import get_repo, repo_key
 from sandbox.github.service import Service
 from sandbox.httpserver import Request
 

@@ -9,7 +9,7 @@ from typing import Any
 from sandbox.github.accounts import Account, SeedUser, create_org, create_user, user_for_token
 from sandbox.github.gitrepo import GitRepo
 from sandbox.github.ratelimit import RateLimiter
-from sandbox.github.repositories import repo_path
+from sandbox.github.repo_settings import repo_path
 from sandbox.runtime import Runtime
 from sandbox.store import Store
 

@@ -20,7 +20,7 @@ from sandbox.github.accounts import Account, allows, permission
 from sandbox.github.credentials import token_from
 from sandbox.github.gitrepo import GitRepo, git_env
 from sandbox.github.pktline import PushRequest, parse_push, refusal
-from sandbox.github.repositories import get_repo, repo_key, save_repo
+from sandbox.github.repo_settings import get_repo, repo_key, save_repo
 from sandbox.github.service import Service
 from sandbox.httpserver import Request, Response
 

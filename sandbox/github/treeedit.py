@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from sandbox.github.git_objects import TREE_MODE, TreeEntry, format_tree, parse_tree
 from sandbox.github.gitrepo import GitRepo
-from sandbox.github.objects import TREE_MODE, TreeEntry, format_tree, parse_tree
 
 # path -> (mode as git stores it, sha), or None to delete the path (a file or a whole directory)
 Edits = Mapping[str, tuple[str, str] | None]

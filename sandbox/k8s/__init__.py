@@ -8,11 +8,11 @@
 - `kubeconfig(...)`: a kubeconfig for kubectl and the Python client.
 """
 
-from sandbox.k8s.clusterapi import ClusterApi
-from sandbox.k8s.clusters import ClusterRegistry
+from sandbox.k8s.cluster_registry import ClusterRegistry
 from sandbox.k8s.gateway import Gateway
 from sandbox.k8s.hooks import Denied
 from sandbox.k8s.identity import ADMIN_TOKEN_PREFIX, UserInfo
+from sandbox.k8s.inprocess_client import ClusterApi
 from sandbox.k8s.kubeconfig import kubeconfig
 
 __all__ = [

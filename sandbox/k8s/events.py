@@ -8,7 +8,7 @@ import copy
 import hashlib
 from typing import Any
 
-from sandbox.k8s.cluster import Cluster, Ref
+from sandbox.k8s.cluster_context import Cluster, Ref
 from sandbox.k8s.errors import StatusError
 from sandbox.k8s.identity import user_info
 from sandbox.k8s.kinds import builtin, storage_key

@@ -31,8 +31,8 @@ from sandbox.counters import RequestRecord
 from sandbox.httpserver import Request, Response
 from sandbox.k8s import discovery, openapi
 from sandbox.k8s.backend import backend, release
-from sandbox.k8s.cluster import Cluster
-from sandbox.k8s.clusters import ClusterRegistry, open_cluster
+from sandbox.k8s.cluster_context import Cluster
+from sandbox.k8s.cluster_registry import ClusterRegistry, open_cluster
 from sandbox.k8s.crds import INDEX as CRD_INDEX
 from sandbox.k8s.crds import openapi_schema
 from sandbox.k8s.errors import StatusError, no_such_path
@@ -40,7 +40,7 @@ from sandbox.k8s.handlers import Call, error_reply, handle_resource, reply
 from sandbox.k8s.identity import UserInfo, authenticate, impersonate
 from sandbox.k8s.kinds import READ_VERBS, REVIEW_PLURALS
 from sandbox.k8s.rbac import Attributes, authorize, forbidden_error
-from sandbox.k8s.routes import Route, parse_route, verb_of
+from sandbox.k8s.request_paths import Route, parse_route, verb_of
 from sandbox.k8s.server import Streamed, StreamingHttpServer
 from sandbox.k8s.tls import gateway_tls, server_context
 from sandbox.runtime import Runtime

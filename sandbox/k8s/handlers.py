@@ -8,16 +8,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from sandbox.httpserver import Request, Response
-from sandbox.k8s.cluster import Cluster, Ref, present
+from sandbox.k8s.cluster_context import Cluster, Ref, present
 from sandbox.k8s.errors import StatusError, bad_request, method_not_allowed, no_such_path
 from sandbox.k8s.identity import UserInfo
 from sandbox.k8s.kinds import REVIEW_KINDS, Kind, storage_key
-from sandbox.k8s.patching import patch
+from sandbox.k8s.patch_verb import patch
 from sandbox.k8s.pod_streams import STREAMS, pod_stream
 from sandbox.k8s.protobuf import PROTOBUF, decode_body
 from sandbox.k8s.rbac import Attributes, authorize, forbidden_error
+from sandbox.k8s.request_paths import Route, is_flag, verb_of
 from sandbox.k8s.reviews import review
-from sandbox.k8s.routes import Route, is_flag, verb_of
 from sandbox.k8s.scale import has_scale, patch_scale, read_scale, write_scale
 from sandbox.k8s.selectors import selector_matcher
 from sandbox.k8s.server import Streamed

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from sandbox.k8s import events
-from sandbox.k8s.cluster import Cluster
+from sandbox.k8s.cluster_context import Cluster
 from sandbox.k8s.kinds import builtin, storage_key
 from sandbox.k8s.owned import PODS, fresh, once, owned_by, stamp_conditions, write_status
 from sandbox.k8s.replicasets import create_pod, is_ready, pod_from_template

@@ -12,7 +12,7 @@ import threading
 from typing import Any
 
 from sandbox.k8s import events
-from sandbox.k8s.cluster import Cluster, Ref
+from sandbox.k8s.cluster_context import Cluster, Ref
 from sandbox.k8s.errors import StatusError
 from sandbox.k8s.kinds import builtin, storage_key
 from sandbox.k8s.owned import (

@@ -7,7 +7,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from sandbox.k8s.cluster import Cluster
+from sandbox.k8s.cluster_context import Cluster
 from sandbox.k8s.errors import bad_request, invalid
 from sandbox.k8s.identity import UserInfo
 from sandbox.k8s.kinds import Kind

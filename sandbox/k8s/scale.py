@@ -12,10 +12,16 @@ import dataclasses
 import json
 from typing import Any
 
-from sandbox.k8s.cluster import Cluster, Ref
+from sandbox.k8s.cluster_context import Cluster, Ref
 from sandbox.k8s.errors import StatusError, bad_request, invalid, not_found
 from sandbox.k8s.kinds import Kind, storage_key
-from sandbox.k8s.patch import JSON_PATCH, MERGE_PATCH, STRATEGIC_PATCH, json_patch, merge_patch
+from sandbox.k8s.patch_formats import (
+    JSON_PATCH,
+    MERGE_PATCH,
+    STRATEGIC_PATCH,
+    json_patch,
+    merge_patch,
+)
 from sandbox.k8s.verbs import replace_stored
 from sandbox.k8s.writes import Result, WriteOptions
 

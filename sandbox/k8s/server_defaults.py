@@ -7,9 +7,9 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from sandbox.k8s.cluster import Cluster
+from sandbox.k8s.cluster_context import Cluster
+from sandbox.k8s.ip_ranges import networks_of
 from sandbox.k8s.kinds import Kind, builtin, storage_key
-from sandbox.k8s.networks import networks_of
 
 Obj = dict[str, Any]
 SERVICES = storage_key(builtin("Service"))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandbox.k8s.networks import Networks
+from sandbox.k8s.ip_ranges import Networks
 
 Obj = dict[str, Any]
 SYSTEM = "kube-system"

@@ -11,12 +11,12 @@ import secrets
 import uuid
 from typing import Any
 
-from sandbox.k8s.apply import record_update
-from sandbox.k8s.cluster import Cluster, Ref, present
+from sandbox.k8s.cluster_context import Cluster, Ref, present
 from sandbox.k8s.crds import established_status, index_crd
 from sandbox.k8s.errors import StatusError, already_exists, bad_request, not_found, stale
 from sandbox.k8s.fieldvalidation import validate_fields
 from sandbox.k8s.kinds import Kind, storage_key
+from sandbox.k8s.managed_fields import record_update
 from sandbox.k8s.server_defaults import on_create
 from sandbox.k8s.validation import check_name
 from sandbox.k8s.watch import Event

@@ -9,7 +9,7 @@ import sys
 import traceback
 from typing import Any
 
-from sandbox.k8s.cluster import Cluster, Ref
+from sandbox.k8s.cluster_context import Cluster, Ref
 from sandbox.k8s.deployments import DEPLOYMENTS, sync_deployment, sync_deployment_status
 from sandbox.k8s.errors import StatusError
 from sandbox.k8s.jobs import JOBS, sync_job

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sandbox.k8s import rbac_escalation
-from sandbox.k8s.cluster import Cluster, present
+from sandbox.k8s.cluster_context import Cluster, present
 from sandbox.k8s.crds import established_status, index_crd
 from sandbox.k8s.crvalues import check_custom_resource
 from sandbox.k8s.errors import StatusError, bad_request, forbidden, not_found

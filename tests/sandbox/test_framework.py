@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 
 from sandbox.discovery import RouteTable, load
+from sandbox.effects import effect, make_effect
 from sandbox.errors import ApiError
 from sandbox.faults import Faults
 from sandbox.latency import LatencyModel
 from sandbox.listing import location_matches, paginate
-from sandbox.operations import effect, make_effect
 from sandbox.runtime import Runtime
 from sandbox.store import Store
 

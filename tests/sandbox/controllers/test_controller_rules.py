@@ -13,7 +13,7 @@ from sandbox.controllers.gatekeeper_match import matches
 from sandbox.controllers.gatekeeper_rules import violations
 from sandbox.controllers.kuberay_operator import watched_namespaces
 from sandbox.controllers.manifests import parse_files, validate
-from sandbox.controllers.nodepools import Capacity, Pool, Taint, unschedulable
+from sandbox.controllers.pool_capacity import Capacity, Pool, Taint, unschedulable
 from sandbox.controllers.quantities import parse_quantity, pod_resources
 from sandbox.controllers.settings import parse_duration
 from sandbox.controllers.statuspatch import merge_diff

@@ -7,7 +7,7 @@ import pytest
 from sandbox.controllers.quantities import add, canonical, quantity
 from sandbox.k8s.errors import StatusError
 from sandbox.k8s.fieldsets import field_set, from_fields_v1, to_fields_v1
-from sandbox.k8s.patch import json_patch, merge_patch, strategic_merge
+from sandbox.k8s.patch_formats import json_patch, merge_patch, strategic_merge
 from sandbox.k8s.protobuf import MAGIC, decode_body
 from sandbox.k8s.schemas import model_schema
 from sandbox.k8s.selectors import label_matcher

@@ -1,0 +1,1 @@
+"""GKE Hub (Fleet): memberships, features and their per-membership states."""
