@@ -30,8 +30,8 @@ from typing import Any
 
 from sandbox.cloud import ENDPOINTS_FILE, Sandbox, default_components
 from sandbox.github import GitHub
+from sandbox.github.git_objects import TreeEntry, format_tree, parse_tree
 from sandbox.github.gitrepo import GitRepo
-from sandbox.github.objects import TreeEntry, format_tree, parse_tree
 from sandbox.runtime import Runtime
 
 SNAPSHOT_FILE = "snapshot.json"
