@@ -7,12 +7,14 @@ forever as a run waiting for a lock does, with a stand-in Prefect server that an
 from __future__ import annotations
 
 import http.server
+import os
 import signal
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -47,22 +49,30 @@ def server() -> Iterator[http.server.ThreadingHTTPServer]:
         running.server_close()
 
 
-def _start(server: http.server.ThreadingHTTPServer, grace: float) -> subprocess.Popen[str]:
+def _start(
+    server: http.server.ThreadingHTTPServer, grace: float, home: Path
+) -> subprocess.Popen[str]:
+    """The waiting command, with a Prefect home of its own and the fake server as its API (as
+    `mlplat` sets PREFECT_API_URL to the server its runs report to): marking its runs Crashed on
+    the way out must neither touch another database nor start an ephemeral Prefect server,
+    whose process would outlive the command and hold its stderr open."""
     url = f"http://127.0.0.1:{server.server_address[1]}/api"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     process = subprocess.Popen(
         [sys.executable, "-c", _WAITS_FOREVER, url, str(grace)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env={**env, "PREFECT_HOME": str(home), "PREFECT_API_URL": url},
     )
     assert process.stdout is not None and process.stdout.readline().strip() == "waiting"
     return process
 
 
 def test_sigterm_ends_a_waiting_command_at_once(
-    server: http.server.ThreadingHTTPServer,
+    server: http.server.ThreadingHTTPServer, tmp_path: Path
 ) -> None:
-    process = _start(server, grace=60)
+    process = _start(server, grace=60, home=tmp_path)
     time.sleep(1)  # inside the wait
     sent = time.monotonic()
     process.send_signal(signal.SIGTERM)
@@ -74,9 +84,9 @@ def test_sigterm_ends_a_waiting_command_at_once(
 
 
 def test_a_prefect_server_that_stops_answering_ends_the_command_saying_what_to_do(
-    server: http.server.ThreadingHTTPServer,
+    server: http.server.ThreadingHTTPServer, tmp_path: Path
 ) -> None:
-    process = _start(server, grace=2)
+    process = _start(server, grace=2, home=tmp_path)
     time.sleep(2)  # the server answers: the command goes on waiting
     assert process.poll() is None
     server.shutdown()
