@@ -26,7 +26,7 @@ from sandbox.api import GoogleApi
 from sandbox.dispatch import ApiServer
 from sandbox.faults import Faults
 from sandbox.gcp.apis import google_apis
-from sandbox.gcp.resourcemanager.project_iam import OWNER
+from sandbox.gcp.iam.project_policies import OWNER
 from sandbox.latency import AUTO_UPGRADE_CHANCE, LatencyModel, Mode
 from sandbox.operations import Ticker
 from sandbox.runtime import Runtime

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sandbox.api import GoogleApi
 from sandbox.gcp import billing, cloudasset
 from sandbox.gcp.compute import (
+    derived,
     disks,
     firewalls,
     instances,
@@ -16,13 +17,16 @@ from sandbox.gcp.compute import (
     subnetworks,
 )
 from sandbox.gcp.compute import operations as compute_operations
-from sandbox.gcp.container import clusters, nodepools, serverconfig, setters
+from sandbox.gcp.container import clusters, compute_deriver, nodepools, serverconfig, setters
 from sandbox.gcp.container import operations as container_operations
 from sandbox.gcp.gkehub import features, memberships
 from sandbox.gcp.gkehub import operations as gkehub_operations
-from sandbox.gcp.iam import keys, service_accounts
-from sandbox.gcp.resourcemanager import project_iam, v1, v3
+from sandbox.gcp.iam import keys, project_policies, service_accounts
+from sandbox.gcp.resourcemanager import v1, v3
 from sandbox.gcp.serviceusage import services
+
+# GKE's node VMs, their disks, firewall rules and peerings: Compute serves them with its own.
+derived.register(compute_deriver.DERIVER)
 
 
 def google_apis() -> list[GoogleApi]:
@@ -32,9 +36,9 @@ def google_apis() -> list[GoogleApi]:
             "cloudresourcemanager",
             (
                 v3.HANDLERS,
-                project_iam.V3_HANDLERS,
+                project_policies.V3_HANDLERS,
                 v1.HANDLERS,
-                project_iam.V1_HANDLERS,
+                project_policies.V1_HANDLERS,
             ),
         ),
         GoogleApi("iam", (service_accounts.HANDLERS, keys.HANDLERS), legacy_errors=True),

@@ -18,8 +18,7 @@ from typing import Any
 
 from sandbox.api import Call, Handlers
 from sandbox.errors import invalid_argument, permission_denied
-from sandbox.gcp.iam import account_store, policies
-from sandbox.gcp.resourcemanager import project_iam
+from sandbox.gcp.iam import account_store, policies, project_policies
 from sandbox.gcp.resourcemanager.projects import Project, find, number_of, usable
 from sandbox.gcp.serviceusage.services import require_enabled
 from sandbox.listing import paginate
@@ -115,7 +114,7 @@ def _results(
     found: list[Result | None] = []
     if PROJECT in types:
         policy = policies.read(
-            rt, policies.policy_key_of_project(project_id), project_iam.DEFAULT_POLICY
+            rt, policies.policy_key_of_project(project_id), project_policies.DEFAULT_POLICY
         )
         resource = f"//cloudresourcemanager.googleapis.com/projects/{number}"
         found.append(_result(project, resource, PROJECT, policy, text))

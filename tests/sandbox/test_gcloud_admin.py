@@ -49,7 +49,7 @@ def admin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Clients, d
 
 
 def _run(clients: Clients, *args: str) -> Any:
-    return gcloud(clients, *args, "--project", P)
+    return gcloud(clients.sandbox.state_dir, *args, "--project", P)
 
 
 def test_instances_are_the_node_pool_vms(admin: tuple[Clients, dict[str, Any]]) -> None:
@@ -158,7 +158,7 @@ def test_server_config_billing_accounts_and_keys(admin: tuple[Clients, dict[str,
     assert config["validMasterVersions"]
     assert {c["channel"] for c in config["channels"]} >= {"RAPID", "REGULAR", "STABLE"}
 
-    accounts = gcloud(clients, "billing", "accounts", "list")
+    accounts = gcloud(clients.sandbox.state_dir, "billing", "accounts", "list")
     assert [(a["name"], a["open"]) for a in accounts] == [(BILLING_ACCOUNT, True)]
 
     iam = clients.sandbox.url("iam")

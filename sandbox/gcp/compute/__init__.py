@@ -1,2 +1,3 @@
 """Compute Engine v1: networks, subnetworks, routers, firewalls, reservations (stored), routes,
-instances and disks (derived from what GKE runs), regions, zones and operations."""
+instances and disks (what another API, GKE, registered as derived), regions, zones and
+operations."""

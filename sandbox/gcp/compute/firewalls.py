@@ -1,7 +1,7 @@
 """Compute Engine VPC firewall rules: insert, get, list, patch, delete.
 
-The rules GKE creates for each cluster (`gke_derived`) are listed with the project's own; GKE
-reconciles them, so a patch or delete of one completes and changes nothing.
+The rules GKE creates for each cluster (registered in `derived`) are listed with the project's
+own; GKE reconciles them, so a patch or delete of one completes and changes nothing.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from sandbox import latency
 from sandbox.api import Call, Handlers
 from sandbox.effects import make_effect
 from sandbox.errors import invalid_argument
+from sandbox.gcp.compute import derived
 from sandbox.gcp.compute.collection import Collection
 from sandbox.gcp.compute.common import (
     guard,
@@ -20,7 +21,6 @@ from sandbox.gcp.compute.common import (
     public,
     visible,
 )
-from sandbox.gcp.compute.gke_derived import firewall_rules
 from sandbox.gcp.compute.networks import referenced_network
 from sandbox.gcp.compute.stored import FIREWALLS
 
@@ -56,7 +56,7 @@ def _path(pid: str, name: str) -> str:
 def _gke_rules(call: Call, pid: str) -> list[dict[str, Any]]:
     return [
         {"kind": "compute#firewall", **rule, "selfLink": link(_path(pid, rule["name"]))}
-        for rule in firewall_rules(call.rt, pid)
+        for rule in derived.firewall_rules(call.rt, pid)
     ]
 
 

@@ -8,6 +8,7 @@ from sandbox import latency
 from sandbox.api import Call, Handlers
 from sandbox.effects import effect, make_effect
 from sandbox.errors import invalid_argument
+from sandbox.gcp.compute import derived
 from sandbox.gcp.compute.collection import Collection, Found
 from sandbox.gcp.compute.common import (
     fingerprint,
@@ -22,9 +23,8 @@ from sandbox.gcp.compute.common import (
     visible,
 )
 from sandbox.gcp.compute.geography import AUTO_RANGES
-from sandbox.gcp.compute.gke_derived import peerings
 from sandbox.gcp.compute.stored import FIREWALLS, NETWORKS, ROUTERS, SUBNETWORKS
-from sandbox.gcp.container.naming import digest
+from sandbox.gcp.names import digest
 from sandbox.runtime import Runtime
 
 HANDLERS = Handlers("compute.v1")
@@ -79,7 +79,7 @@ def _view(call: Call, project_id: str, doc: dict[str, Any]) -> dict[str, Any]:
     ]
     if subnets:
         body["subnetworks"] = subnets
-    peered = peerings(call.rt, project_id, own)
+    peered = derived.peerings(call.rt, project_id, own)
     if peered:
         body["peerings"] = peered
     return body

@@ -1,15 +1,15 @@
 """Compute Engine regions and zones: get and list (regions with their quotas, usage counting
-the node VMs GKE runs)."""
+the VMs other APIs run, GKE's node VMs)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from sandbox.api import Call, Handlers
+from sandbox.gcp.compute import derived
 from sandbox.gcp.compute.collection import Collection
 from sandbox.gcp.compute.common import link
 from sandbox.gcp.compute.geography import REGIONS, ZONES
-from sandbox.gcp.compute.gke_derived import node_vms
 
 HANDLERS = Handlers("compute.v1")
 _CREATED = "1969-12-31T16:00:00.000-08:00"  # Google's creationTimestamp for regions and zones
@@ -74,7 +74,7 @@ def zone_view(pid: str, zone: str) -> dict[str, Any]:
 
 def _region_usage(call: Call, pid: str) -> dict[str, dict[str, float]]:
     usage: dict[str, dict[str, float]] = {}
-    for vm in node_vms(call.rt, pid):
+    for vm in derived.vms(call.rt, pid):
         used = usage.setdefault(ZONES.get(vm.zone, ""), {})
         used["CPUS"] = used.get("CPUS", 0.0) + vm.cpus
         used["INSTANCES"] = used.get("INSTANCES", 0.0) + 1

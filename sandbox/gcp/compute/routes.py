@@ -10,7 +10,7 @@ from sandbox.api import Call, Handlers
 from sandbox.gcp.compute.collection import Collection
 from sandbox.gcp.compute.common import link, visible
 from sandbox.gcp.compute.stored import NETWORKS, SUBNETWORKS
-from sandbox.gcp.container.naming import digest
+from sandbox.gcp.names import digest
 
 HANDLERS = Handlers("compute.v1")
 

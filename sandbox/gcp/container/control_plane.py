@@ -20,7 +20,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sandbox.gcp.container.model_error import ModelError
-from sandbox.gcp.container.naming import JSON, digest, version_at_least
+from sandbox.gcp.container.naming import JSON, version_at_least
+from sandbox.gcp.names import digest
 
 DNS_SUFFIX = "gke.goog"
 # gke-<hash>-<project number>.<location>.gke.goog, as Google names a cluster's DNS endpoint.

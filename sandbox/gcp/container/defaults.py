@@ -19,7 +19,6 @@ from sandbox.gcp.container.naming import (
     cluster_link,
     cluster_path,
     compute_etag,
-    digest,
     initial_channel,
     is_zonal,
     label_fingerprint,
@@ -27,6 +26,7 @@ from sandbox.gcp.container.naming import (
     resolve_version,
     version_at_least,
 )
+from sandbox.gcp.names import digest
 
 MANAGED_SERVICES_RANGE = "34.118.224.0/20"  # GKE-managed Service range (no secondary range)
 COMPUTE = "https://www.googleapis.com/compute/v1"

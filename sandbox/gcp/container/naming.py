@@ -6,7 +6,6 @@ always yields the same resource.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import uuid
@@ -14,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sandbox.gcp.container.versions import CHANNEL_DEFAULTS, RELEASES
+from sandbox.gcp.names import digest
 
 JSON = dict[str, Any]
 
@@ -22,11 +22,6 @@ FULL_VERSION = re.compile(r"^\d+\.\d+\.\d+-gke\.\d+$")
 VERSION_PREFIX = re.compile(r"^\d+\.\d+(\.\d+)?$")
 EMPTY_LABEL_FINGERPRINT = "a9dc16a7"  # what GKE reports for a cluster without labels
 CLUSTER_LINK = re.compile(r"/projects/([^/]+)/(?:zones|locations)/([^/]+)/clusters/([^/]+)$")
-
-
-def digest(*parts: object) -> str:
-    """Hex SHA-256 of the parts: the seed of every made-up identifier."""
-    return hashlib.sha256("/".join(str(p) for p in parts).encode()).hexdigest()
 
 
 def label_fingerprint(labels: Mapping[str, str] | None) -> str:

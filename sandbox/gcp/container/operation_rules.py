@@ -14,8 +14,9 @@ from datetime import datetime
 from typing import Any
 
 from sandbox.errors import RPC_CODES
-from sandbox.gcp.container.naming import JSON, digest, is_zonal
+from sandbox.gcp.container.naming import JSON, is_zonal
 from sandbox.gcp.container.validation import ModelError
+from sandbox.gcp.names import digest
 
 OPERATION_TYPES = frozenset(
     {

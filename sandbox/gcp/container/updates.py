@@ -21,7 +21,6 @@ from sandbox.gcp.container.naming import (
     JSON,
     cluster_path,
     compute_etag,
-    digest,
     is_offered,
     is_zonal,
     label_fingerprint,
@@ -36,6 +35,7 @@ from sandbox.gcp.container.validation import (
     check_node_config,
     check_resource_limits,
 )
+from sandbox.gcp.names import digest
 
 # ClusterUpdate fields that replace one cluster field as they are.
 DIRECT_UPDATES = {

@@ -13,9 +13,10 @@ import uuid
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
-from sandbox.gcp.container.naming import JSON, digest
+from sandbox.gcp.container.naming import JSON
 from sandbox.gcp.container.validation import ModelError
 from sandbox.gcp.gkehub.spec_checks import check_membership_spec
+from sandbox.gcp.names import digest
 
 MEMBERSHIP_ID = re.compile(r"[a-z0-9](?:[-a-z0-9]*[a-z0-9])?")
 RESOURCE_LINK = re.compile(

@@ -1,2 +1,2 @@
-"""Resource Manager: projects (the state every API checks), v3 and v1, and project IAM
-policies."""
+"""Resource Manager: projects (the state every API checks), v3 and v1. Its project IAM policy
+methods are served from `sandbox.gcp.iam.project_policies`."""

@@ -62,9 +62,7 @@ def test_a_version_not_offered_is_refused(clients: Clients, sandbox: Sandbox) ->
 @pytest.mark.skipif(shutil.which("gcloud") is None, reason="gcloud is not installed")
 def test_gcloud_get_server_config(clients: Clients, sandbox: Sandbox, tmp_path: Path) -> None:
     gke.gke_project(clients, GCLOUD_PROJECT)
-    config = _gcloud(
-        sandbox, tmp_path / "gcloud", "container", "get-server-config", "--location", gke.REGION
-    )
+    config = _gcloud(sandbox, "container", "get-server-config", "--location", gke.REGION)
     assert config["defaultClusterVersion"] in config["validMasterVersions"]
     regular = next(c for c in config["channels"] if c["channel"] == "REGULAR")
     assert regular["defaultVersion"] == config["defaultClusterVersion"]

@@ -303,17 +303,26 @@ def test_gcloud_service_accounts_and_bindings(cloud: Clients) -> None:
     project = ["--project", GCLOUD_PROJECT]
     email = f"ray-team@{GCLOUD_PROJECT}.iam.gserviceaccount.com"
     created = gcloud(
-        cloud, "iam", "service-accounts", "create", "ray-team", "--display-name", "Ray", *project
+        cloud.sandbox.state_dir,
+        "iam",
+        "service-accounts",
+        "create",
+        "ray-team",
+        "--display-name",
+        "Ray",
+        *project,
     )
     assert created["email"] == email and created["displayName"] == "Ray"
-    described = gcloud(cloud, "iam", "service-accounts", "describe", email, *project)
+    described = gcloud(
+        cloud.sandbox.state_dir, "iam", "service-accounts", "describe", email, *project
+    )
     assert described["uniqueId"] == created["uniqueId"]
-    listed = gcloud(cloud, "iam", "service-accounts", "list", *project)
+    listed = gcloud(cloud.sandbox.state_dir, "iam", "service-accounts", "list", *project)
     assert [account["email"] for account in listed] == [email]
 
     member = f"serviceAccount:{GCLOUD_PROJECT}.svc.id.goog[team/ray]"
     policy = gcloud(
-        cloud,
+        cloud.sandbox.state_dir,
         "iam",
         "service-accounts",
         "add-iam-policy-binding",
@@ -327,7 +336,7 @@ def test_gcloud_service_accounts_and_bindings(cloud: Clients) -> None:
     assert policy["bindings"] == [{"members": [member], "role": WORKLOAD_USER}]
 
     gcloud(
-        cloud,
+        cloud.sandbox.state_dir,
         "projects",
         "add-iam-policy-binding",
         GCLOUD_PROJECT,
@@ -337,7 +346,7 @@ def test_gcloud_service_accounts_and_bindings(cloud: Clients) -> None:
         "roles/logging.logWriter",
         "--condition=None",
     )
-    read = gcloud(cloud, "projects", "get-iam-policy", GCLOUD_PROJECT)
+    read = gcloud(cloud.sandbox.state_dir, "projects", "get-iam-policy", GCLOUD_PROJECT)
     assert {binding["role"]: binding["members"] for binding in read["bindings"]} == {
         "roles/logging.logWriter": [f"serviceAccount:{email}"],
         "roles/owner": ["user:sandbox@example.com"],

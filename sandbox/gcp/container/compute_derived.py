@@ -1,5 +1,6 @@
 """What GKE makes in a project's Compute Engine, derived from the stored clusters (read-only):
-node VMs per pool and zone, the cluster's firewall rules, and the control plane's VPC peering.
+node VMs per pool and zone, the cluster's firewall rules, and the control plane's VPC peering
+(Compute serves them through `compute_deriver`).
 
 GKE names them after the cluster: VMs `<instance group without -grp>-<4 chars>`, firewall rules
 `gke-<cluster>-<hash>-{master,vms,all,inkubelet,exkubelet}` targeting the node tag
@@ -21,7 +22,8 @@ from sandbox.clock import compute_timestamp
 from sandbox.gcp.compute.common import ROOT
 from sandbox.gcp.compute.stored import SUBNETWORKS
 from sandbox.gcp.container.cluster_store import CLUSTERS
-from sandbox.gcp.container.naming import digest, region_of
+from sandbox.gcp.container.naming import region_of
+from sandbox.gcp.names import digest
 from sandbox.runtime import Runtime
 
 JSON = dict[str, Any]
