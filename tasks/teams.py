@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from typing import TypeVar
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
@@ -17,6 +19,7 @@ from tasks._runtime import with_run_logger
 from tasks._secrets import github_token
 
 IDENTITY_WORKERS = 4  # a few calls each: more threads would only contend for the GIL
+T = TypeVar("T")
 
 
 @task(
@@ -33,30 +36,34 @@ def ensure_team_identities(
     membership, Config Sync) by seconds. Raises after every member was tried, naming each that
     failed."""
     ctx = with_run_logger(ctx)
-    with ThreadPoolExecutor(IDENTITY_WORKERS, thread_name_prefix="team-identity") as pool:
+    identity = partial(teams.ensure_team_identity, absent=absent)
+    return _each(ctx, members, identity, "team identities")
+
+
+def _each(
+    ctx: EnvContext, members: Sequence[Team], step: Callable[[EnvContext, Team], T], what: str
+) -> dict[str, T]:
+    """`step` for each member, a few at a time; results by team. Raises after every member was
+    tried, naming each that failed (`what`: the steps, for the message)."""
+    prefix = what.replace(" ", "-")
+    with ThreadPoolExecutor(IDENTITY_WORKERS, thread_name_prefix=prefix) as pool:
         started = {  # each in a copy of this task's context (Prefect's settings, the run)
-            member.name: pool.submit(
-                contextvars.copy_context().run,
-                teams.ensure_team_identity,
-                ctx,
-                member,
-                absent=absent,
-            )
+            member.name: pool.submit(contextvars.copy_context().run, step, ctx, member)
             for member in members
         }
-    outcomes: dict[str, Outcome] = {}
+    outcomes: dict[str, T] = {}
     failed: list[tuple[str, BaseException]] = []
-    for name, future in started.items():
+    for team, future in started.items():
         error = future.exception()
         if error is None:
-            outcomes[name] = future.result()
+            outcomes[team] = future.result()
         else:
-            failed.append((name, error))
+            failed.append((team, error))
     if len(failed) == 1:
         raise failed[0][1]
     if failed:
-        listed = " | ".join(f"{name}: {error}" for name, error in failed)
-        raise PermanentError(f"{len(failed)} team identities failed: {listed}") from failed[0][1]
+        listed = " | ".join(f"{team}: {error}" for team, error in failed)
+        raise PermanentError(f"{len(failed)} {what} failed: {listed}") from failed[0][1]
     return outcomes
 
 
@@ -111,6 +118,18 @@ def ensure_team_space(
         ctx, member, github_token(ctx.platform.gitops.token_secret)
     )
     sync = teams.wait_for_repo_sync(ctx, member, commit)
+    access = _checked(ctx, member)
+    return [
+        creds,
+        sync,
+        teams.wait_for_ray(ctx, member),
+        teams.wait_for_notebook(ctx, member),
+    ], access
+
+
+def _checked(ctx: EnvContext, member: Team) -> teams.AccessResult:
+    """The member's access check, logged: how many reviews were as expected, and each that
+    was not."""
     access = teams.verify_access(ctx, member)
     if access.checked:
         ctx.log(
@@ -119,9 +138,16 @@ def ensure_team_space(
         )
     for failure in access.failures:
         ctx.log(f"access/{member.name}: UNEXPECTED: {failure}")
-    return [
-        creds,
-        sync,
-        teams.wait_for_ray(ctx, member),
-        teams.wait_for_notebook(ctx, member),
-    ], access
+    return access
+
+
+@task(
+    name="verify-team-access",
+    task_run_name="verify-team-access[{ctx.env_name}]",
+    cache_policy=NO_CACHE,
+)
+def verify_team_access(ctx: EnvContext, members: Sequence[Team]) -> dict[str, teams.AccessResult]:
+    """The access check of every member whose space the run's observation found settled (the
+    others are checked in their own space's task), a few members at a time; results by team."""
+    ctx = with_run_logger(ctx)
+    return _each(ctx, members, _checked, "team access checks")
