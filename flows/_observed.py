@@ -9,7 +9,9 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from mlplat.converge.context import EnvContext, Outcome
 from mlplat.converge.settled import Settled
+from mlplat.converge.teams import AccessResult
 from tasks import observation
+from tasks import teams as team_tasks
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
@@ -38,6 +40,7 @@ class Known:
 
     settled: Settled = field(default_factory=Settled)
     compared: dict[int, str] = field(default_factory=dict)  # id(outcome) → what was compared
+    access: Pending[dict[str, AccessResult]] | None = None  # checks started with the observation
 
     def take(self, key: str) -> tuple[Outcome, ...] | None:
         """The settled outcomes of step `key`, or None when it must run."""
@@ -78,10 +81,13 @@ def every(found: tuple[Outcome, ...]) -> list[Outcome]:
 
 def observe(ctx: EnvContext) -> Known:
     """What the observation settles for a run that changes things (a dry run plans every step
-    in its own task, as before)."""
+    in its own task, as before). The teams' access checks start beside it: they run every time,
+    and for the teams the observation settles they are all that is left to do."""
     if ctx.dry_run:
         return Known()
-    return Known(observation.observe_environment(ctx))
+    members = ctx.spec.teams_in(ctx.env_name)
+    access = team_tasks.probe_team_access.submit(ctx, members) if members else None
+    return Known(observation.observe_environment(ctx), access=access)
 
 
 def _compared(outcome: Outcome) -> str:

@@ -4,7 +4,9 @@ one artifact per team."""
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from prefect.artifacts import create_markdown_artifact
@@ -18,6 +20,8 @@ from mlplat.errors import PermanentError
 from mlplat.render import notebook, raycluster
 from mlplat.specs import Team
 from tasks import teams as team_tasks
+
+PUBLISHERS = 4  # concurrent artifact writes of one environment's teams
 
 
 class Identities:
@@ -77,16 +81,18 @@ def converge_teams(
     # reported ready only with both (its workloads can act as it).
     spaces = {member.name: known.take(settled.team_space(member.name)) for member in members}
     quiet = [member for member in members if spaces[member.name] is not None]
-    checks = team_tasks.verify_team_access.submit(ctx, quiet) if quiet else None
+    early = known.access.result() if known.access is not None and quiet else {}
+    late = [member for member in quiet if member.name not in early]
+    checks = team_tasks.verify_team_access.submit(ctx, late) if late else None
     pending = {
         member.name: team_tasks.ensure_team_space.submit(ctx, member, commit, return_state=False)
         for member in members
         if spaces[member.name] is None
     }
     own = started.result()  # first: an identity's error rather than a later symptom
-    checked_quietly = checks.result() if checks is not None else {}
+    checked_quietly = {**early, **(checks.result() if checks is not None else {})}
     outcomes: list[Outcome] = []
-    reports = []
+    done = []
     failed = []
     for member in members:
         found = spaces[member.name]
@@ -95,13 +101,26 @@ def converge_teams(
         else:
             cluster_steps, checked = pending[member.name].result()
         steps = [own[member.name], *cluster_steps]
-        reports.append(publish_team(ctx, member, steps, checked))
+        done.append((member, steps, checked))
         outcomes += steps
         if checked.failures:
             failed.append(f"{member.name}: " + "; ".join(checked.failures))
+    reports = publish_teams(ctx, done)
     if failed:
         raise PermanentError("access check failed: " + " | ".join(failed))
     return outcomes, reports
+
+
+def publish_teams(
+    ctx: EnvContext, done: list[tuple[Team, list[Outcome], AccessResult]]
+) -> list[dict[str, Any]]:
+    """Every team's artifact (`publish_team`), a few at a time: one Prefect call each."""
+    with ThreadPoolExecutor(PUBLISHERS, thread_name_prefix="team-artifact") as pool:
+        published = [  # each in a copy of this flow's context (its run, Prefect's client)
+            pool.submit(contextvars.copy_context().run, publish_team, ctx, member, steps, checked)
+            for member, steps, checked in done
+        ]
+    return [future.result() for future in published]
 
 
 def _members(member: Team) -> dict[str, list[str]]:

@@ -12,8 +12,9 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from mlplat.converge import teams
+from mlplat.converge.cluster_software import cluster_reachable
 from mlplat.converge.context import EnvContext, Outcome
-from mlplat.errors import PermanentError
+from mlplat.errors import MlplatError, PermanentError
 from mlplat.specs import Team
 from tasks._runtime import with_run_logger
 from tasks._secrets import github_token
@@ -151,3 +152,23 @@ def verify_team_access(ctx: EnvContext, members: Sequence[Team]) -> dict[str, te
     others are checked in their own space's task), a few members at a time; results by team."""
     ctx = with_run_logger(ctx)
     return _each(ctx, members, _checked, "team access checks")
+
+
+@task(
+    name="verify-team-access",
+    task_run_name="verify-team-access[{ctx.env_name}]",
+    cache_policy=NO_CACHE,
+)
+def probe_team_access(ctx: EnvContext, members: Sequence[Team]) -> dict[str, teams.AccessResult]:
+    """Every member's access check, started with the run's observation (a converged run's
+    longest step then overlaps it); nothing when the cluster cannot be asked yet or a check
+    fails to run: the run then checks in its tasks, as `verify_team_access` and the space tasks
+    do."""
+    ctx = with_run_logger(ctx)
+    try:
+        if not cluster_reachable(ctx):
+            return {}
+        return _each(ctx, members, _checked, "team access checks")
+    except MlplatError as exc:
+        ctx.log(f"access checks of {ctx.env_name}: {exc}; checked again after the observation")
+        return {}
