@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from prefect import get_run_logger
 from prefect.artifacts import create_markdown_artifact
 from prefect.futures import PrefectFuture
 
@@ -82,6 +83,9 @@ def converge_teams(
     spaces = {member.name: known.take(settled.team_space(member.name)) for member in members}
     quiet = [member for member in members if spaces[member.name] is not None]
     early = known.access.result() if known.access is not None and quiet else {}
+    for member in quiet:
+        if member.name in early:
+            team_tasks.log_access(get_run_logger().info, member, early[member.name])
     late = [member for member in quiet if member.name not in early]
     checks = team_tasks.verify_team_access.submit(ctx, late) if late else None
     pending = {
