@@ -186,9 +186,14 @@ def wait_for_ray_crds(ctx: EnvContext) -> Outcome:
             served_by_addon,
             deadline=ctx.deadlines.sync,
         )
+    return crds_proven(ctx)
+
+
+def crds_proven(ctx: EnvContext) -> Outcome:
+    """The outcome of the Ray CRD gate once the add-on serves every CRD."""
     return report(
         ctx,
         Change("gate/crds", "ray.io", Action.NOOP),
         applied=False,
-        detail=f"{len(names)} CRDs established",
+        detail=f"{len(kuberay.crd_names())} CRDs established",
     )

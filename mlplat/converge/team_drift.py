@@ -28,20 +28,30 @@ def observe_teams(
     absent: bool = False,
     services_ready: bool = True,
     accounts: list[dict[str, Any]] | None = None,
-) -> list[Outcome]:
-    """The dry-run outcomes of every team's identity and credentials on the environment, given
-    its `git-creds` Secrets by namespace (`git_creds_secrets`). `absent`: the project is still
-    to be created (nothing to read); `services_ready`: its APIs are all enabled (else the asset
-    search may not be, and each account is read directly); `accounts`: the project's service
-    accounts when already listed."""
+) -> tuple[dict[str, Outcome], dict[str, Outcome]]:
+    """The dry-run outcomes of every team's identity and of its credentials on the environment,
+    each by team, given its `git-creds` Secrets by namespace (`git_creds_secrets`). `absent`:
+    the project is still to be created (nothing to read); `services_ready`: its APIs are all
+    enabled (else the asset search may not be, and each account is read directly);
+    `accounts`: the project's service accounts when already listed."""
     members = ctx.spec.teams_in(ctx.env_name)
-    if not members:
-        return []
-    if absent:
-        return [
-            *(ensure_team_identity(ctx, m, absent=True) for m in members),
-            *(git_creds_outcome(ctx, token, m.namespace_name, None) for m in members),
-        ]
+    identities = _identities(ctx, members, absent, services_ready, accounts)
+    credentials = {
+        m.name: git_creds_outcome(ctx, token, m.namespace_name, secrets.get(m.namespace_name))
+        for m in members
+    }
+    return identities, credentials
+
+
+def _identities(
+    ctx: EnvContext,
+    members: tuple[Team, ...],
+    absent: bool,
+    services_ready: bool,
+    accounts: list[dict[str, Any]] | None,
+) -> dict[str, Outcome]:
+    if absent or not members:
+        return {m.name: ensure_team_identity(ctx, m, absent=True) for m in members}
     if accounts is None:
         accounts = iam.list_service_accounts(ctx.target, ctx.project)
     by_email = {str(a.get("email")): a for a in accounts}
@@ -50,12 +60,7 @@ def observe_teams(
         if services_ready and by_email
         else None
     )
-    identities = [_identity(ctx, m, by_email, policies) for m in members]
-    credentials = [
-        git_creds_outcome(ctx, token, m.namespace_name, secrets.get(m.namespace_name))
-        for m in members
-    ]
-    return identities + credentials
+    return {m.name: _identity(ctx, m, by_email, policies) for m in members}
 
 
 def _identity(

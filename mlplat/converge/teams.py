@@ -158,9 +158,18 @@ def wait_for_ray(ctx: EnvContext, member: Team) -> Outcome:
     status = (rc or {}).get("status", {})
     if not ray_ready(status):
         raise PermanentError(f"gate/raycluster {name}: {status.get('reason', 'failed')}")
+    return ray_proven(ctx, member)
+
+
+def ray_proven(ctx: EnvContext, member: Team) -> Outcome:
+    """The outcome of the Ray gate of a team whose RayCluster is ready."""
     return report(
         ctx,
-        Change("gate/raycluster", name, Action.NOOP),
+        Change(
+            "gate/raycluster",
+            f"{member.namespace_name}/{raycluster.cluster_name(member)}",
+            Action.NOOP,
+        ),
         applied=False,
         detail=f"ready at {raycluster.endpoint(member)}",
     )
@@ -221,12 +230,22 @@ def wait_for_notebook(ctx: EnvContext, member: Team) -> Outcome:
     poll(
         f"gate/notebook {name}: available",
         lambda: k8s.get(api, "apps/v1", "Deployment", notebook.name(member), member.namespace_name),
-        lambda found: int((found or {}).get("status", {}).get("availableReplicas") or 0) >= 1,
+        notebook_available,
         deadline=ctx.deadlines.sync,
     )
+    return notebook_proven(ctx, member)
+
+
+def notebook_available(found: dict[str, Any] | None) -> bool:
+    """The notebook Deployment has its replica available."""
+    return int((found or {}).get("status", {}).get("availableReplicas") or 0) >= 1
+
+
+def notebook_proven(ctx: EnvContext, member: Team) -> Outcome:
+    """The outcome of the notebook gate of a team whose notebook is available."""
     return report(
         ctx,
-        Change("gate/notebook", name, Action.NOOP),
+        Change("gate/notebook", f"{member.namespace_name}/{notebook.name(member)}", Action.NOOP),
         applied=False,
         detail=f"ready: kubectl port-forward -n {member.namespace_name} "
         f"svc/{notebook.name(member)} {notebook.PORT}",

@@ -302,12 +302,15 @@ class Kubelets:
         auto-provisioned one) that fits; the pod's wait key while that node comes."""
         key = pod_key(self.cluster_key, pod)
         record = self.ctx.rt.store.get(PODS, key) or {}
-        if record.get("uid") == pod["metadata"].get("uid") and record.get("scaleUp"):
+        ready = len(self.views())  # a node that came since, taken by other pods: scale up again
+        mine = record.get("uid") == pod["metadata"].get("uid")
+        if mine and record.get("scaleUp") and ready <= int(record.get("nodes", ready)):
             return key
         grown, why = scale_up_for(self.ctx, self.cluster_key, self.capacity, pod)
         if grown:
             self._event(pod, events.NORMAL, "TriggeredScaleUp", grown, "cluster-autoscaler")
-            self.ctx.rt.store.put(PODS, key, {"uid": pod["metadata"].get("uid"), "scaleUp": True})
+            uid = pod["metadata"].get("uid")
+            self.ctx.rt.store.put(PODS, key, {"uid": uid, "scaleUp": True, "nodes": ready})
             return key
         said = record.get("notTriggered")
         if said != why:
