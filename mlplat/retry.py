@@ -29,6 +29,7 @@ class RetryPolicy:
 
 
 DEFAULT_POLICY = RetryPolicy()
+ONCE = RetryPolicy(attempts=1, deadline=0.0)  # one try: any failure is the answer
 # Propagation is asked about again after this share of the time waited so far (0.25-10 s): at
 # most ~10 % late. Doubling full-jitter backoff made a 4 s window cost 6.4 s (unit test).
 PROPAGATION_SHARE = 0.1

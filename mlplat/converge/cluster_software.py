@@ -48,14 +48,15 @@ def cluster_address(ctx: EnvContext) -> str:
     return connection.gateway_url(ctx.target, *_membership(ctx))
 
 
-def cluster_reachable(ctx: EnvContext) -> bool:
+def cluster_reachable(ctx: EnvContext, *, once: bool = False) -> bool:
     """The environment's cluster can be asked: its project is active and its membership (the
-    Connect Gateway's way in) exists."""
+    Connect Gateway's way in) exists. `once`: the membership is asked once, without waiting
+    out an API still being enabled (an error then)."""
     project = projects.get(ctx.target, ctx.project)
     if project is None or project.get("state") != "ACTIVE":
         return False
     membership = render_fleet.membership(ctx.platform, ctx.env, ctx.project).name
-    return fleet.get_membership(ctx.target, ctx.project, membership) is not None
+    return fleet.get_membership(ctx.target, ctx.project, membership, once=once) is not None
 
 
 def git_creds(namespace: str, token: str) -> dict[str, Any]:

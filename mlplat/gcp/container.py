@@ -10,7 +10,7 @@ from mlplat.gcp import clients
 from mlplat.gcp.convert import from_dict, to_dict
 from mlplat.gcp.errors import get_or_none, guarded
 from mlplat.gcp.waiting import RETRYABLE_CODES, OperationFailedError, poll
-from mlplat.retry import DEFAULT_POLICY, RetryPolicy
+from mlplat.retry import DEFAULT_POLICY, ONCE
 from mlplat.target import Target
 
 DONE = container_v1.Operation.Status.DONE
@@ -36,9 +36,6 @@ def get_cluster(target: Target, cluster: str) -> dict[str, Any] | None:
         lambda: clients.clusters(target).get_cluster(name=cluster),
     )
     return None if found is None else to_dict(found)
-
-
-ONCE = RetryPolicy(attempts=1, deadline=0.0)  # one try: any failure is the answer
 
 
 def get_server_config(target: Target, parent: str, *, once: bool = False) -> dict[str, Any]:

@@ -135,7 +135,9 @@ def guarded(what: str, fn: Callable[[], T], *, policy: RetryPolicy = DEFAULT_POL
     return retry.call(once, policy=policy)
 
 
-def get_or_none(what: str, fn: Callable[[], T]) -> T | None:
+def get_or_none(
+    what: str, fn: Callable[[], T], *, policy: RetryPolicy = DEFAULT_POLICY
+) -> T | None:
     """Like `guarded`, but a missing resource (404, or 403 on a project) is None. Only an
     answer that says so is: one that cannot be read is an error, never "absent"."""
 
@@ -148,4 +150,4 @@ def get_or_none(what: str, fn: Callable[[], T]) -> T | None:
             except gexc.GoogleAPICallError as exc:
                 raise translate(exc, what) from exc
 
-    return retry.call(once)
+    return retry.call(once, policy=policy)

@@ -16,6 +16,7 @@ from mlplat.gcp import clients, discovery_calls
 from mlplat.gcp.convert import from_dict, to_dict
 from mlplat.gcp.errors import get_or_none, guarded
 from mlplat.gcp.waiting import RETRYABLE_CODES, OperationFailedError, poll
+from mlplat.retry import DEFAULT_POLICY, ONCE
 from mlplat.target import Target
 
 DOCUMENT = "gkehub.v1"
@@ -25,12 +26,17 @@ def global_location(project: str) -> str:
     return f"projects/{project}/locations/global"
 
 
-def get_membership(target: Target, project: str, membership: str) -> dict[str, Any] | None:
+def get_membership(
+    target: Target, project: str, membership: str, *, once: bool = False
+) -> dict[str, Any] | None:
+    """The membership, or None; `once`: a single try, whose failure (e.g. the Hub API not
+    enabled yet, which is otherwise waited out) is the answer."""
     found = get_or_none(
         f"fleet/membership {membership}: get",
         lambda: clients.gkehub(target).get_membership(
             name=f"{global_location(project)}/memberships/{membership}"
         ),
+        policy=ONCE if once else DEFAULT_POLICY,
     )
     return None if found is None else to_dict(found)
 

@@ -114,12 +114,10 @@ ON_CONVERGED = [
         None,
         "service-account-get-truncated-twice",
     ),
-    _case(
-        {"api": "k8s", "method": "k8s.get.secrets", "malformed": "wrong-type"},
-        r"k8s/Secret config-management-system/git-creds: get "
-        + MALFORMED
-        + r" \(wrong type\): data: expected an object",
-        "k8s-secret-get-wrong-type",
+    _case(  # a converged run reads the git-creds Secrets in one list (observe first)
+        {"api": "k8s", "method": "k8s.list.secrets", "malformed": "wrong-type"},
+        r"k8s/Secret: list " + MALFORMED + r" \(wrong type\)",
+        "k8s-secret-list-wrong-type",
     ),
     _case(
         {"api": "github", "method": GITHUB_REF, "malformed": "wrong-type", "field": "object"},
