@@ -219,13 +219,9 @@ def _update_pool(ctx: EnvContext, desired: Desired, calls: Calls, _observed: Obs
     config: dict[str, Any] = desired.body["config"]
     for key, update in calls:
         what = f"gke/node-pool {name}: update {key}"
-        if update.call == "setAutoscaling":
-            operation = container.set_node_pool_autoscaling(
-                ctx.target, path, name, desired.body["autoscaling"]
-            )
-        elif update.call == "setManagement":
-            operation = container.set_node_pool_management(
-                ctx.target, path, name, desired.body["management"]
+        if update.call in ("setAutoscaling", "setManagement"):
+            operation = container.set_node_pool(
+                ctx.target, path, name, update.field, desired.body[update.field]
             )
         elif update.call == "updateNodePool":
             value = config.get(key.split(".", 1)[1], None if update.wrapper else {})

@@ -101,16 +101,32 @@ def create_node_pool(target: Target, cluster: str, body: dict[str, Any]) -> str:
     return str(operation.name)
 
 
-def set_node_pool_autoscaling(
-    target: Target, cluster: str, pool: str, autoscaling: dict[str, Any]
+# A node pool setting with a call of its own → its request, its message, the client method.
+_POOL_SETTERS: dict[str, tuple[type[Any], type[Any], str]] = {
+    "autoscaling": (
+        container_v1.SetNodePoolAutoscalingRequest,
+        container_v1.NodePoolAutoscaling,
+        "set_node_pool_autoscaling",
+    ),
+    "management": (
+        container_v1.SetNodePoolManagementRequest,
+        container_v1.NodeManagement,
+        "set_node_pool_management",
+    ),
+}
+
+
+def set_node_pool(
+    target: Target, cluster: str, pool: str, setting: str, value: dict[str, Any]
 ) -> str:
-    request = container_v1.SetNodePoolAutoscalingRequest(
-        name=f"{cluster}/nodePools/{pool}",
-        autoscaling=from_dict(container_v1.NodePoolAutoscaling, autoscaling),
+    """Start setting the pool's `autoscaling` or `management` (each has its own call)."""
+    request_type, message_type, method = _POOL_SETTERS[setting]
+    request = request_type(
+        name=f"{cluster}/nodePools/{pool}", **{setting: from_dict(message_type, value)}
     )
     operation = guarded(
-        f"gke/node-pool {pool}: set autoscaling",
-        lambda: clients.clusters(target).set_node_pool_autoscaling(request=request),
+        f"gke/node-pool {pool}: set {setting}",
+        lambda: getattr(clients.clusters(target), method)(request=request),
     )
     return str(operation.name)
 
@@ -157,20 +173,6 @@ def wait(target: Target, parent: str, operation: str, *, what: str, deadline: fl
         raise OperationFailedError(
             f"{what}: operation failed: {done.status_message}", retryable=False
         )
-
-
-def set_node_pool_management(
-    target: Target, cluster: str, pool: str, management: dict[str, Any]
-) -> str:
-    request = container_v1.SetNodePoolManagementRequest(
-        name=f"{cluster}/nodePools/{pool}",
-        management=from_dict(container_v1.NodeManagement, management),
-    )
-    operation = guarded(
-        f"gke/node-pool {pool}: set management",
-        lambda: clients.clusters(target).set_node_pool_management(request=request),
-    )
-    return str(operation.name)
 
 
 def delete_node_pool(target: Target, cluster: str, pool: str) -> str:
