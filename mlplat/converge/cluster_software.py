@@ -10,7 +10,7 @@ from typing import Any
 
 from kubernetes.dynamic import DynamicClient
 
-from mlplat.converge.context import EnvContext, Outcome, membership_key, report
+from mlplat.converge.context import EnvContext, Outcome, membership_key, report, skipped_gate
 from mlplat.converge.ray_addon import managed_by_config_sync, served_by_addon
 from mlplat.converge.sync_gate import CONFIG_SYNC, wait_synced
 from mlplat.errors import MalformedResponseError, MlplatError, TruncatedResponseError
@@ -130,12 +130,7 @@ def wait_for_root_sync(ctx: EnvContext, commit: str | None) -> Outcome:
     """Readiness gate: `root-sync` reports the commit mlplat pushed, without errors."""
     if ctx.dry_run or commit is None:
         name = f"{naming.CONFIG_MANAGEMENT_NAMESPACE}/{naming.ROOTSYNC_NAME}"
-        return report(
-            ctx,
-            Change("gate/rootsync", name, Action.NOOP),
-            applied=False,
-            detail="skipped (dry run)",
-        )
+        return skipped_gate(ctx, "gate/rootsync", name, "skipped (dry run)")
     api = cluster_api(ctx)
     return wait_synced(
         ctx,
@@ -168,12 +163,8 @@ def wait_for_ray_crds(ctx: EnvContext) -> Outcome:
     (not Config Sync: mlplat commits none)."""
     names = kuberay.crd_names()
     if ctx.dry_run or not ctx.env.cluster.ray_operator.enabled:
-        return report(
-            ctx,
-            Change("gate/crds", "ray.io", Action.NOOP),
-            applied=False,
-            detail="skipped (dry run)" if ctx.dry_run else "skipped (no Ray operator add-on)",
-        )
+        why = "dry run" if ctx.dry_run else "no Ray operator add-on"
+        return skipped_gate(ctx, "gate/crds", "ray.io", f"skipped ({why})")
     api = cluster_api(ctx)
     for crd in names:
         poll(

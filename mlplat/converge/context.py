@@ -94,6 +94,12 @@ def report(ctx: EnvContext, change: Change, *, applied: bool, detail: str = "") 
     return Outcome(change, applied=applied, detail=detail)
 
 
+def skipped_gate(ctx: EnvContext, gate: str, name: str, detail: str) -> Outcome:
+    """A readiness gate not waited on (a dry run plans without waiting, or there is nothing
+    to wait for): a NOOP, saying why in `detail`."""
+    return report(ctx, Change(gate, name, Action.NOOP), applied=False, detail=detail)
+
+
 def restarting(ctx: EnvContext, what: str, step: Callable[[], T]) -> T:
     """Run `step` (start an operation, wait on it); when the operation ends in an error that a
     new attempt may cure (INTERNAL, UNAVAILABLE…), say so and run it again, START_ATTEMPTS

@@ -13,7 +13,7 @@ from kubernetes.dynamic import DynamicClient
 from mlplat import access
 from mlplat.converge.cluster import pools_not_running
 from mlplat.converge.cluster_software import cluster_address, cluster_api, ensure_git_creds
-from mlplat.converge.context import EnvContext, Outcome, report
+from mlplat.converge.context import EnvContext, Outcome, report, skipped_gate
 from mlplat.converge.sync_gate import CONFIG_SYNC, wait_synced
 from mlplat.errors import ConflictError, PermanentError
 from mlplat.gcp import fleet, iam, projects
@@ -119,12 +119,7 @@ def wait_for_repo_sync(ctx: EnvContext, member: Team, commit: str | None) -> Out
     Every team's gate on the cluster reads one shared list of RepoSyncs."""
     if ctx.dry_run or commit is None:
         name = f"{member.namespace_name}/{naming.REPOSYNC_NAME}"
-        return report(
-            ctx,
-            Change("gate/reposync", name, Action.NOOP),
-            applied=False,
-            detail="skipped (dry run)",
-        )
+        return skipped_gate(ctx, "gate/reposync", name, "skipped (dry run)")
     api = cluster_api(ctx)
     with shared_lists.looking(api, cluster_address(ctx), CONFIG_SYNC, "RepoSync") as look:
         return wait_synced(
@@ -142,9 +137,7 @@ def wait_for_ray(ctx: EnvContext, member: Team) -> Outcome:
     cannot be). Every team's gate on the cluster reads one shared list of RayClusters."""
     name = f"{member.namespace_name}/{raycluster.cluster_name(member)}"
     if ctx.dry_run or not member.ray.enabled:
-        return report(
-            ctx, Change("gate/raycluster", name, Action.NOOP), applied=False, detail="skipped"
-        )
+        return skipped_gate(ctx, "gate/raycluster", name, "skipped")
     api = cluster_api(ctx)
     with shared_lists.looking(
         api, cluster_address(ctx), raycluster.API_VERSION, "RayCluster"
@@ -223,9 +216,7 @@ def wait_for_notebook(ctx: EnvContext, member: Team) -> Outcome:
     """Readiness gate: the team's notebook Deployment has its replica available."""
     name = f"{member.namespace_name}/{notebook.name(member)}"
     if ctx.dry_run or not member.notebook.enabled:
-        return report(
-            ctx, Change("gate/notebook", name, Action.NOOP), applied=False, detail="skipped"
-        )
+        return skipped_gate(ctx, "gate/notebook", name, "skipped")
     api = cluster_api(ctx)
     poll(
         f"gate/notebook {name}: available",
