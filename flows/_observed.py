@@ -10,6 +10,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from mlplat.converge.context import EnvContext, Outcome
 from mlplat.converge.settled import Settled
 from mlplat.converge.teams import AccessResult
+from mlplat.kinds.descriptor import leaves
 from tasks import observation
 from tasks import teams as team_tasks
 
@@ -94,13 +95,8 @@ def _compared(outcome: Outcome) -> str:
     kind = outcome.change.kind
     if kind.startswith("gate/"):
         return "observed: ready"
-    fields = _leaves(outcome.change.desired)
+    desired = outcome.change.desired
+    fields = len(leaves(desired)) if isinstance(desired, Mapping) else 0
     if fields:
         return f"observed: {fields} field{'s' * (fields != 1)} compared"
     return "observed: as specified"
-
-
-def _leaves(value: object) -> int:
-    if isinstance(value, Mapping):
-        return sum(_leaves(v) for v in value.values())
-    return 1 if value is not None else 0
